@@ -1,0 +1,196 @@
+import type { Alert } from './alert';
+import type { Detection } from './catalog';
+import { cleanText, truncate } from './text';
+
+/** What the publisher port sends: an SNS message with `MessageStructure: json`. */
+export interface RenderedMessage {
+  readonly subject: string;
+  /** JSON text with `default`, `email`, `sqs` and `lambda` keys, every value a string. */
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** SNS rejects a message over 256 KiB (bytes); keep room for the envelope SNS adds. */
+export const MAX_MESSAGE_BYTES = 240 * 1024;
+/** SNS subjects must be under 100 characters. */
+export const MAX_SUBJECT_LENGTH = 99;
+
+const FIELD = 200;
+const LONG_FIELD = 600;
+
+/** Turns URL schemes inert so mail clients and chat do not make attacker text clickable. */
+function defang(value: string): string {
+  return value.replace(/([a-z][a-z0-9+.-]*):\/\//gi, '$1[:]//');
+}
+
+/** Plain text for email: one line, no controls, bounded, links defanged. */
+function plain(value: string | undefined, max = FIELD): string {
+  const text = defang(cleanText(value, max));
+  return text === '' ? '(none)' : text;
+}
+
+/**
+ * Slack/Chatbot client-markdown for an untrusted value: `&`, `<` and `>` escaped (this is
+ * what neutralises `<!channel>`, `<@U123>` and `<url|label>`), backticks replaced, and the
+ * whole value set in inline code so markdown in it shows as typed.
+ */
+function slack(value: string | undefined, max = FIELD): string {
+  const text = defang(cleanText(value, max));
+  if (text === '') return '_none_';
+  const escaped = text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/`/g, 'ˋ');
+  return `\`${escaped}\``;
+}
+
+function actorLine(alert: Alert): string {
+  const actor = alert.actor;
+  const role = actor.roleArn !== undefined ? ` via role ${actor.roleArn}` : '';
+  return `${actor.type || 'unknown type'} ${alert.principal}${role}`;
+}
+
+function mfaText(alert: Alert): string {
+  if (alert.actor.mfa === undefined) return 'not recorded';
+  return alert.actor.mfa ? 'yes' : 'no';
+}
+
+export function renderSubject(alert: Alert): string {
+  const base = `[sgwatch] ${alert.severity.toUpperCase()}: ${alert.ruleTitle} in ${cleanText(alert.account, 20)}/${cleanText(alert.region, 20)}`;
+  return truncate(cleanText(base, 200), MAX_SUBJECT_LENGTH);
+}
+
+export function renderEmail(alert: Alert, detection: Detection): string {
+  const lines = [
+    alert.ruleTitle,
+    '='.repeat(Math.min(alert.ruleTitle.length, 80)),
+    '',
+    `Severity:   ${alert.severity} (risk score ${alert.riskScore})`,
+    `Rule:       ${alert.ruleId}`,
+    `When:       ${alert.eventTime}`,
+    `Where:      account ${plain(alert.account, 40)}, Region ${plain(alert.region, 40)}`,
+    '',
+    'Who',
+    `  Caller:     ${plain(actorLine(alert), LONG_FIELD)}`,
+    ...(alert.actor.sessionName !== undefined
+      ? [`  Session:    ${plain(alert.actor.sessionName)}`]
+      : []),
+    `  MFA:        ${mfaText(alert)}`,
+    ...(alert.actor.accessKeyId !== undefined
+      ? [`  Access key: ${plain(alert.actor.accessKeyId, 40)}`]
+      : []),
+    `  Source IP:  ${plain(alert.sourceIp, 100)}`,
+    `  User agent: ${plain(alert.userAgent, 300)}`,
+    '',
+    'What',
+    `  Call:        ${alert.eventSource} ${alert.eventName}`,
+    `  Resource:    ${alert.resource.type}`,
+    `  Name:        ${plain(alert.resource.name)}`,
+    `  Description: ${plain(alert.resource.description, 400)}`,
+    ...(alert.error !== undefined
+      ? [`  Error:       ${plain(alert.error.code, 100)}: ${plain(alert.error.message, 400)}`]
+      : []),
+    `  Event ID:    ${plain(alert.eventId, 100)}`,
+    '',
+    'Why it matters',
+    `  ${detection.description}`,
+    `  MITRE ATT&CK: ${alert.mitre.join(', ')}`,
+    '',
+    'Investigate',
+    ...detection.investigation.map((step, i) => `  ${i + 1}. ${step}`),
+    '',
+    'Respond',
+    ...detection.response.map((step, i) => `  ${i + 1}. ${step}`),
+    '',
+    'Links',
+    ...(alert.links.cloudTrail !== undefined
+      ? [`  CloudTrail event: ${alert.links.cloudTrail}`]
+      : []),
+    ...(alert.links.console !== undefined ? [`  Service console:  ${alert.links.console}`] : []),
+    '',
+    `Alert ${alert.alertId}. Triage it with: sgwatch alerts show ${alert.alertId}`,
+  ];
+  return lines.join('\n');
+}
+
+/** The AWS Chatbot (Amazon Q Developer in chat) custom-notification document. */
+export function renderChatbot(alert: Alert, detection: Detection): string {
+  const description = [
+    `*Who:* ${slack(alert.principal, 300)} (${slack(alert.actor.type, 40)}, MFA ${mfaText(alert)})`,
+    `*From:* ${slack(alert.sourceIp, 100)} using ${slack(alert.userAgent, 200)}`,
+    `*What:* ${alert.eventName} created ${alert.resource.type} ${slack(alert.resource.name)}`,
+    `*Description:* ${slack(alert.resource.description, 300)}`,
+    ...(alert.error !== undefined
+      ? [`*Error:* ${slack(alert.error.code, 100)} ${slack(alert.error.message, 300)}`]
+      : []),
+    `*Where:* account ${slack(alert.account, 40)}, ${slack(alert.region, 40)} at ${alert.eventTime}`,
+    `*Severity:* ${alert.severity} (risk ${alert.riskScore}) · ${alert.mitre.join(', ')}`,
+    ...(alert.links.cloudTrail !== undefined
+      ? [`<${alert.links.cloudTrail}|CloudTrail event>`]
+      : []),
+  ].join('\n');
+  const notification = {
+    version: '1.0',
+    source: 'custom',
+    id: alert.alertId,
+    content: {
+      textType: 'client-markdown',
+      title: truncate(`:rotating_light: ${alert.ruleTitle} (${alert.severity})`, 250),
+      description: truncate(description, 8000),
+      nextSteps: detection.investigation.slice(0, 3).map((step) => truncate(step, 300)),
+      keywords: [
+        alert.severity,
+        alert.ruleId,
+        cleanText(alert.account, 20),
+        cleanText(alert.region, 20),
+      ],
+    },
+    metadata: {
+      threadId: alert.alertId,
+      summary: truncate(`${alert.ruleTitle} in ${cleanText(alert.account, 20)}`, 250),
+      eventType: alert.ruleId,
+      additionalContext: { alertId: alert.alertId, eventId: cleanText(alert.eventId, 100) },
+    },
+  };
+  return JSON.stringify(notification);
+}
+
+function utf8Length(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+/** Renders one alert for SNS. The machine payload drops the raw record only if it must. */
+export function renderMessage(alert: Alert, detection: Detection): RenderedMessage {
+  const human = {
+    default: renderChatbot(alert, detection),
+    email: renderEmail(alert, detection),
+  };
+  const full = JSON.stringify(alert);
+  let machine = full;
+  const overhead = utf8Length(JSON.stringify(human)) + 64;
+  // sqs and lambda each carry the alert, so the record must fit twice.
+  if (overhead + 2 * utf8Length(JSON.stringify(full)) > MAX_MESSAGE_BYTES) {
+    machine = JSON.stringify({
+      ...alert,
+      cloudTrailEvent: undefined,
+      cloudTrailEventOmitted: true,
+    });
+  }
+  const message = JSON.stringify({ ...human, sqs: machine, lambda: machine });
+  if (utf8Length(message) > MAX_MESSAGE_BYTES) {
+    throw new Error(
+      `alert ${alert.alertId} renders to ${utf8Length(message)} bytes, over the SNS limit`,
+    );
+  }
+  return {
+    subject: renderSubject(alert),
+    message,
+    attributes: {
+      severity: alert.severity,
+      ruleId: alert.ruleId,
+      account: cleanText(alert.account, 64) || 'unknown',
+      region: cleanText(alert.region, 64) || 'unknown',
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
+import type { Alert } from '../../lambda/core/alert';
+import { alertIdFor } from '../../lambda/core/alert';
+import type { HandlerResult } from '../../lambda/handler';
+import { fixtureCases, loadEnvelope } from '../support/fixtures';
+import type { LocalAws } from '../support/servers';
+import { startLocalAws } from '../support/servers';
+
+type Handler = (event: unknown) => Promise<HandlerResult>;
+
+const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_RULE = 'aws.rds.create-db-security-group';
+
+let aws: LocalAws;
+let handler: Handler;
+let eventCounter = 0;
+
+/** A fixture event with a fresh eventID, so each test owns its alert. */
+function freshEvent(file = RDS_FIXTURE): Record<string, unknown> {
+  const envelope = loadEnvelope(file) as unknown as { detail: Record<string, unknown> };
+  eventCounter += 1;
+  envelope.detail.eventID = `itest-${Date.now()}-${eventCounter}`;
+  return envelope as unknown as Record<string, unknown>;
+}
+
+function eventIdOf(event: Record<string, unknown>): string {
+  return (event.detail as { eventID: string }).eventID;
+}
+
+async function storedAlert(alertId: string): Promise<Alert | undefined> {
+  const result = await aws.dynamodb.client.send(
+    new GetItemCommand({
+      TableName: aws.dynamodb.tableName,
+      Key: { alertId: { S: alertId } },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item === undefined ? undefined : alertFromItem(result.Item);
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  ({ handler } = (await import('../../lambda/handler')) as { handler: Handler });
+});
+
+afterAll(async () => {
+  await aws.close();
+});
+
+beforeEach(() => {
+  aws.sns.reset();
+});
+
+describe('detector handler against dynalite and a local SNS endpoint', () => {
+  it('publishes one alert and records it as notified with the SNS message id', async () => {
+    const event = freshEvent();
+    const result = await handler(event);
+
+    const alertId = alertIdFor(RDS_RULE, eventIdOf(event));
+    expect(result.alerts).toEqual([{ alertId, ruleId: RDS_RULE, outcome: 'notified' }]);
+    expect(aws.sns.published).toHaveLength(1);
+    const published = aws.sns.published[0];
+    const stored = await storedAlert(alertId);
+    expect(stored).toMatchObject({
+      delivery: 'notified',
+      status: 'open',
+      messageId: published?.messageId,
+    });
+    expect(stored?.notifiedAt).toEqual(expect.any(String));
+    expect(JSON.parse(stored?.cloudTrailEvent ?? '{}')).toEqual(event.detail);
+    expect(stored?.expiresAt).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('sends every format with MessageStructure json and filterable attributes', async () => {
+    await handler(freshEvent());
+    const published = aws.sns.published[0];
+    expect(published?.messageStructure).toBe('json');
+    expect(published?.subject).toMatch(/^\[sgwatch\] LOW: RDS DB security group created/);
+    const body = JSON.parse(published?.message ?? '{}') as Record<string, string>;
+    expect(Object.keys(body).sort()).toEqual(['default', 'email', 'lambda', 'sqs']);
+    expect(JSON.parse(body.default ?? '{}')).toMatchObject({ version: '1.0', source: 'custom' });
+    expect(body.email).toContain('legacy-reporting');
+    expect(JSON.parse(body.sqs ?? '{}')).toMatchObject({
+      ruleId: RDS_RULE,
+      account: '111122223333',
+    });
+    expect(published?.attributes).toEqual({
+      severity: { dataType: 'String', stringValue: 'low' },
+      ruleId: { dataType: 'String', stringValue: RDS_RULE },
+      account: { dataType: 'String', stringValue: '111122223333' },
+      region: { dataType: 'String', stringValue: 'us-east-1' },
+    });
+  });
+
+  it('publishes once when the same event is delivered three times', async () => {
+    const event = freshEvent();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await handler(structuredClone(event));
+      outcomes.push(...result.alerts.map((a) => a.outcome));
+    }
+    expect(outcomes).toEqual(['notified', 'duplicate', 'duplicate']);
+    expect(aws.sns.published).toHaveLength(1);
+  });
+
+  it('publishes once when duplicates arrive concurrently', async () => {
+    const event = freshEvent();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, () => handler(structuredClone(event))),
+    );
+    expect(aws.sns.published).toHaveLength(1);
+    // Deliveries that lose the race either see the finished alert or are told to retry.
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') {
+        expect((outcome.reason as Error).name).toBe('AlertInFlightError');
+      }
+    }
+    const stored = await storedAlert(alertIdFor(RDS_RULE, eventIdOf(event)));
+    expect(stored?.delivery).toBe('notified');
+  });
+
+  it('survives one failed SNS request through the SDK retry, publishing once', async () => {
+    aws.sns.failNext(1, { status: 500, code: 'InternalError' });
+    const result = await handler(freshEvent());
+    expect(result.alerts[0]?.outcome).toBe('notified');
+    expect(aws.sns.published).toHaveLength(1);
+  });
+
+  it('fails the invocation when SNS keeps failing, then the Lambda retry publishes exactly once', async () => {
+    const event = freshEvent();
+    const alertId = alertIdFor(RDS_RULE, eventIdOf(event));
+    aws.sns.failNext(10, { status: 503, code: 'ServiceUnavailable' });
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
+      name: 'PublishError',
+      alertId,
+    });
+    expect(aws.sns.published).toHaveLength(0);
+    expect((await storedAlert(alertId))?.delivery).toBe('pending');
+
+    aws.sns.reset();
+    const retry = await handler(structuredClone(event));
+    expect(retry.alerts).toEqual([{ alertId, ruleId: RDS_RULE, outcome: 'resumed' }]);
+    expect(aws.sns.published).toHaveLength(1);
+    expect((await storedAlert(alertId))?.delivery).toBe('notified');
+
+    const third = await handler(structuredClone(event));
+    expect(third.alerts[0]?.outcome).toBe('duplicate');
+    expect(aws.sns.published).toHaveLength(1);
+  });
+
+  it('records a failed attempt under the failure detection', async () => {
+    const result = await handler(
+      freshEvent(
+        'cloudtrail/elasticache-create-cache-security-group.failure.invalid-parameter.json',
+      ),
+    );
+    expect(result.alerts.map((a) => a.ruleId)).toEqual(['aws.legacy-security-group.create-failed']);
+    expect(aws.sns.published).toHaveLength(1);
+  });
+
+  it.each(fixtureCases().filter((c) => c.detections.length === 0))(
+    'publishes nothing for negative fixture $file',
+    async ({ file }) => {
+      const result = await handler(loadEnvelope(file));
+      expect(result.alerts).toEqual([]);
+      expect(aws.sns.published).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    ['no detail', (e: Record<string, unknown>) => delete e.detail, 'detail is missing'],
+    [
+      'a wrong detail-type',
+      (e: Record<string, unknown>) => (e['detail-type'] = 'Object Created'),
+      'detail-type',
+    ],
+    [
+      'no eventID',
+      (e: Record<string, unknown>) => delete (e.detail as Record<string, unknown>).eventID,
+      'detail.eventID is missing',
+    ],
+    [
+      'a numeric eventName',
+      (e: Record<string, unknown>) => ((e.detail as Record<string, unknown>).eventName = 7),
+      'detail.eventName must be a string',
+    ],
+  ])(
+    'rejects an envelope with %s, naming the field and publishing nothing',
+    async (_label, mutate, message) => {
+      const before = await aws.dynamodb.client.send(
+        new ScanCommand({ TableName: aws.dynamodb.tableName, Select: 'COUNT' }),
+      );
+      const event = freshEvent();
+      mutate(event);
+      await expect(handler(event)).rejects.toMatchObject({
+        name: 'InvalidEventError',
+        message: expect.stringContaining(message),
+      });
+      expect(aws.sns.published).toHaveLength(0);
+      const after = await aws.dynamodb.client.send(
+        new ScanCommand({ TableName: aws.dynamodb.tableName, Select: 'COUNT' }),
+      );
+      expect(after.Count).toBe(before.Count);
+    },
+  );
+});
+
+describe('detector start-up', () => {
+  it('fails naming the missing environment variable', () => {
+    const saved = process.env.ALERT_TOPIC_ARN;
+    delete process.env.ALERT_TOPIC_ARN;
+    try {
+      jest.isolateModules(() => {
+        expect(() => require('../../lambda/handler')).toThrow(
+          'environment variable ALERT_TOPIC_ARN is required',
+        );
+      });
+    } finally {
+      process.env.ALERT_TOPIC_ARN = saved;
+    }
+  });
+});
