@@ -8,7 +8,7 @@ export const MAX_FIELD_LENGTH = 1024;
 
 // C0 and C1 controls, DEL, and the Unicode format/separator characters that can reorder
 // or hide text (bidi overrides, zero-width joiners, line/paragraph separators, BOM).
-// eslint-disable-next-line no-control-regex
+
 const UNSAFE_CHARS =
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 

@@ -21,7 +21,7 @@ function freshEvent(file = RDS_FIXTURE): Record<string, unknown> {
   const envelope = loadEnvelope(file) as unknown as { detail: Record<string, unknown> };
   eventCounter += 1;
   envelope.detail.eventID = `itest-${Date.now()}-${eventCounter}`;
-  return envelope as unknown as Record<string, unknown>;
+  return envelope;
 }
 
 function eventIdOf(event: Record<string, unknown>): string {
@@ -41,7 +41,7 @@ async function storedAlert(alertId: string): Promise<Alert | undefined> {
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ({ handler } = (await import('../../lambda/handler')) as { handler: Handler });
+  ({ handler } = await import('../../lambda/handler'));
 });
 
 afterAll(async () => {
