@@ -1,0 +1,72 @@
+import { Duration, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Detection, EventPatternJson } from '../../lambda/core/catalog';
+import { eventPatternFor } from '../../lambda/core/catalog';
+
+/** Tag on each rule naming the detection it serves; tests and operators map rules by it. */
+export const DETECTION_TAG = 'sgwatch:detection';
+
+export interface DetectionRulesProps {
+  readonly detections: readonly Detection[];
+  readonly detector: lambda.IFunction;
+  /** Receives events EventBridge could not deliver to the detector after its retries. */
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/**
+ * The catalog's plain-JSON pattern as the L2 type. `EventPattern` spells `detail-type` as
+ * `detailType` and renames it back when rendering; every other key, `$or` included, is
+ * passed to CloudFormation unchanged, so the deployed pattern is exactly the catalog's.
+ */
+export function toEventPattern(pattern: EventPatternJson): events.EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  const renamed: Record<string, unknown> =
+    detailType === undefined ? rest : { ...rest, detailType };
+  return renamed;
+}
+
+/** `aws.rds.create-db-security-group` → `AwsRdsCreateDbSecurityGroup`, a readable construct id. */
+function constructIdFor(detection: Detection): string {
+  return detection.id
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word !== '')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
+/**
+ * One EventBridge rule per detection on the default bus, each routing its CloudTrail
+ * events to the detector. The catalog generates every pattern, so the deployed rules,
+ * the Lambda and replay cannot disagree on what a detection matches.
+ */
+export class DetectionRules extends Construct {
+  readonly rules: ReadonlyMap<string, events.Rule>;
+
+  constructor(scope: Construct, id: string, props: DetectionRulesProps) {
+    super(scope, id);
+
+    const target = new targets.LambdaFunction(props.detector, {
+      // EventBridge retries with backoff; four tries over two hours ride out throttling
+      // or a brief Lambda outage before the event is parked in the dead-letter queue.
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+      deadLetterQueue: props.deadLetterQueue,
+    });
+
+    const rules = new Map<string, events.Rule>();
+    for (const detection of props.detections) {
+      const rule = new events.Rule(this, constructIdFor(detection), {
+        description: `sgwatch ${detection.id}: ${detection.title}`.slice(0, 512),
+        eventPattern: toEventPattern(eventPatternFor(detection)),
+        targets: [target],
+      });
+      Tags.of(rule).add(DETECTION_TAG, detection.id);
+      rules.set(detection.id, rule);
+    }
+    this.rules = rules;
+  }
+}

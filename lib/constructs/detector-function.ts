@@ -1,0 +1,131 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DETECTOR_BUNDLING } from '../bundling';
+
+/** The Lambda entry point, resolved from this file so synth works from any directory. */
+export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
+
+export const DETECTOR_TIMEOUT = Duration.seconds(30);
+export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);
+
+/**
+ * The DynamoDB calls the detector makes: a conditional put to record an alert, a read to
+ * find an existing one, and updates to claim, release and mark it notified. It never
+ * queries an index, so it gets no access to them.
+ */
+export const DETECTOR_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
+
+/**
+ * KMS calls DynamoDB makes with the caller's identity on a table under a customer managed
+ * key: the same single-key actions the CDK's read/write grant gives, with its wildcard
+ * families (`GenerateDataKey*`, `ReEncrypt*`) narrowed to the one member DynamoDB uses.
+ */
+const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+/** What SNS needs from a publisher to encrypt a message under the topic's key. */
+const TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+export interface DetectorFunctionProps {
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** Receives invocations that still fail after Lambda's own retries. */
+  readonly failureQueue: sqs.IQueue;
+  /** Days an alert record is kept before DynamoDB TTL removes it. */
+  readonly alertRetentionDays: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** The detector Lambda: validates, detects, records and publishes one CloudTrail event. */
+export class DetectorFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: DetectorFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      // The log is the record of what the detector saw and decided; keep it for its full
+      // retention even if the stack goes away.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // An explicit role instead of the default one, which carries the AWS managed
+    // AWSLambdaBasicExecutionRole (logs on every log group); this one writes only its own.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'sgwatch detector: its log group, the alert table and the alert topic',
+    });
+    this.logGroup.grantWrite(role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: DETECTOR_ENTRY,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: DETECTOR_TIMEOUT,
+      role,
+      logGroup: this.logGroup,
+      description: 'sgwatch detector: records and publishes legacy security group creation alerts',
+      environment: {
+        ALERT_TABLE_NAME: props.table.tableName,
+        ALERT_TOPIC_ARN: props.topic.topicArn,
+        ALERT_RETENTION_DAYS: String(props.alertRetentionDays),
+        // A delivery claim must outlive the invocation holding it, or a concurrent retry
+        // could publish the same alert while the first attempt is still running.
+        DELIVERY_CLAIM_SECONDS: String(DETECTOR_TIMEOUT.toSeconds() * 2),
+      },
+      // Async invocations from EventBridge: two retries, then the event and its error go
+      // to the failure queue. Six hours of age covers an SNS or DynamoDB outage.
+      retryAttempts: 2,
+      maxEventAge: DETECTOR_MAX_EVENT_AGE,
+      onFailure: new SqsDestination(props.failureQueue),
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: DETECTOR_BUNDLING.target,
+        minify: DETECTOR_BUNDLING.minify,
+        sourceMap: false,
+        mainFields: [...DETECTOR_BUNDLING.mainFields],
+        // Ship the SDK version the tests ran against, not whatever the runtime carries.
+        bundleAwsSDK: true,
+        banner: DETECTOR_BUNDLING.banner,
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose: the esbuild target (node22), the bundled AWS SDK ' +
+        'and the tests are all checked against it, and it is a supported Lambda runtime. ' +
+        'Moving to a newer Node.js is a deliberate upgrade of runtime and target together, ' +
+        'not something a newer aws-cdk-lib should trigger.',
+    });
+
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: [...DETECTOR_TABLE_ACTIONS],
+      resourceArns: [props.table.tableArn],
+    });
+    props.table.encryptionKey?.grant(this.function, ...TABLE_KEY_ACTIONS);
+
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['sns:Publish'],
+      resourceArns: [props.topic.topicArn],
+    });
+    props.topic.masterKey?.grant(this.function, ...TOPIC_KEY_ACTIONS);
+  }
+}
