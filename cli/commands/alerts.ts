@@ -1,0 +1,504 @@
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import type { AlertFilter, TriagedAlert, TriageTarget } from '../../lambda/adapters/alert-queries';
+import {
+  ALERT_STATUSES,
+  AlertNotFoundError,
+  AlertQueries,
+  ConcurrentUpdateError,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_WINDOW_DAYS,
+  InvalidTransitionError,
+  MAX_ACTOR_LENGTH,
+  MAX_NOTE_LENGTH,
+  SEVERITIES,
+  TriageInputError,
+} from '../../lambda/adapters/alert-queries';
+import type { AlertStatus } from '../../lambda/core/alert';
+import { CATALOG } from '../../lambda/core/catalog';
+import type { Severity } from '../../lambda/core/catalog';
+import { cleanText } from '../../lambda/core/text';
+import { ALERT_HEADERS, alertRows, table } from '../format';
+import type { CliIo } from '../io';
+import { whoAmI } from '../io';
+import { openStore, UsageError } from '../store';
+import { parseTime } from '../time';
+
+export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
+
+Query and triage the alerts sgwatch has stored, whether the deployed Lambda or
+\`sgwatch replay\` wrote them.
+
+Subcommands:
+  list                  alerts matching the filters, newest event first
+  show <id>             everything about one alert: every field, the caller, links,
+                        triage history and the original CloudTrail record
+  ack <id>              open -> acknowledged: someone is looking into it
+  resolve <id> --note TEXT
+                        open or acknowledged -> resolved; the note says why
+  reopen <id>           acknowledged, resolved or suppressed -> open
+
+<id> is the full 20-character alert id from the ID column of \`list\`. Ids are
+the table's key, so a shortened id cannot be looked up.
+
+list options:
+  --since T             oldest event time to show: an ISO time (2026-03-01,
+                        2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
+                        (default: ${DEFAULT_WINDOW_DAYS} days before --until; ${DEFAULT_WINDOW_DAYS}d without it)
+  --until T             newest event time to show, same forms (default: now)
+  --status S            open, acknowledged, resolved or suppressed
+                        (--status open is the triage queue)
+  --rule ID             a detection id, e.g. aws.rds.create-db-security-group
+  --account ID          the AWS account the call was made in
+  --principal ARN       the caller's full ARN, exactly as \`show\` prints it
+                        (the PRINCIPAL column shortens it)
+  --severity S          minimum severity: low, medium, high or critical
+                        (high shows high and critical alerts)
+  --limit N             show at most N alerts, 1-1000 (default: ${DEFAULT_LIST_LIMIT})
+  --json                print a JSON array of the alerts as stored, each without
+                        its bulky cloudTrailEvent (\`show --json\` has it)
+  The time window applies to every filter, --status open included: widen
+  --since to see older alerts. list reads one index with DynamoDB Query, never
+  Scan: by --principal if given, else --account, else --status, else one
+  partition per month of event time.
+
+show options:
+  --json                print the stored alert as JSON, cloudTrailEvent included
+
+ack, resolve and reopen options:
+  --note TEXT           why (required for resolve, optional otherwise; at most
+                        ${MAX_NOTE_LENGTH} characters). Kept in the alert's history.
+  --user NAME           who is making the change (default: $SGWATCH_USER, else
+                        $USER or $USERNAME)
+  A change only applies if nobody else changed the alert since it was read; if
+  someone did, nothing is written and the command exits 1.
+
+Store options (every subcommand):
+  --store embedded      (default) the local store in --state-dir that replay writes
+  --store memory        an empty throwaway store (for trying the commands out)
+  --table NAME          a deployed sgwatch alert table (AWS credentials from the
+                        standard chain)
+  --region R            the Region of --table (default: from your AWS profile)
+  --state-dir DIR       where the embedded store lives (default: ./.sgwatch)
+  -h, --help            this help
+
+Examples:
+  sgwatch alerts list --status open --severity high
+  sgwatch alerts list --since 7d --account 111122223333 --json
+  sgwatch alerts show 3f9c2a7d41e08b5c6a12
+  sgwatch alerts ack 3f9c2a7d41e08b5c6a12
+  sgwatch alerts resolve 3f9c2a7d41e08b5c6a12 --note "approved in CHG-1234"
+  sgwatch alerts reopen 3f9c2a7d41e08b5c6a12 --table sgwatch-alerts --region us-east-1
+
+Exit status: 0 on success; 1 when the alert does not exist, the change is not
+allowed from its current status, someone else changed the alert at the same
+time, or the store fails; 2 on a usage error.
+`;
+
+const MAX_LIMIT = 1000;
+/** Width for one-line fields in `show`: enough for a full ARN, bounded for hostile input. */
+const FIELD = 1024;
+
+const STORE_OPTIONS = {
+  store: { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  'state-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const LIST_OPTIONS = {
+  ...STORE_OPTIONS,
+  since: { type: 'string' },
+  until: { type: 'string' },
+  status: { type: 'string' },
+  rule: { type: 'string' },
+  account: { type: 'string' },
+  principal: { type: 'string' },
+  severity: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
+
+const CHANGE_OPTIONS = {
+  ...STORE_OPTIONS,
+  note: { type: 'string' },
+  user: { type: 'string' },
+} as const;
+
+const TARGET_OF: Readonly<Record<string, TriageTarget>> = {
+  ack: 'acknowledged',
+  resolve: 'resolved',
+  reopen: 'open',
+};
+const COMMAND_FOR: Readonly<Record<TriageTarget, string>> = {
+  acknowledged: 'ack',
+  resolved: 'resolve',
+  open: 'reopen',
+};
+
+interface StoreFlags {
+  readonly store?: string | undefined;
+  readonly table?: string | undefined;
+  readonly region?: string | undefined;
+  readonly 'state-dir'?: string | undefined;
+}
+
+// Characters JSON.stringify leaves raw that a terminal may still act on: C1 controls (some
+// terminals read U+009B as an escape introducer) and invisible or reordering characters.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/** JSON text that is safe to print to a terminal and parses back to the same value. */
+function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * parseArgs with its errors turned into UsageError, so a mistyped option exits 2 however
+ * the command is called (node's own TypeError comes from another realm under jest's VM,
+ * so `instanceof` checks on it fail there).
+ */
+function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(String(message));
+    }
+    throw error;
+  }
+}
+
+function clean(value: string | undefined, max = FIELD): string {
+  const text = cleanText(value, max);
+  return text === '' ? '-' : text;
+}
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  flag: string,
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(
+      `${flag} must be one of ${allowed.join(', ')}; got "${clean(value, 100)}"`,
+    );
+  }
+  return value as T;
+}
+
+function nonEmpty(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+  return value.trim();
+}
+
+function theId(positionals: readonly string[], subcommand: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(`alerts ${subcommand} needs exactly one alert id`);
+  }
+  const id = (positionals[0] ?? '').trim();
+  if (id === '' || id.length > 200) throw new UsageError('the alert id must be 1-200 characters');
+  return id;
+}
+
+async function withStore<T>(
+  flags: StoreFlags,
+  io: CliIo,
+  use: (queries: AlertQueries) => Promise<T>,
+): Promise<T> {
+  if (flags.region !== undefined && flags.table === undefined) {
+    throw new UsageError(
+      '--region is the Region of a deployed --table; the embedded store has none',
+    );
+  }
+  const store = await openStore({
+    ...(flags.store !== undefined ? { store: flags.store } : {}),
+    ...(flags.table !== undefined ? { table: flags.table } : {}),
+    ...(flags.region !== undefined ? { region: flags.region } : {}),
+    stateDir: resolve(io.cwd, flags['state-dir'] ?? '.sgwatch'),
+  });
+  try {
+    return await use(new AlertQueries(store.client, store.tableName, { now: () => io.now() }));
+  } finally {
+    await store.close();
+  }
+}
+
+function notFoundMessage(id: string): string {
+  const hint =
+    id.length < 20 ? ' (use the full 20-character id; shortened ids are not looked up)' : '';
+  return `no alert with id ${clean(id, 200)}${hint}`;
+}
+
+async function listCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, LIST_OPTIONS);
+  if (values.help === true) {
+    io.stdout.write(ALERTS_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`alerts list takes no arguments; got "${positionals.join(' ')}"`);
+  }
+  const now = io.now();
+  const until = values.until !== undefined ? parseTime(values.until, '--until', now) : undefined;
+  const since = values.since !== undefined ? parseTime(values.since, '--since', now) : undefined;
+  if (since !== undefined && since > (until ?? now.getTime())) {
+    throw new UsageError('--since is later than --until (or now): nothing can match');
+  }
+  let limit = DEFAULT_LIST_LIMIT;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!/^\d+$/.test(values.limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}`);
+    }
+  }
+  const status = oneOf<AlertStatus>(values.status, ALERT_STATUSES, '--status');
+  const severity = oneOf<Severity>(values.severity, SEVERITIES, '--severity');
+  const ruleId = nonEmpty(values.rule, '--rule');
+  const account = nonEmpty(values.account, '--account');
+  const principal = nonEmpty(values.principal, '--principal');
+  if (ruleId !== undefined && !CATALOG.some((detection) => detection.id === ruleId)) {
+    // Not an error: alerts from a detection since removed from the catalog are still stored.
+    io.stderr.write(
+      `sgwatch: note: no current detection has id "${clean(ruleId, 200)}" (known: ${CATALOG.map((d) => d.id).join(', ')})\n`,
+    );
+  }
+  const filter: AlertFilter = {
+    limit,
+    ...(since !== undefined ? { since: new Date(since) } : {}),
+    ...(until !== undefined ? { until: new Date(until) } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(severity !== undefined ? { severity } : {}),
+    ...(ruleId !== undefined ? { ruleId } : {}),
+    ...(account !== undefined ? { account } : {}),
+    ...(principal !== undefined ? { principal } : {}),
+  };
+
+  const alerts = await withStore(values, io, (queries) => queries.list(filter));
+  if (alerts.length === limit) {
+    io.stderr.write(
+      `sgwatch: showing the newest ${limit}; there may be more (raise --limit or narrow --since/--until)\n`,
+    );
+  }
+  if (values.json === true) {
+    const light = alerts.map((alert) =>
+      Object.fromEntries(Object.entries(alert).filter(([key]) => key !== 'cloudTrailEvent')),
+    );
+    io.stdout.write(`${safeJson(light, 2)}\n`);
+    return 0;
+  }
+  if (alerts.length === 0) {
+    io.stdout.write('No alerts match.\n');
+    return 0;
+  }
+  io.stdout.write(table(ALERT_HEADERS, alertRows(alerts)));
+  return 0;
+}
+
+function identityLines(alert: TriagedAlert): string[] {
+  const actor = alert.actor;
+  const lines = [
+    `  kind:          ${clean(actor.kind)} (${clean(actor.type)})`,
+    `  principal id:  ${clean(actor.principalId)}`,
+    `  account:       ${clean(actor.accountId)}`,
+  ];
+  if (actor.userName !== undefined) lines.push(`  user name:     ${clean(actor.userName)}`);
+  if (actor.roleArn !== undefined) lines.push(`  role:          ${clean(actor.roleArn)}`);
+  if (actor.sessionName !== undefined) lines.push(`  session:       ${clean(actor.sessionName)}`);
+  lines.push(
+    `  MFA:           ${actor.mfa === undefined ? 'not recorded' : actor.mfa ? 'yes' : 'no'}`,
+  );
+  if (actor.accessKeyId !== undefined) lines.push(`  access key:    ${clean(actor.accessKeyId)}`);
+  if (actor.invokedBy !== undefined) lines.push(`  invoked by:    ${clean(actor.invokedBy)}`);
+  return lines;
+}
+
+function recordText(cloudTrailEvent: string): string {
+  try {
+    return safeJson(JSON.parse(cloudTrailEvent) as unknown, 2);
+  } catch {
+    // Shown anyway so the analyst sees what was stored, but flattened and cleaned.
+    return `(not valid JSON) ${clean(cloudTrailEvent, 64 * 1024)}`;
+  }
+}
+
+function showText(alert: TriagedAlert): string {
+  const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
+  const expires = Number.isFinite(alert.expiresAt)
+    ? new Date(alert.expiresAt * 1000).toISOString()
+    : '-';
+  const lines = [
+    `Alert ${clean(alert.alertId, 200)}`,
+    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
+    row('Severity', `${clean(alert.severity)} (risk score ${alert.riskScore})`),
+    row('Outcome', clean(alert.outcome)),
+    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
+    row('Event', `${clean(alert.eventName)} from ${clean(alert.eventSource)}`),
+    row('Event time', clean(alert.eventTime)),
+    row('Event id', clean(alert.eventId)),
+    row('Account', clean(alert.account)),
+    row('Region', clean(alert.region)),
+    row('Principal', clean(alert.principal)),
+    'Actor:',
+    ...identityLines(alert),
+    row('Source IP', clean(alert.sourceIp)),
+    row('User agent', clean(alert.userAgent)),
+    row('Resource', `${clean(alert.resource.name)} (${clean(alert.resource.type)})`),
+    row('Description', clean(alert.resource.description)),
+  ];
+  if (alert.error !== undefined) {
+    lines.push(row('Error', `${clean(alert.error.code)}: ${clean(alert.error.message)}`));
+  }
+  lines.push(
+    row('Status', clean(alert.status)),
+    ...(alert.statusChangedBy !== undefined
+      ? [
+          row(
+            'Changed',
+            `by ${clean(alert.statusChangedBy)} at ${clean(alert.statusChangedAt)} (version ${alert.statusVersion ?? 0})`,
+          ),
+        ]
+      : []),
+    ...(alert.statusNote !== undefined
+      ? [row('Note', clean(alert.statusNote, MAX_NOTE_LENGTH))]
+      : []),
+    row(
+      'Delivery',
+      `${clean(alert.delivery)}${alert.notifiedAt !== undefined ? ` at ${clean(alert.notifiedAt)}` : ''}` +
+        (alert.messageId !== undefined ? ` (message ${clean(alert.messageId)})` : ''),
+    ),
+    row('Detected at', clean(alert.detectedAt)),
+    row('Expires at', expires),
+    'Links:',
+    `  CloudTrail:    ${clean(alert.links.cloudTrail)}`,
+    `  console:       ${clean(alert.links.console)}`,
+    'History:',
+  );
+  const history = alert.history ?? [];
+  if (history.length === 0) lines.push('  (no status changes yet)');
+  for (const change of history) {
+    lines.push(
+      `  ${clean(change.at)}  ${clean(change.by, MAX_ACTOR_LENGTH)}: ${clean(change.from)} -> ${clean(change.to)}` +
+        (change.note !== undefined ? `  "${clean(change.note, MAX_NOTE_LENGTH)}"` : ''),
+    );
+  }
+  lines.push('CloudTrail record:', recordText(alert.cloudTrailEvent));
+  return `${lines.join('\n')}\n`;
+}
+
+async function showCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, SHOW_OPTIONS);
+  if (values.help === true) {
+    io.stdout.write(ALERTS_HELP);
+    return 0;
+  }
+  const id = theId(positionals, 'show');
+  const alert = await withStore(values, io, (queries) => queries.get(id));
+  if (alert === undefined) {
+    io.stderr.write(`sgwatch: ${notFoundMessage(id)}\n`);
+    return 1;
+  }
+  io.stdout.write(values.json === true ? `${safeJson(alert, 2)}\n` : showText(alert));
+  return 0;
+}
+
+async function changeCommand(
+  subcommand: string,
+  target: TriageTarget,
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const { values, positionals } = parseOptions(argv, CHANGE_OPTIONS);
+  if (values.help === true) {
+    io.stdout.write(ALERTS_HELP);
+    return 0;
+  }
+  const id = theId(positionals, subcommand);
+  const note = values.note?.trim();
+  if (target === 'resolved' && (note === undefined || note === '')) {
+    throw new UsageError('alerts resolve needs --note "why it is resolved"');
+  }
+  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
+    throw new UsageError(`--note must be at most ${MAX_NOTE_LENGTH} characters`);
+  }
+  const user = (values.user ?? whoAmI(io.env)).trim();
+  if (user === '' || user.length > MAX_ACTOR_LENGTH) {
+    throw new UsageError(`--user must be 1-${MAX_ACTOR_LENGTH} characters`);
+  }
+
+  try {
+    const updated = await withStore(values, io, (queries) =>
+      queries.transition(id, target, user, io.now(), note === '' ? undefined : note),
+    );
+    const last = updated.history?.[updated.history.length - 1];
+    io.stdout.write(
+      `Alert ${clean(updated.alertId, 200)} is now ${clean(updated.status)}` +
+        ` (was ${clean(last?.from)}), changed by ${clean(updated.statusChangedBy, MAX_ACTOR_LENGTH)}` +
+        ` at ${clean(updated.statusChangedAt)}.\n` +
+        (updated.statusNote !== undefined
+          ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
+          : ''),
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof AlertNotFoundError) {
+      io.stderr.write(`sgwatch: ${notFoundMessage(id)}\n`);
+      return 1;
+    }
+    if (error instanceof InvalidTransitionError) {
+      const next = error.allowed.map((to) => `sgwatch alerts ${COMMAND_FOR[to]}`).join(' or ');
+      io.stderr.write(
+        `sgwatch: alert ${clean(id, 200)} is ${clean(error.current)}, so "${subcommand}" does not apply` +
+          (next !== '' ? `; from ${clean(error.current)} use ${next}\n` : '\n'),
+      );
+      return 1;
+    }
+    if (error instanceof ConcurrentUpdateError || error instanceof TriageInputError) {
+      io.stderr.write(`sgwatch: ${clean(error.message, 4096)}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** `sgwatch alerts <subcommand> ...`: returns the exit code; usage mistakes throw UsageError. */
+export async function alertsCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  switch (subcommand) {
+    case undefined:
+      io.stdout.write(ALERTS_HELP);
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout.write(ALERTS_HELP);
+      return 0;
+    case 'list':
+      return listCommand(rest, io);
+    case 'show':
+      return showCommand(rest, io);
+    case 'ack':
+    case 'resolve':
+    case 'reopen': {
+      const target = TARGET_OF[subcommand];
+      if (target === undefined) throw new UsageError(`unknown alerts subcommand "${subcommand}"`);
+      return changeCommand(subcommand, target, rest, io);
+    }
+    default:
+      throw new UsageError(
+        `unknown alerts subcommand "${subcommand}" (expected list, show, ack, resolve or reopen)`,
+      );
+  }
+}

@@ -1,0 +1,269 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
+import { jsonLogger } from '../../lambda/adapters/logger';
+import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
+import type { Alert } from '../../lambda/core/alert';
+import type { AlertPublisher } from '../../lambda/core/ports';
+import type { ProcessDeps } from '../../lambda/core/process';
+import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
+import type { CliIo } from '../io';
+import { discoverFiles } from '../replay/files';
+import { LocalPublisher } from '../replay/local-publisher';
+import type { ReplayCounts, ReplayProgress } from '../replay/run';
+import { runReplay } from '../replay/run';
+import type { RecordFilter } from '../replay/scan';
+import { openStore, UsageError } from '../store';
+import { parseTime } from '../time';
+
+export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
+
+Runs sgwatch's detections over CloudTrail logs on this machine, through the same
+code the deployed Lambda runs, and stores the alerts so \`sgwatch alerts\` can
+query them.
+
+<path> may be a file or a folder (searched recursively). Accepted files:
+  *.json.gz, *.json    CloudTrail log files as delivered to S3 ({"Records":[...]})
+  *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or JSON lines
+  (gzip is detected from the bytes, so any of them may be compressed)
+CloudTrail-Digest folders are skipped and counted; other files in folders are
+listed as ignored.
+
+Store (where alerts are written):
+  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/
+  --store memory       a throwaway in-memory store
+  --table NAME         a deployed sgwatch alert table (AWS credentials from the
+                       standard chain); add --region R if not in your profile
+  --publish            with --table: also publish alerts to --topic ARN (off by default)
+  --topic ARN          the deployed alert topic, for --publish
+  --state-dir DIR      where the embedded store lives (default: ./.sgwatch)
+
+Filters:
+  --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
+  --account ID            only this account (repeatable)
+  --region R              only this Region (repeatable; with --table it is also the table's Region)
+
+Output:
+  --format table|jsonl    table (default): a summary on stdout; jsonl: one stored alert per
+                          line on stdout and nothing else. Counts always go to stderr.
+  --full-parse            parse every file completely (slower). By default a file that
+                          cannot hold a match (none of the watched eventNames in its bytes)
+                          is only checked for shape: empty, non-JSON and truncated files are
+                          still reported, a syntax error in its middle is not.
+  --workers N             scan threads (default: all cores when the input is over 32 MB, else 1)
+  --quiet                 no progress bar
+  -h, --help              this help
+
+Exit status: 0 when every file was read, 1 when any file was unreadable or a
+record invalid, 2 on a usage error.
+`;
+
+const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
+
+function progressLine(progress: ReplayProgress): string {
+  const seconds = Math.max(progress.elapsedMs / 1000, 0.001);
+  const share = progress.bytesTotal === 0 ? 1 : progress.bytesDone / progress.bytesTotal;
+  const width = 24;
+  const filled = Math.round(share * width);
+  const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+  const recordsPerSecond = Math.round(progress.records / seconds).toLocaleString('en-US');
+  const mbPerSecond = (progress.bytesDone / 1024 / 1024 / seconds).toFixed(1);
+  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s`;
+}
+
+export function countsLine(counts: ReplayCounts): string {
+  return (
+    `files ${counts.files}  records ${counts.records}  matched ${counts.matched}  alerts ${counts.alerts}  ` +
+    `duplicates ${counts.duplicates}  suppressed ${counts.suppressed}  unreadable ${counts.unreadable}` +
+    (counts.invalidRecords > 0 ? `  invalid records ${counts.invalidRecords}` : '') +
+    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '')
+  );
+}
+
+function list(values: string[] | undefined): string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      store: { type: 'string' },
+      table: { type: 'string' },
+      region: { type: 'string', multiple: true },
+      publish: { type: 'boolean' },
+      topic: { type: 'string' },
+      'state-dir': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      account: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      workers: { type: 'string' },
+      'full-parse': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    io.stdout.write(REPLAY_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('replay needs at least one file or folder');
+  const format = values.format ?? 'table';
+  if (format !== 'table' && format !== 'jsonl')
+    throw new UsageError(`--format must be table or jsonl, got "${format}"`);
+  if (values.publish === true && (values.table === undefined || values.topic === undefined)) {
+    throw new UsageError(
+      '--publish needs --table and --topic: replay only publishes to a deployed topic',
+    );
+  }
+  const now = io.now();
+  const regions = list(values.region);
+  const accounts = list(values.account);
+  const filter: RecordFilter = {
+    ...(values.since !== undefined ? { since: parseTime(values.since, '--since', now) } : {}),
+    ...(values.until !== undefined ? { until: parseTime(values.until, '--until', now) } : {}),
+    ...(accounts !== undefined ? { accounts } : {}),
+    ...(regions !== undefined ? { regions } : {}),
+  };
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
+  }
+
+  const discovery = await discoverFiles(
+    positionals
+      .map((p) => join(io.cwd, p))
+      .map((p, i) => (positionals[i]?.startsWith('/') ? (positionals[i] ?? p) : p)),
+  );
+  let failed = false;
+  for (const missing of discovery.missing) {
+    io.stderr.write(`sgwatch: cannot read ${missing.path}: ${missing.reason}\n`);
+    failed = true;
+  }
+  if (discovery.ignored.length > 0) {
+    io.stderr.write(
+      `sgwatch: ignored ${discovery.ignored.length} file(s) that are not .json/.jsonl/.json.gz logs, e.g. ${discovery.ignored[0] ?? ''}\n`,
+    );
+  }
+  if (discovery.digests > 0)
+    io.stderr.write(`sgwatch: skipped ${discovery.digests} CloudTrail digest file(s)\n`);
+  const totalBytes = discovery.files.reduce((sum, f) => sum + f.size, 0);
+  const threads =
+    workers ??
+    (totalBytes > PARALLEL_THRESHOLD_BYTES && discovery.files.length > 1
+      ? availableParallelism()
+      : 1);
+
+  const store = await openStore({
+    ...(values.store !== undefined ? { store: values.store } : {}),
+    ...(values.table !== undefined ? { table: values.table } : {}),
+    ...(regions?.length === 1 && values.table !== undefined ? { region: regions[0] } : {}),
+    stateDir: values['state-dir'] ?? join(io.cwd, '.sgwatch'),
+  });
+  let publisher: AlertPublisher = new LocalPublisher();
+  let destroyPublisher = (): void => undefined;
+  if (values.publish === true && values.topic !== undefined) {
+    const { SNSClient } = await import('@aws-sdk/client-sns');
+    const sns = new SNSClient(regions?.length === 1 ? { region: regions[0] } : {});
+    publisher = new SnsAlertPublisher(sns, values.topic);
+    destroyPublisher = () => sns.destroy();
+  }
+  const deps: ProcessDeps = {
+    store: new DynamoDbAlertStore(store.client, store.tableName),
+    publisher,
+    clock: { now: () => io.now() },
+    logger: jsonLogger({ service: 'sgwatch-replay' }, (_level, line) =>
+      io.stderr.write(`${line}\n`),
+    ),
+    retentionDays: 365,
+    claimSeconds: 60,
+  };
+
+  const showProgress = io.stderr.isTTY === true && values.quiet !== true;
+  let lastDraw = 0;
+  // One row per alert for the table, in the order first seen, with how often this run met it.
+  const seen = new Map<string, { alert: Alert; isNew: boolean; times: number }>();
+  let counts: ReplayCounts;
+  try {
+    counts = await runReplay(
+      {
+        files: discovery.files,
+        filter,
+        workers: threads,
+        fullParse: values['full-parse'] === true,
+        deps,
+      },
+      {
+        onAlert: (result) => {
+          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+          const row = seen.get(result.alert.alertId);
+          if (row !== undefined) row.times += 1;
+          else
+            seen.set(result.alert.alertId, {
+              alert: result.alert,
+              isNew: result.outcome !== 'duplicate',
+              times: 1,
+            });
+        },
+        onFileError: (path, reason) =>
+          io.stderr.write(
+            `${showProgress ? '\r\x1b[K' : ''}sgwatch: unreadable ${path}: ${reason}\n`,
+          ),
+        onInvalidRecord: (path, index, reason) =>
+          io.stderr.write(
+            `${showProgress ? '\r\x1b[K' : ''}sgwatch: invalid record #${index} in ${path}: ${reason}\n`,
+          ),
+        onProgress: (progress) => {
+          if (!showProgress || progress.elapsedMs < 1000) return;
+          if (progress.elapsedMs - lastDraw < 200 && progress.filesDone < progress.filesTotal)
+            return;
+          lastDraw = progress.elapsedMs;
+          io.stderr.write(`\r\x1b[K${progressLine(progress)}`);
+        },
+      },
+    );
+  } finally {
+    if (showProgress && lastDraw > 0) io.stderr.write('\r\x1b[K');
+    destroyPublisher();
+    await store.close();
+  }
+
+  if (format === 'table') {
+    const rows = [...seen.values()].sort((a, b) =>
+      a.alert.eventTime.localeCompare(b.alert.eventTime),
+    );
+    if (rows.length === 0) {
+      io.stdout.write('No alerts: no record matched a detection.\n');
+    } else {
+      const cells = alertRows(rows.map((r) => r.alert)).map((cellsOfRow, i) => {
+        const row = rows[i];
+        const state = row?.isNew === true ? 'new' : 'already stored';
+        return [
+          ...cellsOfRow,
+          row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
+        ];
+      });
+      io.stdout.write(table([...ALERT_HEADERS, 'THIS RUN'], cells));
+      const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
+      const stored = `\n${rows.length} alert${rows.length === 1 ? '' : 's'} stored in the ${store.description}.\n`;
+      io.stdout.write(
+        store.kind === 'memory'
+          ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
+          : `${stored}Next: sgwatch alerts list --since ${earliest}   or   sgwatch alerts show <ID>\n`,
+      );
+    }
+  }
+  io.stderr.write(
+    `${countsLine(counts)}  (${formatBytes(counts.bytes)} read, ${formatBytes(counts.rawBytes)} uncompressed, ${threads} thread${threads === 1 ? '' : 's'})\n`,
+  );
+  return failed || counts.unreadable > 0 || counts.invalidRecords > 0 ? 1 : 0;
+}

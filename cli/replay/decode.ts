@@ -1,0 +1,134 @@
+import { gunzipSync } from 'node:zlib';
+
+/** Why a file could not be read; carried to the report with the path. */
+export class UnreadableFileError extends Error {
+  override readonly name = 'UnreadableFileError';
+}
+
+export type FileFormat = 'cloudtrail' | 'eventbridge-array' | 'json-lines';
+
+function isGzip(buffer: Buffer): boolean {
+  return buffer.length >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+}
+
+/** Decompresses when the bytes are gzip, whatever the file is called. */
+export function inflate(buffer: Buffer): Buffer {
+  if (!isGzip(buffer)) return buffer;
+  try {
+    return gunzipSync(buffer);
+  } catch (error) {
+    throw new UnreadableFileError(
+      `gzip data is corrupt or truncated (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+// JSON whitespace, and the bytes of a UTF-8 byte-order mark.
+function isPadding(byte: number | undefined): boolean {
+  return (
+    byte === 0x20 ||
+    byte === 0x0a ||
+    byte === 0x0d ||
+    byte === 0x09 ||
+    byte === 0xef ||
+    byte === 0xbb ||
+    byte === 0xbf
+  );
+}
+
+function firstByte(buffer: Buffer): number | undefined {
+  for (let i = 0; i < buffer.length; i++) {
+    if (!isPadding(buffer[i])) return buffer[i];
+  }
+  return undefined;
+}
+
+function lastByte(buffer: Buffer): number | undefined {
+  for (let i = buffer.length - 1; i >= 0; i--) {
+    if (!isPadding(buffer[i])) return buffer[i];
+  }
+  return undefined;
+}
+
+/**
+ * The check a file gets when the prefilter shows it cannot hold a match and so is not
+ * parsed: it must look like a JSON document from end to end. That catches empty files,
+ * non-JSON files and truncated ones (gzip's CRC catches corruption inside .gz files); only
+ * `--full-parse` finds a syntax error in the middle of a plain file that holds no match.
+ */
+export function checkShape(buffer: Buffer): void {
+  const first = firstByte(buffer);
+  if (first === undefined) throw new UnreadableFileError('file is empty');
+  if (first !== 0x7b && first !== 0x5b) {
+    throw new UnreadableFileError('file is not JSON (it does not start with { or [)');
+  }
+  const last = lastByte(buffer);
+  if (last !== 0x7d && last !== 0x5d) {
+    throw new UnreadableFileError('file is not valid JSON (it ends mid-document: truncated?)');
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableFileError(`${what} is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+/** CloudTrail records from one item: an EventBridge event yields its `detail`. */
+function recordOf(item: unknown): unknown {
+  if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+    const obj = item as Record<string, unknown>;
+    if (typeof obj['detail-type'] === 'string' && 'detail' in obj) return obj.detail;
+  }
+  return item;
+}
+
+export interface DecodedFile {
+  readonly format: FileFormat;
+  /** Untrusted items, each to be validated as a CloudTrail record. */
+  readonly records: unknown[];
+}
+
+/**
+ * Reads the formats replay accepts: CloudTrail's `{"Records":[...]}`, a JSON array of
+ * EventBridge events (or bare records), and JSON lines of either.
+ */
+export function decode(buffer: Buffer): DecodedFile {
+  const first = firstByte(buffer);
+  if (first === undefined) throw new UnreadableFileError('file is empty');
+  const text = buffer.toString('utf8');
+  if (first === 0x5b /* [ */) {
+    const items = parseJson(text, 'file');
+    return { format: 'eventbridge-array', records: (items as unknown[]).map(recordOf) };
+  }
+  if (first !== 0x7b /* { */) {
+    throw new UnreadableFileError('file is not JSON (it does not start with { or [)');
+  }
+  const newline = text.indexOf('\n', text.indexOf('{'));
+  const rest = newline === -1 ? '' : text.slice(newline + 1).trim();
+  if (rest === '' || !rest.startsWith('{')) {
+    const doc = parseJson(text, 'file');
+    if (
+      typeof doc === 'object' &&
+      doc !== null &&
+      Array.isArray((doc as { Records?: unknown }).Records)
+    ) {
+      return { format: 'cloudtrail', records: (doc as { Records: unknown[] }).Records };
+    }
+    // A single event on one line is JSON lines with one line.
+    return { format: 'json-lines', records: [recordOf(doc)] };
+  }
+  const records: unknown[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    if (line === '') continue;
+    records.push(recordOf(parseJson(line, `line ${i + 1}`)));
+  }
+  return { format: 'json-lines', records };
+}

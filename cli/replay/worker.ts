@@ -1,0 +1,16 @@
+import { parentPort } from 'node:worker_threads';
+import type { ScanOptions } from './scan';
+import { scanFile } from './scan';
+
+/** Worker-thread side of the scan pool: scan each file it is sent and post the result. */
+interface ScanRequest {
+  readonly id: number;
+  readonly path: string;
+  readonly options: ScanOptions;
+}
+
+parentPort?.on('message', (request: ScanRequest) => {
+  void scanFile(request.path, request.options).then((result) => {
+    parentPort?.postMessage({ id: request.id, result });
+  });
+});

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
+
+export type StoreKind = 'embedded' | 'memory' | 'table';
+
+export interface StoreOptions {
+  /** `embedded` (default), `memory`, or a deployed table when `table` is set. */
+  readonly store?: string;
+  readonly table?: string;
+  readonly region?: string;
+  /** Where the embedded store keeps its files. */
+  readonly stateDir: string;
+}
+
+export interface OpenStore {
+  readonly kind: StoreKind;
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Human description for messages, e.g. "embedded store at .sgwatch/store". */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** A command-line mistake: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export async function openStore(options: StoreOptions): Promise<OpenStore> {
+  if (options.table !== undefined) {
+    if (options.store !== undefined && options.store !== 'table') {
+      throw new UsageError(`--store ${options.store} cannot be combined with --table`);
+    }
+    const client = new DynamoDBClient(
+      options.region !== undefined ? { region: options.region } : {},
+    );
+    return {
+      kind: 'table',
+      client,
+      tableName: options.table,
+      description: `DynamoDB table ${options.table}${options.region !== undefined ? ` in ${options.region}` : ''}`,
+      close: () => {
+        client.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  const kind = options.store ?? 'embedded';
+  if (kind !== 'embedded' && kind !== 'memory') {
+    throw new UsageError(
+      `--store must be "embedded" or "memory", got "${kind}" (use --table NAME for a deployed table)`,
+    );
+  }
+  const path = kind === 'embedded' ? join(options.stateDir, 'store') : undefined;
+  const db = await startEmbeddedDynamoDb(path !== undefined ? { path } : {});
+  return {
+    kind,
+    client: db.client,
+    tableName: db.tableName,
+    description: path !== undefined ? `embedded store at ${path}` : 'in-memory store',
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,314 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TriagedAlert } from '../../lambda/adapters/alert-queries';
+import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
+import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import type { Alert } from '../../lambda/core/alert';
+import { buildAlert } from '../../lambda/core/alert';
+import { detect } from '../../lambda/core/catalog';
+import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import { ALERTS_HELP } from '../../cli/commands/alerts';
+import { runCli } from '../support/cli';
+import { loadRecord } from '../support/fixtures';
+
+const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+const NOW = new Date('2026-03-15T12:00:00Z');
+const ESC = '\u001b';
+const HOSTILE_NAME = `legacy${ESC}[31mRED${ESC}[0m`;
+
+let dir: string;
+let rds: Alert;
+let cache: Alert;
+let hostile: Alert;
+
+function alertFor(file: string, extra: Partial<CloudTrailRecord>): Alert {
+  const record: CloudTrailRecord = { ...loadRecord(file), ...extra };
+  const detection = detect(record)[0];
+  if (detection === undefined) throw new Error(`fixture ${file} matched nothing`);
+  return buildAlert(detection, record, { now: NOW, retentionDays: 365 });
+}
+
+/** Seeds the embedded store where the CLI looks by default, then closes it (one opener at a time). */
+async function seedStore(alerts: readonly Alert[]): Promise<void> {
+  const db = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
+  try {
+    const store = new DynamoDbAlertStore(db.client, db.tableName);
+    for (const alert of alerts) {
+      await store.create(alert, NOW);
+      await store.markNotified(alert.alertId, `msg-${alert.eventId}`, NOW);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+function alerts(args: string[], env: NodeJS.ProcessEnv = { USER: 'tester' }) {
+  return runCli(['alerts', ...args], { cwd: dir, now: NOW, env });
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sgwatch-alerts-'));
+  rds = alertFor(RDS, { eventID: 'cli-rds', eventTime: '2026-03-14T10:00:00Z' });
+  cache = alertFor(CACHE, { eventID: 'cli-cache', eventTime: '2026-03-10T08:00:00Z' });
+  const base = loadRecord(RDS);
+  hostile = alertFor(RDS, {
+    eventID: 'cli-hostile',
+    eventTime: '2026-03-12T08:00:00Z',
+    requestParameters: {
+      dBSecurityGroupName: HOSTILE_NAME,
+      dBSecurityGroupDescription: `hidden\u202edirection\u009b2J`,
+    },
+    userIdentity: { ...base.userIdentity, userName: `dana${ESC}]0;owned\u0007` },
+  });
+  await seedStore([rds, cache, hostile]);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sgwatch alerts list', () => {
+  it('prints a table of alerts newest first', async () => {
+    const run = await alerts(['list']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+TIME\s+SEV\s+CALL/);
+    expect(lines.slice(2).map((line) => line.split(/\s+/)[0])).toEqual([
+      rds.alertId,
+      hostile.alertId,
+      cache.alertId,
+    ]);
+    expect(run.stdout).toContain('CreateCacheSecurityGroup');
+  });
+
+  it('prints a JSON array of the stored alerts without their CloudTrail records', async () => {
+    const run = await alerts(['list', '--json', '--rule', 'aws.rds.create-db-security-group']);
+    expect(run.code).toBe(0);
+    const parsed = JSON.parse(run.stdout) as TriagedAlert[];
+    expect(parsed.map((alert) => alert.alertId)).toEqual([rds.alertId, hostile.alertId]);
+    expect(parsed[0]).toMatchObject({ eventId: 'cli-rds', status: 'open', delivery: 'notified' });
+    expect(parsed[0]).not.toHaveProperty('cloudTrailEvent');
+    expect(parsed[1]?.resource.name).toBe(HOSTILE_NAME);
+  });
+
+  it('says so when nothing matches', async () => {
+    const run = await alerts(['list', '--severity', 'critical']);
+    expect(run).toMatchObject({ code: 0, stdout: 'No alerts match.\n' });
+  });
+
+  it('narrows by status, account and time window', async () => {
+    await alerts(['ack', rds.alertId]);
+    const open = await alerts(['list', '--status', 'open', '--json']);
+    expect((JSON.parse(open.stdout) as Alert[]).map((a) => a.eventId)).toEqual([
+      'cli-hostile',
+      'cli-cache',
+    ]);
+    const recent = await alerts([
+      'list',
+      '--since',
+      '2026-03-11',
+      '--until',
+      '2026-03-13',
+      '--json',
+    ]);
+    expect((JSON.parse(recent.stdout) as Alert[]).map((a) => a.eventId)).toEqual(['cli-hostile']);
+    const none = await alerts(['list', '--account', '999999999999']);
+    expect(none.stdout).toBe('No alerts match.\n');
+  });
+
+  it('warns on stderr when the limit cuts the list short', async () => {
+    const run = await alerts(['list', '--limit', '1']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(rds.alertId);
+    expect(run.stdout).not.toContain(cache.alertId);
+    expect(run.stderr).toMatch(/showing the newest 1/);
+  });
+
+  it('rejects bad filter values with exit code 2 before opening the store', async () => {
+    for (const args of [
+      ['--status', 'closed'],
+      ['--severity', 'urgent'],
+      ['--limit', '0'],
+      ['--limit', '5x'],
+      ['--since', 'yesterday'],
+      ['--since', '1d', '--until', '2d'],
+      ['--region', 'us-east-1'],
+      ['--bogus'],
+      ['extra'],
+    ]) {
+      const run = await alerts(['list', ...args]);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(/sgwatch alerts --help/);
+    }
+  });
+});
+
+describe('sgwatch alerts show', () => {
+  it('prints every field, the caller, links, history and the CloudTrail record', async () => {
+    const run = await alerts(['show', rds.alertId]);
+    expect(run.code).toBe(0);
+    for (const expected of [
+      `Alert ${rds.alertId}`,
+      'aws.rds.create-db-security-group',
+      'CreateDBSecurityGroup from rds.amazonaws.com',
+      '2026-03-14T10:00:00.000Z',
+      'arn:aws:iam::111122223333:user/dana',
+      'iam-user (IAMUser)',
+      'AKIAIOSFODNN7EXAMPLE',
+      'legacy-reporting',
+      'notified at 2026-03-15T12:00:00.000Z (message msg-cli-rds)',
+      'https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/cli-rds',
+      '(no status changes yet)',
+      'CloudTrail record:',
+      '  "eventName": "CreateDBSecurityGroup",',
+      '    "dBSecurityGroupArn": "arn:aws:rds:us-east-1:111122223333:secgrp:legacy-reporting"',
+    ]) {
+      expect(run.stdout).toContain(expected);
+    }
+  });
+
+  it('prints the stored alert as JSON with --json, CloudTrail record included', async () => {
+    const run = await alerts(['show', cache.alertId, '--json']);
+    expect(run.code).toBe(0);
+    const parsed = JSON.parse(run.stdout) as TriagedAlert;
+    expect(parsed.alertId).toBe(cache.alertId);
+    expect(JSON.parse(parsed.cloudTrailEvent)).toEqual(JSON.parse(cache.cloudTrailEvent));
+  });
+
+  it('shows the triage history after changes', async () => {
+    await alerts(['ack', rds.alertId, '--user', 'alice']);
+    await alerts(['resolve', rds.alertId, '--note', 'approved in CHG-12', '--user', 'bob']);
+    const run = await alerts(['show', rds.alertId]);
+    expect(run.stdout).toMatch(/Status:\s+resolved/);
+    expect(run.stdout).toMatch(/Changed:\s+by bob at 2026-03-15T12:00:00.000Z \(version 2\)/);
+    expect(run.stdout).toMatch(/Note:\s+approved in CHG-12/);
+    expect(run.stdout).toContain('2026-03-15T12:00:00.000Z  alice: open -> acknowledged');
+    expect(run.stdout).toContain('bob: acknowledged -> resolved  "approved in CHG-12"');
+  });
+
+  it('fails with exit code 1 for an unknown id and explains that ids are not prefixes', async () => {
+    const unknown = await alerts(['show', '0123456789abcdef0123']);
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toBe('sgwatch: no alert with id 0123456789abcdef0123\n');
+    const prefix = await alerts(['show', rds.alertId.slice(0, 8)]);
+    expect(prefix.code).toBe(1);
+    expect(prefix.stderr).toMatch(/full 20-character id/);
+  });
+});
+
+describe('sgwatch alerts ack, resolve and reopen', () => {
+  it('changes the status and prints a confirmation naming who made the change', async () => {
+    const ack = await alerts(['ack', rds.alertId], { SGWATCH_USER: 'alice', USER: 'root' });
+    expect(ack.code).toBe(0);
+    expect(ack.stdout).toBe(
+      `Alert ${rds.alertId} is now acknowledged (was open), changed by alice at 2026-03-15T12:00:00.000Z.\n`,
+    );
+
+    const resolve = await alerts(['resolve', rds.alertId, '--note', 'expected change']);
+    expect(resolve.code).toBe(0);
+    expect(resolve.stdout).toContain('is now resolved (was acknowledged), changed by tester');
+    expect(resolve.stdout).toContain('Note: expected change');
+
+    const reopen = await alerts(['reopen', rds.alertId, '--user', 'carol']);
+    expect(reopen.code).toBe(0);
+    expect(reopen.stdout).toContain('is now open (was resolved), changed by carol');
+
+    const stored = JSON.parse(
+      (await alerts(['show', rds.alertId, '--json'])).stdout,
+    ) as TriagedAlert;
+    expect(stored).toMatchObject({ status: 'open', statusVersion: 3, statusChangedBy: 'carol' });
+    expect(stored.history?.map((h) => `${h.from}->${h.to} by ${h.by}`)).toEqual([
+      'open->acknowledged by alice',
+      'acknowledged->resolved by tester',
+      'resolved->open by carol',
+    ]);
+  });
+
+  it('fails with exit code 2 when resolve has no note, and changes nothing', async () => {
+    for (const args of [[], ['--note', '  ']]) {
+      const run = await alerts(['resolve', rds.alertId, ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/resolve needs --note/);
+    }
+    const stored = JSON.parse((await alerts(['show', rds.alertId, '--json'])).stdout) as Alert;
+    expect(stored.status).toBe('open');
+  });
+
+  it('fails with exit code 2 for a missing id, a note over 2,000 characters or a stray option', async () => {
+    expect((await alerts(['ack'])).code).toBe(2);
+    expect((await alerts(['ack', rds.alertId, cache.alertId])).code).toBe(2);
+    expect((await alerts(['ack', rds.alertId, '--note', 'x'.repeat(2001)])).code).toBe(2);
+    expect((await alerts(['ack', rds.alertId, '--since', '1d'])).code).toBe(2);
+    expect((await alerts(['frobnicate'])).code).toBe(2);
+  });
+
+  it('fails with exit code 1 for an unknown id', async () => {
+    const run = await alerts(['ack', 'ffffffffffffffffffff']);
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toBe('sgwatch: no alert with id ffffffffffffffffffff\n');
+  });
+
+  it('fails with exit code 1 for a change the current status does not allow, suggesting what does', async () => {
+    const run = await alerts(['reopen', rds.alertId]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `sgwatch: alert ${rds.alertId} is open, so "reopen" does not apply; from open use sgwatch alerts ack or sgwatch alerts resolve\n`,
+    );
+  });
+});
+
+describe('sgwatch alerts output safety and help', () => {
+  it('never prints control characters from event data to the terminal', async () => {
+    const list = await alerts(['list']);
+    const show = await alerts(['show', hostile.alertId]);
+    const json = await alerts(['show', hostile.alertId, '--json']);
+    for (const run of [list, show, json]) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toContain(ESC);
+      expect(run.stdout).not.toContain('\u0007');
+      expect(run.stdout).not.toContain('\u009b');
+      expect(run.stdout).not.toContain('\u202e');
+    }
+    expect(list.stdout).toContain('legacy [31mRED [0m');
+    expect(show.stdout).toMatch(/Resource:\s+legacy \[31mRED \[0m \(RDS DB security group\)/);
+    // The JSON stays exact: escaped, it parses back to the original hostile value.
+    expect((JSON.parse(json.stdout) as Alert).resource).toMatchObject({
+      name: HOSTILE_NAME,
+      description: 'hidden\u202edirection\u009b2J',
+    });
+  });
+
+  it('documents every subcommand and option in its help', async () => {
+    const run = await alerts(['--help']);
+    expect(run).toMatchObject({ code: 0, stdout: ALERTS_HELP });
+    for (const word of [
+      'list',
+      'show <id>',
+      'ack <id>',
+      'resolve <id> --note TEXT',
+      'reopen <id>',
+      '--since',
+      '--until',
+      '--status',
+      '--rule',
+      '--account',
+      '--principal',
+      '--severity',
+      '--limit',
+      '--json',
+      '--note',
+      '--user',
+      '--store',
+      '--table',
+      '--region',
+      '--state-dir',
+      'Exit status',
+    ]) {
+      expect(ALERTS_HELP).toContain(word);
+    }
+    expect((await alerts(['list', '-h'])).stdout).toBe(ALERTS_HELP);
+    expect((await runCli(['help', 'alerts'])).stdout).toBe(ALERTS_HELP);
+  });
+});

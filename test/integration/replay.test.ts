@@ -1,0 +1,273 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Alert } from '../../lambda/core/alert';
+import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
+import { runCli } from '../support/cli';
+
+const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const ELASTICACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+const FAILED = 'cloudtrail/rds-create-db-security-group.failure.access-denied.json';
+const NEGATIVE = 'public-cloudtrail/elastic-integrations__CreateDBInstance__1.json';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sgwatch-replay-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+function withId(
+  file: string,
+  eventID: string,
+  extra: Partial<CloudTrailRecord> = {},
+): CloudTrailRecord {
+  return { ...loadRecord(file), eventID, ...extra };
+}
+
+function cloudTrailFile(records: CloudTrailRecord[]): Buffer {
+  return gzipSync(JSON.stringify({ Records: records }));
+}
+
+function jsonlAlerts(stdout: string): Alert[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Alert);
+}
+
+async function replay(args: string[], options: { now?: Date } = {}) {
+  return runCli(['replay', '--store', 'memory', '--format', 'jsonl', ...args], {
+    cwd: dir,
+    ...options,
+  });
+}
+
+describe('sgwatch replay input formats', () => {
+  it('reads a CloudTrail archive laid out as S3 delivers it', async () => {
+    write(
+      'AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/111122223333_CloudTrail_us-east-1_20260302T0915Z_abc.json.gz',
+      cloudTrailFile([withId(RDS, 'a-1'), withId(NEGATIVE, 'n-1'), withId(FAILED, 'f-1')]),
+    );
+    const run = await replay(['AWSLogs']);
+    expect(run.code).toBe(0);
+    expect(jsonlAlerts(run.stdout).map((a) => [a.eventId, a.ruleId])).toEqual([
+      ['a-1', 'aws.rds.create-db-security-group'],
+      ['f-1', 'aws.legacy-security-group.create-failed'],
+    ]);
+    expect(run.stderr).toMatch(
+      /files 1 {2}records 3 {2}matched 2 {2}alerts 2 {2}duplicates 0 {2}suppressed 0 {2}unreadable 0/,
+    );
+  });
+
+  it('reads plain JSON, an EventBridge JSON array, JSON lines and a single pretty event', async () => {
+    write('plain.json', JSON.stringify({ Records: [withId(RDS, 'p-1')] }));
+    write('events.json', JSON.stringify([toEnvelope(withId(ELASTICACHE, 'e-1'))]));
+    write(
+      'events.jsonl',
+      [toEnvelope(withId(RDS, 'l-1')), withId(ELASTICACHE, 'l-2')]
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
+    write('single.json', JSON.stringify(toEnvelope(withId(RDS, 's-1')), null, 2));
+    write('gz-without-suffix.jsonl.gz', gzipSync(JSON.stringify(withId(RDS, 'g-1'))));
+    const run = await replay(['.']);
+    expect(run.code).toBe(0);
+    expect(
+      jsonlAlerts(run.stdout)
+        .map((a) => a.eventId)
+        .sort(),
+    ).toEqual(['e-1', 'g-1', 'l-1', 'l-2', 'p-1', 's-1']);
+  });
+
+  it('prints only alert records on stdout with --format jsonl and the counts on stderr', async () => {
+    write('a.json.gz', cloudTrailFile([withId(RDS, 'j-1'), withId(ELASTICACHE, 'j-2')]));
+    const run = await replay(['a.json.gz']);
+    const lines = run.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const alert = JSON.parse(line) as Alert;
+      expect(alert).toMatchObject({ delivery: 'notified', status: 'open' });
+      expect(JSON.parse(alert.cloudTrailEvent)).toMatchObject({ eventID: alert.eventId });
+    }
+    expect(run.stderr).toContain('alerts 2');
+    expect(run.stdout).not.toContain('files ');
+  });
+
+  it('skips CloudTrail digest files and reports files it ignores', async () => {
+    write(
+      'AWSLogs/1/CloudTrail-Digest/us-east-1/2026/03/02/digest.json.gz',
+      gzipSync('{"awsAccountId":"1"}'),
+    );
+    write(
+      'AWSLogs/1/CloudTrail/us-east-1/2026/03/02/log.json.gz',
+      cloudTrailFile([withId(RDS, 'd-1')]),
+    );
+    write('AWSLogs/notes.txt', 'hello');
+    const run = await replay(['AWSLogs']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('skipped 1 CloudTrail digest file');
+    expect(run.stderr).toMatch(/ignored 1 file.*notes\.txt/);
+    expect(jsonlAlerts(run.stdout)).toHaveLength(1);
+  });
+});
+
+describe('sgwatch replay with bad input', () => {
+  it('fails the run but reads every other file when files are corrupt, truncated or not JSON', async () => {
+    const good = cloudTrailFile([withId(RDS, 'ok-1')]);
+    write('1-truncated.json.gz', good.subarray(0, good.length - 12));
+    write('2-not-json.json', 'this is not json');
+    write('3-empty.json', '');
+    write('4-bad-json.json', '{"Records": [ {"eventID": ');
+    write('5-good.json.gz', good);
+    const published = readFileSync(
+      join(
+        __dirname,
+        '..',
+        'fixtures',
+        'public-cloudtrail',
+        'awsdocs-elasticache__CreateCacheCluster__1.invalid-json.txt',
+      ),
+    );
+    write('6-published-example.txt', published);
+    const run = await replay(['--full-parse', '.', '6-published-example.txt']);
+    expect(run.code).toBe(1);
+    expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['ok-1']);
+    expect(run.stderr).toMatch(
+      /unreadable .*1-truncated\.json\.gz: gzip data is corrupt or truncated/,
+    );
+    expect(run.stderr).toMatch(/unreadable .*2-not-json\.json: file is not JSON/);
+    expect(run.stderr).toMatch(/unreadable .*3-empty\.json: file is empty/);
+    expect(run.stderr).toMatch(/unreadable .*4-bad-json\.json: file is not valid JSON/);
+    expect(run.stderr).toMatch(/unreadable .*6-published-example\.txt: file is not valid JSON/);
+    expect(run.stderr).toContain('unreadable 5');
+  });
+
+  it('reports empty, non-JSON and truncated files even when the prefilter skips the parse', async () => {
+    write('a-empty.json', '  \n');
+    write('b-text.json', 'hello');
+    write(
+      'c-cut.json.gz',
+      gzipSync('{"Records": [{"eventID": "x", "eventName": "DescribeInstances"'),
+    );
+    write('d-fine.json', JSON.stringify({ Records: [withId(NEGATIVE, 'n-2')] }));
+    const run = await replay(['.']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/unreadable .*a-empty\.json: file is empty/);
+    expect(run.stderr).toMatch(/unreadable .*b-text\.json: file is not JSON/);
+    expect(run.stderr).toMatch(
+      /unreadable .*c-cut\.json\.gz: file is not valid JSON \(it ends mid-document/,
+    );
+    expect(run.stderr).toContain('files 4  records 1');
+  });
+
+  it('reports a record that fails validation by file and index, and still stores the rest', async () => {
+    const broken = { ...withId(RDS, 'bad-1') } as Record<string, unknown>;
+    delete broken.eventTime;
+    write('mixed.json', JSON.stringify({ Records: [broken, withId(RDS, 'good-1')] }));
+    const run = await replay(['mixed.json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /invalid record #0 in .*mixed\.json: invalid event: eventTime is missing/,
+    );
+    expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['good-1']);
+  });
+
+  it('fails with exit code 2 on a path that does not exist or a bad flag', async () => {
+    const missing = await replay(['nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read');
+    expect((await runCli(['replay', '--format', 'xml', 'x'])).code).toBe(2);
+    expect((await runCli(['replay', '--since', 'last tuesday', 'x'])).code).toBe(2);
+    expect((await runCli(['replay'])).stderr).toContain('replay needs at least one file or folder');
+  });
+});
+
+describe('sgwatch replay filters', () => {
+  beforeEach(() => {
+    write(
+      'log.json',
+      JSON.stringify({
+        Records: [
+          withId(RDS, 'old', { eventTime: '2026-01-01T00:00:00Z' }),
+          withId(RDS, 'new', { eventTime: '2026-03-01T00:00:00Z' }),
+          withId(ELASTICACHE, 'other-account', {
+            recipientAccountId: '444455556666',
+            eventTime: '2026-03-01T00:00:00Z',
+          }),
+        ],
+      }),
+    );
+  });
+
+  it.each([
+    [
+      ['--since', '2026-02-01'],
+      ['new', 'other-account'],
+    ],
+    [['--until', '2026-02-01'], ['old']],
+    [
+      ['--since', '7d'],
+      ['new', 'other-account'],
+    ],
+    [['--account', '444455556666'], ['other-account']],
+    [['--region', 'eu-west-1'], ['other-account']],
+    [['--region', 'us-east-1', '--since', '2026-02-15T00:00:00Z'], ['new']],
+  ])('keeps only matching records with %j', async (flags, expected) => {
+    const run = await replay([...flags, 'log.json'], { now: new Date('2026-03-05T00:00:00Z') });
+    expect(
+      jsonlAlerts(run.stdout)
+        .map((a) => a.eventId)
+        .sort(),
+    ).toEqual(expected);
+    expect(run.stderr).toContain(`filtered out ${3 - expected.length}`);
+  });
+});
+
+describe('sgwatch replay output for people', () => {
+  it('prints a summary table and says where the alerts are stored', async () => {
+    write('log.json', JSON.stringify({ Records: [withId(RDS, 't-1')] }));
+    const run = await runCli(['replay', '--store', 'memory', 'log.json'], { cwd: dir });
+    expect(run.stdout).toMatch(/^ID\s+TIME\s+SEV\s+CALL/);
+    expect(run.stdout).toContain('CreateDBSecurityGroup');
+    expect(run.stdout).toContain('legacy-reporting');
+    expect(run.stdout).toContain('in-memory store');
+  });
+
+  it('counts an event seen twice as one alert and one duplicate', async () => {
+    write('a.json', JSON.stringify({ Records: [withId(RDS, 'dup-1')] }));
+    write('b.json', JSON.stringify({ Records: [withId(RDS, 'dup-1')] }));
+    const run = await replay(['.']);
+    expect(run.stderr).toContain('alerts 1  duplicates 1');
+  });
+
+  it('keeps alerts in the embedded store between runs', async () => {
+    write('a.json', JSON.stringify({ Records: [withId(RDS, 'persist-1')] }));
+    const first = await runCli(['replay', '--format', 'jsonl', 'a.json'], { cwd: dir });
+    expect(first.stderr).toContain('alerts 1  duplicates 0');
+    const second = await runCli(['replay', '--format', 'jsonl', 'a.json'], { cwd: dir });
+    expect(second.stderr).toContain('alerts 0  duplicates 1');
+  });
+
+  it('fires on every positive fixture exactly as the catalog says', async () => {
+    const cases = fixtureCases();
+    write('all.json', JSON.stringify({ Records: cases.map((c) => loadRecord(c.file)) }));
+    const run = await replay(['all.json']);
+    const expected = cases.flatMap((c) =>
+      c.detections.map((d) => `${loadRecord(c.file).eventID}:${d}`),
+    );
+    expect(jsonlAlerts(run.stdout).map((a) => `${a.eventId}:${a.ruleId}`)).toEqual(expected);
+  });
+});
