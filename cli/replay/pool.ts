@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InputFile } from './files';
 import type { FileScan, ScanOptions } from './scan';
-import { scanFile } from './scan';
+import { loadFile, scanLoaded } from './scan';
 
 /** Files in flight per worker: enough to hide I/O latency, few enough to bound memory. */
 const IN_FLIGHT_PER_WORKER = 2;
@@ -28,7 +28,7 @@ export async function* scanAll(
   workers: number,
 ): AsyncGenerator<FileScan> {
   if (workers <= 1) {
-    for (const file of files) yield await scanFile(file.path, options);
+    for (const file of files) yield scanLoaded(await loadFile(file.path), options);
     return;
   }
   const pool = Array.from({ length: workers }, startWorker);

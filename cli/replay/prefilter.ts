@@ -1,44 +1,107 @@
 import { watchedEventNames } from '../../lambda/core/catalog';
 
 /**
- * A byte-level test that decides whether a decompressed log file can contain a record any
- * detection matches, so files that cannot are never parsed.
+ * A byte-level look at a decompressed log file that finds the records any detection could
+ * match, so the rest of the file is never parsed.
  *
- * A record can only match if its eventName is one of the watched names, and JSON can
- * spell a string two ways: literally, or with `\u` escapes. So a file is a candidate when
- * it contains a watched name in quotes, or any `\u` escape at all (then we cannot tell from
- * bytes and parse it). Anything else provably holds no match. The prefilter test checks this
- * against a full parse.
+ * Why this is exact: a record can match only if its `eventName` is a watched name. In JSON
+ * that key and value are written either literally or with `\u` escapes (no other escape
+ * produces a letter). So if the file has no `\u` escape and every `"eventName"` key is
+ * written compactly as `"eventName":"`, reading the value after each key finds every
+ * record that could match. Anything else (an escape anywhere, or a key with spacing we do
+ * not read from bytes) sends the whole file to a full parse. The prefilter tests check the
+ * outcome against a full parse.
  */
-export interface Prefilter {
-  mayMatch(buffer: Buffer): boolean;
+export interface PrefilterResult {
+  /** False when the bytes could not be read exactly; the file must be parsed whole. */
+  readonly exact: boolean;
+  /** Records seen (one `eventName` key each); meaningful when `exact`. */
+  readonly records: number;
+  /** For each `eventName` key holding a watched name: its offset and its neighbours'. */
+  readonly hits: readonly KeyHit[];
 }
 
+export interface KeyHit {
+  readonly at: number;
+  /** Offset of the previous `eventName` key, or -1. */
+  readonly previous: number;
+  /** Offset of the next `eventName` key, or the buffer length. */
+  readonly next: number;
+}
+
+export interface Prefilter {
+  scan(buffer: Buffer): PrefilterResult;
+}
+
+const KEY = Buffer.from('"eventName"');
+const ESCAPE = Buffer.from('\\u');
+const COLON = 0x3a;
+const QUOTE = 0x22;
+const INEXACT: PrefilterResult = { exact: false, records: 0, hits: [] };
+
 export function createPrefilter(names: readonly string[] = watchedEventNames()): Prefilter {
-  const needles = names.map((name) => Buffer.from(`"${name}"`));
-  const escape = Buffer.from('\\u');
+  // Each watched value with its closing quote, so a longer name never passes as a prefix.
+  const values = names.map((name) => Buffer.from(`${name}"`));
+  const firstBytes = new Set(values.map((value) => value[0]));
+  const isWatched = (buffer: Buffer, value: number): boolean =>
+    firstBytes.has(buffer[value]) &&
+    values.some(
+      (watched) => buffer.compare(watched, 0, watched.length, value, value + watched.length) === 0,
+    );
   return {
-    mayMatch(buffer: Buffer): boolean {
-      for (const needle of needles) {
-        if (buffer.indexOf(needle) !== -1) return true;
+    scan(buffer: Buffer): PrefilterResult {
+      if (buffer.indexOf(ESCAPE) !== -1) return INEXACT;
+      const hits: { at: number; previous: number; next: number }[] = [];
+      let records = 0;
+      let previous = -1;
+      let at = buffer.indexOf(KEY);
+      while (at !== -1) {
+        records += 1;
+        const colon = at + KEY.length;
+        if (buffer[colon] !== COLON || buffer[colon + 1] !== QUOTE) return INEXACT;
+        const last = hits[hits.length - 1];
+        if (last !== undefined && last.next === buffer.length) last.next = at;
+        if (isWatched(buffer, colon + 2)) hits.push({ at, previous, next: buffer.length });
+        previous = at;
+        at = buffer.indexOf(KEY, colon + 2);
       }
-      return buffer.indexOf(escape) !== -1;
+      return { exact: true, records, hits };
     },
   };
 }
 
-const RECORD_KEY = Buffer.from('"eventID"');
+const RECORDS_OPENING = Buffer.from('{"Records":[');
+const RECORD_START = Buffer.from('{"eventVersion":');
+const NEXT_RECORD = Buffer.from(',{"eventVersion":');
+const ARRAY_END = 0x5d;
 
 /**
- * Counts records in a CloudTrail file without parsing it, by the `"eventID"` key each
- * record carries once. Used only for the statistics of files the prefilter skips.
+ * Cuts the records around `hits` out of a compact CloudTrail file (`{"Records":[...]}`, each
+ * record opening with `eventVersion`, as CloudTrail writes them) and parses only those.
+ * Returns undefined whenever a boundary is not where that layout puts it; the caller then
+ * parses the whole file, so an unusual file costs time, never a missed record.
  */
-export function countRecords(buffer: Buffer): number {
-  let count = 0;
-  let at = buffer.indexOf(RECORD_KEY);
-  while (at !== -1) {
-    count += 1;
-    at = buffer.indexOf(RECORD_KEY, at + RECORD_KEY.length);
+export function sliceRecords(buffer: Buffer, hits: readonly KeyHit[]): unknown[] | undefined {
+  if (buffer.compare(RECORDS_OPENING, 0, RECORDS_OPENING.length, 0, RECORDS_OPENING.length) !== 0) {
+    return undefined;
   }
-  return count;
+  const records: unknown[] = [];
+  for (const hit of hits) {
+    const start = buffer.lastIndexOf(RECORD_START, hit.at);
+    if (start <= hit.previous || start < RECORDS_OPENING.length - 1) return undefined;
+    let end = buffer.indexOf(NEXT_RECORD, hit.at);
+    if (end === -1 || end > hit.next) {
+      if (hit.next !== buffer.length) return undefined;
+      end = buffer.lastIndexOf(ARRAY_END);
+      if (end <= hit.at) return undefined;
+    }
+    try {
+      // A parse succeeds only on exactly one complete JSON value: a slice that cut through
+      // a record, or took in two, throws.
+      records.push(JSON.parse(buffer.toString('utf8', start, end)));
+    } catch {
+      return undefined;
+    }
+  }
+  return records;
 }

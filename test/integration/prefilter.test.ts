@@ -7,7 +7,7 @@ import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { LocalPublisher } from '../../cli/replay/local-publisher';
 import { discoverFiles } from '../../cli/replay/files';
-import { countRecords, createPrefilter } from '../../cli/replay/prefilter';
+import { createPrefilter } from '../../cli/replay/prefilter';
 import { runReplay } from '../../cli/replay/run';
 import { writeArchive } from '../../scripts/lib/cloudtrail-generator';
 import { loadRecord } from '../support/fixtures';
@@ -48,6 +48,14 @@ beforeAll(async () => {
             userAgent: 'script "CreateDBSecurityGroup"',
           },
           { ...base, eventID: 'lookalike-1', eventName: 'CreateDBSecurityGroups' },
+          // A nested object that opens like a record: cutting the record out of the file
+          // by its boundaries fails, and the file must be parsed whole.
+          {
+            ...base,
+            eventID: 'nested-1',
+            userIdentity: { eventVersion: 'x', ...base.userIdentity },
+          },
+          { ...base, eventID: 'plain-1' },
         ],
       }),
     ),
@@ -61,11 +69,12 @@ afterAll(() => {
 async function alertKeys(
   fullParse: boolean,
   workers = 1,
-): Promise<{ keys: string[]; records: number }> {
+): Promise<{ keys: string[]; eventIds: string[]; records: number }> {
   const db: EmbeddedDynamoDb = await startEmbeddedDynamoDb();
   try {
     const { files } = await discoverFiles([join(dir, 'archive')]);
     const keys: string[] = [];
+    const eventIds: string[] = [];
     const counts = await runReplay(
       {
         files,
@@ -81,9 +90,14 @@ async function alertKeys(
           claimSeconds: 60,
         },
       },
-      { onAlert: (result) => keys.push(`${result.alert.alertId}:${result.outcome}`) },
+      {
+        onAlert: (result) => {
+          keys.push(`${result.alert.alertId}:${result.outcome}`);
+          eventIds.push(result.alert.eventId);
+        },
+      },
     );
-    return { keys, records: counts.records };
+    return { keys, eventIds, records: counts.records };
   } finally {
     await db.close();
   }
@@ -96,7 +110,13 @@ describe('replay prefilter', () => {
     expect(filtered.keys).toEqual(full.keys);
     expect(full.keys.length).toBeGreaterThan(10);
     expect(full.keys.some((k) => k.endsWith(':duplicate'))).toBe(true);
-    // The escaped spelling is a real match; the mention and the look-alike are not.
+    // The escaped spelling and the nested-object record are real matches; the mention and
+    // the look-alike are not.
+    for (const id of ['escaped-1', 'nested-1', 'plain-1']) {
+      expect(filtered.eventIds).toContain(id);
+    }
+    expect(filtered.eventIds).not.toContain('mention-1');
+    expect(filtered.eventIds).not.toContain('lookalike-1');
     expect(filtered.records).toBe(full.records);
   });
 
@@ -106,21 +126,34 @@ describe('replay prefilter', () => {
     expect(parallel.keys).toEqual(single.keys);
   });
 
-  it('lets a file with a \\u escape through even when no name is spelled plainly', () => {
+  it.each([
+    ['a \\u-escaped name', '{"eventName":"\\u0043reateDBSecurityGroup"}', true],
+    ['an escaped key', '{"event\\u004eame":"CreateDBSecurityGroup"}', true],
+    ['a watched name', '{"eventName":"CreateDBSecurityGroup"}', true],
+    ['pretty-printed spacing', '{"eventName" : "DescribeInstances"}', true],
+    [
+      'a longer name with the watched one as prefix',
+      '{"eventName":"CreateDBSecurityGroups"}',
+      false,
+    ],
+    [
+      'the name in another field',
+      '{"eventName":"DescribeX","userAgent":"CreateDBSecurityGroup"}',
+      false,
+    ],
+    ['an unrelated call', '{"eventName":"DescribeInstances"}', false],
+  ])('decides from bytes alone for %s', (_label, text, mayMatch) => {
     const prefilter = createPrefilter(['CreateDBSecurityGroup']);
-    expect(prefilter.mayMatch(Buffer.from('{"eventName":"\\u0043reateDBSecurityGroup"}'))).toBe(
-      true,
-    );
-    expect(prefilter.mayMatch(Buffer.from('{"eventName":"CreateDBSecurityGroup"}'))).toBe(true);
-    expect(prefilter.mayMatch(Buffer.from('{"eventName":"CreateDBSecurityGroups"}'))).toBe(false);
-    expect(prefilter.mayMatch(Buffer.from('{"eventName":"DescribeInstances"}'))).toBe(false);
+    const look = prefilter.scan(Buffer.from(text));
+    expect(!look.exact || look.hits.length > 0).toBe(mayMatch);
   });
 
-  it('counts records by their eventID key exactly as a parse does', () => {
+  it('counts records by their eventName key exactly as a parse does', () => {
     const records = Array.from({ length: 37 }, (_, i) => ({
-      ...loadRecord(RDS),
+      ...loadRecord('public-cloudtrail/elastic-integrations__CreateDBInstance__1.json'),
       eventID: `c-${i}`,
     }));
-    expect(countRecords(Buffer.from(JSON.stringify({ Records: records })))).toBe(37);
+    const look = createPrefilter().scan(Buffer.from(JSON.stringify({ Records: records })));
+    expect(look).toEqual({ exact: true, records: 37, hits: [] });
   });
 });

@@ -160,7 +160,7 @@ describe('sgwatch replay with bad input', () => {
     write('b-text.json', 'hello');
     write(
       'c-cut.json.gz',
-      gzipSync('{"Records": [{"eventID": "x", "eventName": "DescribeInstances"'),
+      gzipSync('{"Records":[{"eventID":"x","eventName":"DescribeInstances"'),
     );
     write('d-fine.json', JSON.stringify({ Records: [withId(NEGATIVE, 'n-2')] }));
     const run = await replay(['.']);
