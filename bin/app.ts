@@ -4,12 +4,16 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { SgwatchConfig } from '../lib/config';
 import { CONFIG_CONTEXT_KEYS, parseConfig } from '../lib/config';
 import { DetectorStack } from '../lib/detector-stack';
+import type { Policy } from '../lambda/core/policy';
+import { loadPolicyFile, resolvePolicyFile } from '../lib/policy-file';
 
 export const STACK_NAME = 'Sgwatch';
 
 export interface SgwatchApp {
   readonly app: App;
   readonly config: SgwatchConfig;
+  /** The validated contents of the configuration file, as shipped to the detector. */
+  readonly policy: Policy;
   readonly stack: DetectorStack;
 }
 
@@ -26,8 +30,11 @@ function readContext(app: App): Record<string, unknown> {
 export function createSgwatchApp(props: AppProps = {}): SgwatchApp {
   const app = new App(props);
   const config = parseConfig(readContext(app));
+  // An invalid file stops synth here, with the file and the entry at fault in the message.
+  const { policy } = loadPolicyFile(resolvePolicyFile(config.configFile));
   const stack = new DetectorStack(app, STACK_NAME, {
     config,
+    policy,
     description: 'sgwatch: alerts on RDS and ElastiCache security group creation',
     env: {
       account: process.env.CDK_DEFAULT_ACCOUNT,
@@ -35,7 +42,7 @@ export function createSgwatchApp(props: AppProps = {}): SgwatchApp {
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, config, stack };
+  return { app, config, policy, stack };
 }
 
 // Run by the CDK CLI (`node --import tsx bin/app.ts`); the App synthesizes on exit because

@@ -8,6 +8,7 @@ import { systemClock } from './core/ports';
 import type { ProcessDeps, ProcessResult } from './core/process';
 import { processRecord } from './core/process';
 import { readEnvironment } from './env';
+import { readPolicy } from './policy-loader';
 
 // Read once per process, at cold start: a missing setting fails the first invocation
 // with its name rather than every event with something vaguer.
@@ -18,6 +19,7 @@ const deps: ProcessDeps = {
   publisher: new SnsAlertPublisher(new SNSClient({}), env.topicArn),
   clock: systemClock,
   logger,
+  policy: readPolicy(process.env),
   retentionDays: env.retentionDays,
   claimSeconds: env.claimSeconds,
 };

@@ -29,6 +29,12 @@ export interface SgwatchConfig {
   readonly alertRetentionDays: number;
   /** Retention of the detector's CloudWatch log group. */
   readonly logRetention: RetentionDays;
+  /**
+   * The sgwatch configuration file (accounts, exceptions, IaC roles, burst settings),
+   * relative to the repository root or absolute.
+   * @default - sgwatch.config.json at the repository root
+   */
+  readonly configFile?: string;
 }
 
 /** The context keys sgwatch reads; anything else in context belongs to the CDK. */
@@ -40,6 +46,7 @@ export const CONFIG_CONTEXT_KEYS = [
   'slackChannelId',
   'alertRetentionDays',
   'logRetentionDays',
+  'configFile',
 ] as const;
 
 export type ConfigContextKey = (typeof CONFIG_CONTEXT_KEYS)[number];
@@ -154,6 +161,14 @@ function parseLogRetention(value: unknown): RetentionDays {
   return days;
 }
 
+function parseConfigFile(value: unknown): string | undefined {
+  if (isUnset(value)) return undefined;
+  if (typeof value !== 'string') {
+    throw new ConfigError('configFile', `expected a file path, got ${show(value)}`);
+  }
+  return value.trim();
+}
+
 function parseSlackId(key: ConfigContextKey, value: unknown, pattern: RegExp): string {
   if (typeof value !== 'string' || !pattern.test(value.trim())) {
     throw new ConfigError(key, `${show(value)} does not look like a Slack id (${pattern.source})`);
@@ -189,6 +204,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
       ? DEFAULT_ALERT_RETENTION_DAYS
       : parseWholeNumber('alertRetentionDays', context.alertRetentionDays),
     logRetention: parseLogRetention(context.logRetentionDays),
+    configFile: parseConfigFile(context.configFile),
   };
 }
 

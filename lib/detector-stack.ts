@@ -1,8 +1,10 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { CATALOG } from '../lambda/core/catalog';
+import type { Policy } from '../lambda/core/policy';
+import { DEFAULT_POLICY, expiredExceptions } from '../lambda/core/policy';
 import type { SgwatchConfig } from './config';
 import { AlertTable } from './constructs/alert-table';
 import { AlertTopic } from './constructs/alert-topic';
@@ -18,6 +20,11 @@ export interface DetectorStackProps extends StackProps {
    * @default CATALOG - every detection sgwatch ships
    */
   readonly detections?: readonly Detection[];
+  /**
+   * Accounts, exceptions, IaC roles and burst settings, shipped to the detector.
+   * @default DEFAULT_POLICY - no accounts, exceptions or IaC roles; default burst settings
+   */
+  readonly policy?: Policy;
 }
 
 /** sgwatch in one Region: rules → detector → alert table and topic, plus its alarms. */
@@ -31,6 +38,8 @@ export class DetectorStack extends Stack {
   constructor(scope: Construct, id: string, props: DetectorStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const policy = props.policy ?? DEFAULT_POLICY;
+    this.warnAboutExpiredExceptions(policy);
 
     this.alertTable = new AlertTable(this, 'Alerts');
     this.alertTopic = new AlertTopic(this, 'AlertTopic', {
@@ -53,6 +62,7 @@ export class DetectorStack extends Stack {
       failureQueue: detectorFailures.queue,
       alertRetentionDays: config.alertRetentionDays,
       logRetention: config.logRetention,
+      policy,
     });
 
     this.rules = new DetectionRules(this, 'Rules', {
@@ -89,5 +99,24 @@ export class DetectorStack extends Stack {
       description: `Dead-letter queue: ${undeliveredEvents.purpose}`,
       value: undeliveredEvents.queue.queueUrl,
     });
+  }
+
+  /**
+   * An expired exception suppresses nothing, so the events it covered alert again. Say so at
+   * synth, where the owner can renew or delete the entry before the noise arrives.
+   */
+  private warnAboutExpiredExceptions(policy: Policy): void {
+    const expired = expiredExceptions(policy, new Date());
+    if (expired.length === 0) return;
+    const entries = expired
+      .map(
+        (exception) => `${exception.id} (owner ${exception.owner}, expired ${exception.expires})`,
+      )
+      .join('; ');
+    Annotations.of(this).addWarningV2(
+      'sgwatch:expired-exceptions',
+      `${expired.length} exception(s) in the sgwatch configuration have expired and no longer ` +
+        `suppress anything; renew or remove them: ${entries}`,
+    );
   }
 }

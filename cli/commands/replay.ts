@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
 import type { Alert } from '../../lambda/core/alert';
+import type { Policy } from '../../lambda/core/policy';
+import { DEFAULT_POLICY } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
+import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
 import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
 import type { CliIo } from '../io';
@@ -39,6 +43,11 @@ Store (where alerts are written):
   --topic ARN          the deployed alert topic, for --publish
   --state-dir DIR      where the embedded store lives (default: ./.sgwatch)
 
+Policy:
+  --config FILE        accounts, exceptions, IaC roles and burst settings, the same file the
+                       deployed stack ships (default: ./sgwatch.config.json if present,
+                       else no exceptions). Matching exceptions record alerts as suppressed.
+
 Filters:
   --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
   --account ID            only this account (repeatable)
@@ -60,6 +69,7 @@ record invalid, 2 on a usage error.
 `;
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
+const DEFAULT_CONFIG_FILE = 'sgwatch.config.json';
 
 function progressLine(progress: ReplayProgress): string {
   const seconds = Math.max(progress.elapsedMs / 1000, 0.001);
@@ -76,9 +86,21 @@ export function countsLine(counts: ReplayCounts): string {
   return (
     `files ${counts.files}  records ${counts.records}  matched ${counts.matched}  alerts ${counts.alerts}  ` +
     `duplicates ${counts.duplicates}  suppressed ${counts.suppressed}  unreadable ${counts.unreadable}` +
+    (counts.capped > 0 ? `  (capped, not sent: ${counts.capped})` : '') +
     (counts.invalidRecords > 0 ? `  invalid records ${counts.invalidRecords}` : '') +
     (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '')
   );
+}
+
+/** The policy file replay applies: the one named, else the project's own when present. */
+function loadReplayPolicy(file: string | undefined, cwd: string): Policy {
+  const path = file !== undefined ? resolve(cwd, file) : join(cwd, DEFAULT_CONFIG_FILE);
+  if (file === undefined && !existsSync(path)) return DEFAULT_POLICY;
+  try {
+    return readPolicyFile(path).policy;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function list(values: string[] | undefined): string[] | undefined {
@@ -100,6 +122,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       publish: { type: 'boolean' },
       topic: { type: 'string' },
       'state-dir': { type: 'string' },
+      config: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
       account: { type: 'string', multiple: true },
@@ -177,10 +200,12 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
+  const policy = loadReplayPolicy(values.config, io.cwd);
   const deps: ProcessDeps = {
     store: new DynamoDbAlertStore(store.client, store.tableName),
     publisher,
     clock: { now: () => io.now() },
+    policy,
     logger: jsonLogger({ service: 'sgwatch-replay' }, (_level, line) =>
       io.stderr.write(`${line}\n`),
     ),

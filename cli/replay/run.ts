@@ -15,6 +15,8 @@ export interface ReplayCounts {
   duplicates: number;
   /** Alerts recorded but not notified because an exception matched. */
   suppressed: number;
+  /** Alerts recorded but not notified because the detection's cap for the window was reached. */
+  capped: number;
   unreadable: number;
   invalidRecords: number;
   /** Matching records left out by --since/--until/--account/--region. */
@@ -55,6 +57,7 @@ export function emptyCounts(): ReplayCounts {
     alerts: 0,
     duplicates: 0,
     suppressed: 0,
+    capped: 0,
     unreadable: 0,
     invalidRecords: 0,
     filteredOut: 0,
@@ -96,8 +99,11 @@ export async function runReplay(
       counts.matched += 1;
       for (const result of await processRecord(record, options.deps)) {
         if (result.outcome === 'duplicate') counts.duplicates += 1;
-        else if (result.alert.delivery === 'suppressed') counts.suppressed += 1;
-        else counts.alerts += 1;
+        else if (result.outcome === 'suppressed') counts.suppressed += 1;
+        else {
+          counts.alerts += 1;
+          if (result.outcome === 'capped') counts.capped += 1;
+        }
         listener.onAlert?.(result);
       }
     }

@@ -3,15 +3,20 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Alert } from '../core/alert';
+import type { Alert, BurstPlacement, PrincipalHistory } from '../core/alert';
 import { ALERT_TABLE } from '../core/alert-table';
-import type { AlertStore, CreateResult } from '../core/ports';
+import type { AlertStore, BurstCount, BurstCountRequest, CreateResult } from '../core/ports';
 import { fromItem, toItem } from './dynamodb-item';
 
 /** Attributes the store keeps on an item that are not part of the alert itself. */
 const BOOKKEEPING = ['claimedUntil'] as const;
+
+const DAY_MS = 86_400_000;
+/** Counter items live a day past their window, then TTL removes them. */
+const COUNTER_TTL_SECONDS = 86_400;
 
 export function alertFromItem(item: Record<string, AttributeValue>): Alert {
   const obj = fromItem(item);
@@ -131,5 +136,131 @@ export class DynamoDbAlertStore implements AlertStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  async principalHistory(principal: string, before: Date): Promise<PrincipalHistory> {
+    const index = ALERT_TABLE.indexes.byPrincipal;
+    const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
+    const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
+    let last24h = 0;
+    let last7d = 0;
+    let seen = false;
+    let startKey: Record<string, AttributeValue> | undefined;
+    // Newest first; stop at the first alert older than a week, which already answers
+    // "seen before" and cannot add to either count.
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :principal AND #sk < :before',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: {
+            ':principal': { S: principal },
+            ':before': { S: before.toISOString() },
+          },
+          ProjectionExpression: '#sk',
+          ScanIndexForward: false,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        seen = true;
+        const time = item[index.sortKey]?.S ?? '';
+        if (time < weekAgo) return { last24h, last7d, firstSeen: false };
+        last7d += 1;
+        if (time >= dayAgo) last24h += 1;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return { last24h, last7d, firstSeen: !seen };
+  }
+
+  /**
+   * Opens a counter's window if it has lapsed (or never existed), else adds one to it.
+   * Both are single conditional updates, so concurrent alerts serialize on the item.
+   */
+  private async count(
+    key: string,
+    eventTime: Date,
+    windowMinutes: number,
+    threadId: string,
+  ): Promise<{ count: number; threadId: string }> {
+    const windowStart = eventTime.toISOString();
+    const floor = new Date(eventTime.getTime() - windowMinutes * 60_000).toISOString();
+    const expiresAt =
+      Math.floor(eventTime.getTime() / 1000) + windowMinutes * 60 + COUNTER_TTL_SECONDS;
+    try {
+      const opened = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(key),
+          UpdateExpression:
+            'SET windowStart = :start, windowCount = :one, threadId = :thread, expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(#pk) OR windowStart < :floor',
+          ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
+          ExpressionAttributeValues: {
+            ':start': { S: windowStart },
+            ':one': { N: '1' },
+            ':thread': { S: threadId },
+            ':expires': { N: String(expiresAt) },
+            ':floor': { S: floor },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { count: 1, threadId: opened.Attributes?.threadId?.S ?? threadId };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const added = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(key),
+        UpdateExpression: 'ADD windowCount :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return {
+      count: Number(added.Attributes?.windowCount?.N ?? '1'),
+      threadId: added.Attributes?.threadId?.S ?? threadId,
+    };
+  }
+
+  async countInBurst(request: BurstCountRequest): Promise<BurstCount> {
+    const windowId = `${request.groupId}-${Math.floor(request.eventTime.getTime() / 1000)}`;
+    const group = await this.count(
+      `burst#${request.groupId}`,
+      request.eventTime,
+      request.windowMinutes,
+      windowId,
+    );
+    const detection = await this.count(
+      `cap#${request.ruleId}`,
+      request.eventTime,
+      request.windowMinutes,
+      windowId,
+    );
+    return { sequence: group.count, threadId: group.threadId, detectionCount: detection.count };
+  }
+
+  async recordBurst(alertId: string, placement: BurstPlacement): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(alertId),
+        UpdateExpression:
+          placement.kind === 'capped'
+            ? 'SET burst = :burst, delivery = :capped REMOVE claimedUntil'
+            : 'SET burst = :burst',
+        ConditionExpression: 'delivery = :pending',
+        ExpressionAttributeValues: {
+          ':burst': { M: toItem({ ...placement }) },
+          ':pending': { S: 'pending' },
+          ...(placement.kind === 'capped' ? { ':capped': { S: 'capped' } } : {}),
+        },
+      }),
+    );
   }
 }

@@ -3,14 +3,76 @@ import { timeBucketOf } from './alert-table';
 import type { Detection, Outcome, Severity, WatchedCall } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
 import { accountOf } from './cloudtrail';
+import type { AccountContext } from './enrich/account-context';
+import { accountContext } from './enrich/account-context';
 import type { IdentitySummary } from './enrich/identity';
 import { summarizeIdentity } from './enrich/identity';
+import type { RiskFactor } from './enrich/risk';
+import { scoreRisk } from './enrich/risk';
+import type { SourceIpInfo } from './enrich/source-ip';
+import { classifySourceIp } from './enrich/source-ip';
+import type { UserAgentInfo } from './enrich/user-agent';
+import { classifyRecordUserAgent } from './enrich/user-agent';
+import type { ExceptionRule, Policy } from './policy';
+import { DEFAULT_POLICY, findException, isIacRole } from './policy';
 import { MAX_FIELD_LENGTH, stringField, truncate } from './text';
 
-/** Triage state, set by people. */
+/** Triage state, set by people (and `suppressed` by a matching exception). */
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'suppressed';
-/** Notification state, set by the pipeline (two-phase: pending, then notified). */
-export type DeliveryState = 'pending' | 'notified' | 'suppressed';
+/**
+ * Notification state, set by the pipeline: pending, then notified (two-phase); suppressed
+ * by an exception; capped when the detection's notification cap for the window was reached.
+ */
+export type DeliveryState = 'pending' | 'notified' | 'suppressed' | 'capped';
+
+/** What the principal's earlier alerts say, read from the by-principal index. */
+export interface PrincipalHistory {
+  readonly last24h: number;
+  readonly last7d: number;
+  /** True when the table holds no earlier alert for this principal. */
+  readonly firstSeen: boolean;
+}
+
+/** Everything learned about the call beyond the record itself. */
+export interface AlertContext {
+  readonly userAgent: UserAgentInfo;
+  readonly sourceIp: SourceIpInfo;
+  readonly account: AccountContext;
+  readonly iacRole: boolean;
+  readonly history?: PrincipalHistory;
+}
+
+/** How the score moved from the detection's base score. */
+export interface AlertRisk {
+  readonly baseScore: number;
+  readonly baseSeverity: Severity;
+  readonly factors: readonly RiskFactor[];
+}
+
+/** The exception that suppressed an alert, copied so the record explains itself. */
+export interface Suppression {
+  readonly exceptionId: string;
+  readonly reason: string;
+  readonly owner: string;
+  readonly expires: string;
+}
+
+/**
+ * Where an alert sits in its burst: `new` opens a group and notifies at once; `update`s
+ * follow in the same thread; `summary` is sent once when the detection's cap for the
+ * window is reached; after that alerts are `capped` (recorded and counted, not sent).
+ */
+export interface BurstPlacement {
+  readonly kind: 'new' | 'update' | 'summary' | 'capped';
+  readonly groupId: string;
+  readonly threadId: string;
+  /** This alert's position in its group's window, 1 for the first. */
+  readonly sequence: number;
+  /** Notifications of this detection in the window so far, this one included. */
+  readonly detectionCount: number;
+  readonly windowMinutes: number;
+  readonly cap: number;
+}
 
 export interface AlertResource {
   readonly type: string;
@@ -46,6 +108,10 @@ export interface Alert {
   readonly resource: AlertResource;
   readonly error?: { readonly code: string; readonly message: string };
   readonly links: { readonly cloudTrail?: string; readonly console?: string };
+  readonly context: AlertContext;
+  readonly risk: AlertRisk;
+  readonly suppression?: Suppression;
+  readonly burst?: BurstPlacement;
   readonly timeBucket: string;
   readonly status: AlertStatus;
   readonly delivery: DeliveryState;
@@ -61,6 +127,10 @@ export interface Alert {
 export interface BuildAlertOptions {
   readonly now: Date;
   readonly retentionDays: number;
+  /** Accounts, exceptions and IaC roles. @default - no accounts, exceptions or roles */
+  readonly policy?: Policy;
+  /** The principal's earlier alerts. @default - not looked up */
+  readonly history?: PrincipalHistory;
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -92,24 +162,64 @@ function clip(value: string | undefined): string {
   return truncate(value ?? '', MAX_FIELD_LENGTH);
 }
 
-/** Turns a matched record into the alert to store and send. Pure: the clock is an input. */
+function suppressionOf(exception: ExceptionRule): Suppression {
+  return {
+    exceptionId: exception.id,
+    reason: exception.reason,
+    owner: exception.owner,
+    expires: exception.expires,
+  };
+}
+
+/**
+ * Turns a matched record into the alert to store and send: enriched, scored, and checked
+ * against the policy's exceptions. Pure: the clock, the policy and the history are inputs.
+ */
 export function buildAlert(
   detection: Detection,
   record: CloudTrailRecord,
   options: BuildAlertOptions,
 ): Alert {
+  const policy = options.policy ?? DEFAULT_POLICY;
   const call = callOf(detection, record);
   const params = record.requestParameters ?? undefined;
   const actor = summarizeIdentity(record.userIdentity);
   const eventTime = new Date(record.eventTime).toISOString();
   const errorCode = record.errorCode ?? undefined;
   const expiresAt = Math.floor(options.now.getTime() / 1000) + options.retentionDays * 86_400;
+  const account = accountOf(record);
+  const userAgent = classifyRecordUserAgent(record);
+  const iacRole = isIacRole(policy, actor.principalArn, actor.roleArn);
+  const accountInfo = accountContext(policy.accounts, account);
+  const risk = scoreRisk({
+    baseScore: detection.riskScore,
+    identity: actor,
+    userAgent,
+    iacRole,
+    ...(accountInfo.environment !== undefined ? { environment: accountInfo.environment } : {}),
+  });
+  const groupName =
+    call !== undefined ? (stringField(params, call.resource.nameParameter) ?? '') : '';
+  const exception = findException(
+    policy,
+    {
+      ruleId: detection.id,
+      principalArn: actor.principalArn,
+      ...(actor.roleArn !== undefined ? { roleArn: actor.roleArn } : {}),
+      userAgent: record.userAgent ?? '',
+      userAgentKind: userAgent.kind,
+      account,
+      groupName,
+      eventTime: new Date(eventTime),
+    },
+    options.now,
+  );
   return {
     alertId: alertIdFor(detection.id, record.eventID),
     ruleId: detection.id,
     ruleTitle: detection.title,
-    severity: detection.severity,
-    riskScore: detection.riskScore,
+    severity: risk.severity,
+    riskScore: risk.score,
     outcome: detection.outcome,
     mitre: detection.mitre.flatMap((m) => [
       m.tactic.id,
@@ -120,7 +230,7 @@ export function buildAlert(
     eventTime,
     eventSource: record.eventSource,
     eventName: record.eventName,
-    account: accountOf(record),
+    account,
     region: record.awsRegion,
     principal: actor.principalArn !== '' ? clip(actor.principalArn) : 'unknown',
     actor,
@@ -128,7 +238,7 @@ export function buildAlert(
     userAgent: clip(record.userAgent),
     resource: {
       type: call?.resource.type ?? '',
-      name: clip(call !== undefined ? stringField(params, call.resource.nameParameter) : undefined),
+      name: clip(groupName),
       description: clip(
         call !== undefined ? stringField(params, call.resource.descriptionParameter) : undefined,
       ),
@@ -137,9 +247,22 @@ export function buildAlert(
       ? { error: { code: clip(errorCode), message: clip(record.errorMessage) } }
       : {}),
     links: linksFor(record, call),
+    context: {
+      userAgent,
+      sourceIp: classifySourceIp(record.sourceIPAddress),
+      account: accountInfo,
+      iacRole,
+      ...(options.history !== undefined ? { history: options.history } : {}),
+    },
+    risk: {
+      baseScore: detection.riskScore,
+      baseSeverity: detection.severity,
+      factors: risk.factors,
+    },
+    ...(exception !== undefined ? { suppression: suppressionOf(exception) } : {}),
     timeBucket: timeBucketOf(eventTime),
-    status: 'open',
-    delivery: 'pending',
+    status: exception !== undefined ? 'suppressed' : 'open',
+    delivery: exception !== undefined ? 'suppressed' : 'pending',
     detectedAt: options.now.toISOString(),
     expiresAt,
     cloudTrailEvent: JSON.stringify(record),

@@ -1,4 +1,4 @@
-import type { Alert } from './alert';
+import type { Alert, BurstPlacement, PrincipalHistory } from './alert';
 import type { RenderedMessage } from './render';
 
 /** Result of trying to create an alert that may already exist. */
@@ -21,6 +21,31 @@ export interface AlertStore {
   markNotified(alertId: string, messageId: string, at: Date): Promise<void>;
   /** Gives up a claim after a failed publish so the next delivery can retry at once. */
   release(alertId: string): Promise<void>;
+  /** Earlier alerts of `principal` before `before`, counted over 24 hours and 7 days. */
+  principalHistory(principal: string, before: Date): Promise<PrincipalHistory>;
+  /**
+   * Counts one alert into its burst group and into its detection's window, atomically
+   * (concurrent alerts each get a distinct sequence number).
+   */
+  countInBurst(request: BurstCountRequest): Promise<BurstCount>;
+  /** Saves an alert's burst placement before it is published (and marks it capped). */
+  recordBurst(alertId: string, placement: BurstPlacement): Promise<void>;
+}
+
+export interface BurstCountRequest {
+  readonly groupId: string;
+  readonly ruleId: string;
+  readonly eventTime: Date;
+  readonly windowMinutes: number;
+}
+
+export interface BurstCount {
+  /** 1 when this alert opened the group's window. */
+  readonly sequence: number;
+  /** Stays the same for every alert of one group window: one Slack thread. */
+  readonly threadId: string;
+  /** Alerts of this detection in its current window, this one included. */
+  readonly detectionCount: number;
 }
 
 export interface AlertPublisher {

@@ -1,8 +1,11 @@
-import type { Alert } from './alert';
+import type { Alert, BurstPlacement } from './alert';
 import { buildAlert } from './alert';
+import { burstGroupId, placeInBurst } from './burst';
 import type { Detection } from './catalog';
 import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
+import type { Policy } from './policy';
+import { DEFAULT_POLICY } from './policy';
 import type { AlertPublisher, AlertStore, Clock, Logger } from './ports';
 import { renderMessage } from './render';
 
@@ -12,6 +15,8 @@ export interface ProcessDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly catalog?: readonly Detection[];
+  /** Accounts, exceptions, IaC roles and burst settings. @default - none, 60 min, 100 */
+  readonly policy?: Policy;
   /** Days an alert is kept before TTL removes it. */
   readonly retentionDays: number;
   /** How long one delivery may hold an alert before another may take it over. */
@@ -19,11 +24,13 @@ export interface ProcessDeps {
 }
 
 /**
- * - `notified`: this call created the alert and published it.
+ * - `notified`: this call created the alert and published it (new, update or summary).
  * - `resumed`: an earlier delivery stored it but never finished publishing; this one did.
- * - `duplicate`: the alert was already notified; nothing was sent.
+ * - `duplicate`: the alert already existed and needed nothing more; nothing was sent.
+ * - `suppressed`: an exception matched; the alert was recorded and not sent.
+ * - `capped`: the detection's notification cap for the window was reached; recorded only.
  */
-export type AlertOutcome = 'notified' | 'resumed' | 'duplicate';
+export type AlertOutcome = 'notified' | 'resumed' | 'duplicate' | 'suppressed' | 'capped';
 
 export interface ProcessResult {
   readonly alert: Alert;
@@ -73,6 +80,41 @@ async function publishAndMark(
   return { ...alert, delivery: 'notified', messageId, notifiedAt: at.toISOString() };
 }
 
+/**
+ * Places a stored, pending alert in its burst and saves the placement before anything is
+ * sent, so a retry after a failed publish sends the same kind of message again instead of
+ * counting the alert a second time.
+ */
+async function placeAndRecord(
+  alert: Alert,
+  detection: Detection,
+  deps: ProcessDeps,
+): Promise<Alert> {
+  if (alert.burst !== undefined) return alert;
+  const settings = (deps.policy ?? DEFAULT_POLICY).burst;
+  const groupId = burstGroupId(detection, alert);
+  const count = await deps.store.countInBurst({
+    groupId,
+    ruleId: detection.id,
+    eventTime: new Date(alert.eventTime),
+    windowMinutes: settings.windowMinutes,
+  });
+  const burst: BurstPlacement = placeInBurst(groupId, count, settings);
+  await deps.store.recordBurst(alert.alertId, burst);
+  return { ...alert, burst, ...(burst.kind === 'capped' ? { delivery: 'capped' as const } : {}) };
+}
+
+async function send(
+  alert: Alert,
+  detection: Detection,
+  deps: ProcessDeps,
+  outcome: AlertOutcome,
+): Promise<ProcessResult> {
+  const placed = await placeAndRecord(alert, detection, deps);
+  if (placed.delivery === 'capped') return { alert: placed, outcome: 'capped' };
+  return { alert: await publishAndMark(placed, detection, deps), outcome };
+}
+
 async function deliver(
   detection: Detection,
   record: CloudTrailRecord,
@@ -80,10 +122,17 @@ async function deliver(
 ): Promise<ProcessResult> {
   const now = deps.clock.now();
   const claimUntil = new Date(now.getTime() + deps.claimSeconds * 1000);
-  const alert = buildAlert(detection, record, { now, retentionDays: deps.retentionDays });
+  const draft = buildAlert(detection, record, {
+    now,
+    retentionDays: deps.retentionDays,
+    ...(deps.policy !== undefined ? { policy: deps.policy } : {}),
+  });
+  const history = await deps.store.principalHistory(draft.principal, new Date(draft.eventTime));
+  const alert: Alert = { ...draft, context: { ...draft.context, history } };
   const created = await deps.store.create(alert, claimUntil);
   if (created.created) {
-    return { alert: await publishAndMark(alert, detection, deps), outcome: 'notified' };
+    if (alert.delivery === 'suppressed') return { alert, outcome: 'suppressed' };
+    return send(alert, detection, deps, 'notified');
   }
   const existing = created.existing;
   if (existing.delivery !== 'pending') {
@@ -93,7 +142,7 @@ async function deliver(
     throw new AlertInFlightError(existing.alertId);
   }
   // Send what was stored first, so a resumed alert reads exactly like the original.
-  return { alert: await publishAndMark(existing, detection, deps), outcome: 'resumed' };
+  return send(existing, detection, deps, 'resumed');
 }
 
 /**

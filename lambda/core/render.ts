@@ -56,9 +56,56 @@ function mfaText(alert: Alert): string {
   return alert.actor.mfa ? 'yes' : 'no';
 }
 
+/** Which message this is in its burst: `new` unless the pipeline placed it otherwise. */
+export function notificationKind(alert: Alert): 'new' | 'update' | 'summary' {
+  const kind = alert.burst?.kind;
+  return kind === 'update' || kind === 'summary' ? kind : 'new';
+}
+
+function burstHeadline(alert: Alert): string | undefined {
+  const burst = alert.burst;
+  if (burst === undefined) return undefined;
+  if (burst.kind === 'update') {
+    return `Update #${burst.sequence} in a burst: the same caller did this again within ${burst.windowMinutes} minutes of the first alert.`;
+  }
+  if (burst.kind === 'summary') {
+    return `Notification cap reached: ${burst.cap} notifications for this detection within ${burst.windowMinutes} minutes. Further alerts in this window are recorded in the alert table but not sent.`;
+  }
+  return undefined;
+}
+
+function historyText(alert: Alert): string {
+  const history = alert.context.history;
+  if (history === undefined) return 'not looked up';
+  if (history.firstSeen) return 'first alert ever for this principal';
+  return `${history.last24h} earlier alert(s) in 24 h, ${history.last7d} in 7 days`;
+}
+
+function accountText(alert: Alert): string {
+  const { name, environment } = alert.context.account;
+  const label = name !== undefined ? ` (${plain(name, 60)}, ${plain(environment, 30)})` : '';
+  return `${plain(alert.account, 40)}${label}`;
+}
+
+function sourceIpText(alert: Alert): string {
+  const info = alert.context.sourceIp;
+  const kind = info.kind === 'aws-service' ? `AWS service ${info.service}` : info.kind;
+  return `${plain(alert.sourceIp, 100)} [${plain(kind, 80)}]`;
+}
+
 export function renderSubject(alert: Alert): string {
-  const base = `[sgwatch] ${alert.severity.toUpperCase()}: ${alert.ruleTitle} in ${cleanText(alert.account, 20)}/${cleanText(alert.region, 20)}`;
-  return truncate(cleanText(base, 200), MAX_SUBJECT_LENGTH);
+  const where = `${cleanText(alert.account, 20)}/${cleanText(alert.region, 20)}`;
+  const kind = notificationKind(alert);
+  const prefix =
+    kind === 'update'
+      ? `UPDATE #${alert.burst?.sequence ?? 0}`
+      : kind === 'summary'
+        ? 'CAP REACHED'
+        : alert.severity.toUpperCase();
+  return truncate(
+    cleanText(`[sgwatch] ${prefix}: ${alert.ruleTitle} in ${where}`, 200),
+    MAX_SUBJECT_LENGTH,
+  );
 }
 
 export function renderEmail(alert: Alert, detection: Detection): string {
@@ -66,10 +113,11 @@ export function renderEmail(alert: Alert, detection: Detection): string {
     alert.ruleTitle,
     '='.repeat(Math.min(alert.ruleTitle.length, 80)),
     '',
-    `Severity:   ${alert.severity} (risk score ${alert.riskScore})`,
+    ...(burstHeadline(alert) !== undefined ? [burstHeadline(alert) ?? '', ''] : []),
+    `Severity:   ${alert.severity} (risk score ${alert.riskScore}; the detection's base is ${alert.risk.baseScore})`,
     `Rule:       ${alert.ruleId}`,
     `When:       ${alert.eventTime}`,
-    `Where:      account ${plain(alert.account, 40)}, Region ${plain(alert.region, 40)}`,
+    `Where:      account ${accountText(alert)}, Region ${plain(alert.region, 40)}`,
     '',
     'Who',
     `  Caller:     ${plain(actorLine(alert), LONG_FIELD)}`,
@@ -80,8 +128,10 @@ export function renderEmail(alert: Alert, detection: Detection): string {
     ...(alert.actor.accessKeyId !== undefined
       ? [`  Access key: ${plain(alert.actor.accessKeyId, 40)}`]
       : []),
-    `  Source IP:  ${plain(alert.sourceIp, 100)}`,
+    `  Source IP:  ${sourceIpText(alert)}`,
     `  User agent: ${plain(alert.userAgent, 300)}`,
+    `  Tool:       ${plain(alert.context.userAgent.label, 100)} [${alert.context.userAgent.kind}]${alert.context.iacRole ? ', a registered IaC pipeline role' : ''}`,
+    `  History:    ${historyText(alert)}`,
     '',
     'What',
     `  Call:        ${alert.eventSource} ${alert.eventName}`,
@@ -96,6 +146,13 @@ export function renderEmail(alert: Alert, detection: Detection): string {
     'Why it matters',
     `  ${detection.description}`,
     `  MITRE ATT&CK: ${alert.mitre.join(', ')}`,
+    '',
+    'Risk factors',
+    ...(alert.risk.factors.length === 0
+      ? ['  none: the detection base score applies']
+      : alert.risk.factors.map(
+          (f) => `  ${f.delta > 0 ? '+' : ''}${f.delta}  ${plain(f.reason, 200)}`,
+        )),
     '',
     'Investigate',
     ...detection.investigation.map((step, i) => `  ${i + 1}. ${step}`),
@@ -126,6 +183,10 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
       : []),
     `*Where:* account ${slack(alert.account, 40)}, ${slack(alert.region, 40)} at ${alert.eventTime}`,
     `*Severity:* ${alert.severity} (risk ${alert.riskScore}) · ${alert.mitre.join(', ')}`,
+    ...(alert.risk.factors.length > 0
+      ? [`*Risk factors:* ${alert.risk.factors.map((f) => slack(f.reason, 120)).join(', ')}`]
+      : []),
+    `*History:* ${historyText(alert)}`,
     ...(alert.links.cloudTrail !== undefined
       ? [`<${alert.links.cloudTrail}|CloudTrail event>`]
       : []),
@@ -136,7 +197,12 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
     id: alert.alertId,
     content: {
       textType: 'client-markdown',
-      title: truncate(`:rotating_light: ${alert.ruleTitle} (${alert.severity})`, 250),
+      title: truncate(
+        notificationKind(alert) === 'new'
+          ? `:rotating_light: ${alert.ruleTitle} (${alert.severity})`
+          : `${burstHeadline(alert) ?? ''} ${alert.ruleTitle} (${alert.severity})`,
+        250,
+      ),
       description: truncate(description, 8000),
       nextSteps: detection.investigation.slice(0, 3).map((step) => truncate(step, 300)),
       keywords: [
@@ -147,7 +213,7 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
       ],
     },
     metadata: {
-      threadId: alert.alertId,
+      threadId: alert.burst?.threadId ?? alert.alertId,
       summary: truncate(`${alert.ruleTitle} in ${cleanText(alert.account, 20)}`, 250),
       eventType: alert.ruleId,
       additionalContext: { alertId: alert.alertId, eventId: cleanText(alert.eventId, 100) },
@@ -189,6 +255,7 @@ export function renderMessage(alert: Alert, detection: Detection): RenderedMessa
     attributes: {
       severity: alert.severity,
       ruleId: alert.ruleId,
+      notification: notificationKind(alert),
       account: cleanText(alert.account, 64) || 'unknown',
       region: cleanText(alert.region, 64) || 'unknown',
     },

@@ -9,7 +9,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { Policy } from '../../lambda/core/policy';
+import { DEFAULT_POLICY, serializePolicy } from '../../lambda/core/policy';
+import { ALERT_TABLE } from '../../lambda/core/alert-table';
 import { DETECTOR_BUNDLING } from '../bundling';
+import { POLICY_FILE_NAME } from '../policy-file';
 
 /** The Lambda entry point, resolved from this file so synth works from any directory. */
 export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
@@ -18,9 +22,9 @@ export const DETECTOR_TIMEOUT = Duration.seconds(30);
 export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);
 
 /**
- * The DynamoDB calls the detector makes: a conditional put to record an alert, a read to
- * find an existing one, and updates to claim, release and mark it notified. It never
- * queries an index, so it gets no access to them.
+ * The DynamoDB calls the detector makes on the table: a conditional put to record an
+ * alert, a read to find an existing one, and updates to claim, release, count bursts and
+ * mark it notified. Its only index access is a Query on the by-principal index.
  */
 export const DETECTOR_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -45,6 +49,23 @@ export interface DetectorFunctionProps {
   /** Days an alert record is kept before DynamoDB TTL removes it. */
   readonly alertRetentionDays: number;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Accounts, exceptions, IaC roles and burst settings; bundled next to the handler.
+   * @default DEFAULT_POLICY - no accounts, exceptions or IaC roles; default burst settings
+   */
+  readonly policy?: Policy;
+}
+
+/**
+ * The shell command that writes `json` into the bundle. The text travels base64-encoded, an
+ * alphabet no shell treats specially, and `node` decodes it: that works the same whether
+ * esbuild runs locally or in the Docker bundling image (which cannot see a host temp file).
+ */
+export function writePolicyCommand(outputDir: string, json: string): string {
+  const encoded = Buffer.from(json, 'utf8').toString('base64');
+  const script =
+    "require('node:fs').writeFileSync(process.argv[1], Buffer.from(process.argv[2], 'base64'))";
+  return `node -e "${script}" "${outputDir}/${POLICY_FILE_NAME}" ${encoded}`;
 }
 
 /** The detector Lambda: validates, detects, records and publishes one CloudTrail event. */
@@ -54,6 +75,7 @@ export class DetectorFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectorFunctionProps) {
     super(scope, id);
+    const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -87,6 +109,8 @@ export class DetectorFunction extends Construct {
         // A delivery claim must outlive the invocation holding it, or a concurrent retry
         // could publish the same alert while the first attempt is still running.
         DELIVERY_CLAIM_SECONDS: String(DETECTOR_TIMEOUT.toSeconds() * 2),
+        // Relative to LAMBDA_TASK_ROOT, where the afterBundling hook below puts the file.
+        SGWATCH_CONFIG_FILE: POLICY_FILE_NAME,
       },
       // Async invocations from EventBridge: two retries, then the event and its error go
       // to the failure queue. Six hours of age covers an SNS or DynamoDB outage.
@@ -102,6 +126,13 @@ export class DetectorFunction extends Construct {
         // Ship the SDK version the tests ran against, not whatever the runtime carries.
         bundleAwsSDK: true,
         banner: DETECTOR_BUNDLING.banner,
+        // The policy is part of the bundle, so the asset hash (taken from the bundle's output)
+        // changes with it and a configuration change redeploys the function.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [writePolicyCommand(outputDir, policyJson)],
+        },
       },
     });
 
@@ -118,6 +149,12 @@ export class DetectorFunction extends Construct {
       grantee: this.function,
       actions: [...DETECTOR_TABLE_ACTIONS],
       resourceArns: [props.table.tableArn],
+    });
+    // The principal-history lookup: one Query on the by-principal index, nothing wider.
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${props.table.tableArn}/index/${ALERT_TABLE.indexes.byPrincipal.name}`],
     });
     props.table.encryptionKey?.grant(this.function, ...TABLE_KEY_ACTIONS);
 

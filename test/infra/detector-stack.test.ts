@@ -395,6 +395,11 @@ describe('DetectorStack with the default context', () => {
       'dynamodb:GetItem': [getAtt('AlertTable')],
       'dynamodb:PutItem': [getAtt('AlertTable')],
       'dynamodb:UpdateItem': [getAtt('AlertTable')],
+      'dynamodb:Query': [
+        JSON.stringify({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': ['AlertTable', 'Arn'] }, '/index/byPrincipal']],
+        }),
+      ],
       'kms:Decrypt': [getAtt(tableKeyId), getAtt(topicKeyId)].sort(),
       'kms:DescribeKey': [getAtt(tableKeyId)],
       'kms:Encrypt': [getAtt(tableKeyId)],

@@ -16,11 +16,16 @@ let aws: LocalAws;
 let handler: Handler;
 let eventCounter = 0;
 
-/** A fixture event with a fresh eventID, so each test owns its alert. */
+/**
+ * A fixture event with a fresh eventID and caller, so each test owns its alert and its
+ * burst group (alerts from one caller within the hour are grouped as updates).
+ */
 function freshEvent(file = RDS_FIXTURE): Record<string, unknown> {
   const envelope = loadEnvelope(file) as unknown as { detail: Record<string, unknown> };
   eventCounter += 1;
   envelope.detail.eventID = `itest-${Date.now()}-${eventCounter}`;
+  const identity = envelope.detail.userIdentity as Record<string, unknown>;
+  envelope.detail.userIdentity = { ...identity, arn: `${String(identity.arn)}-${eventCounter}` };
   return envelope;
 }
 
@@ -88,6 +93,7 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
     expect(published?.attributes).toEqual({
       severity: { dataType: 'String', stringValue: 'low' },
       ruleId: { dataType: 'String', stringValue: RDS_RULE },
+      notification: { dataType: 'String', stringValue: 'new' },
       account: { dataType: 'String', stringValue: '111122223333' },
       region: { dataType: 'String', stringValue: 'us-east-1' },
     });

@@ -158,10 +158,7 @@ describe('sgwatch replay with bad input', () => {
   it('reports empty, non-JSON and truncated files even when the prefilter skips the parse', async () => {
     write('a-empty.json', '  \n');
     write('b-text.json', 'hello');
-    write(
-      'c-cut.json.gz',
-      gzipSync('{"Records":[{"eventID":"x","eventName":"DescribeInstances"'),
-    );
+    write('c-cut.json.gz', gzipSync('{"Records":[{"eventID":"x","eventName":"DescribeInstances"'));
     write('d-fine.json', JSON.stringify({ Records: [withId(NEGATIVE, 'n-2')] }));
     const run = await replay(['.']);
     expect(run.code).toBe(1);

@@ -2,6 +2,9 @@ import type { CloudTrailRecord } from '../cloudtrail';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
+/** The alert fields a burst group can be keyed on. */
+export type BurstGroupField = 'account' | 'region' | 'principal' | 'resourceName';
+
 export interface AttackReference {
   readonly id: string;
   readonly name: string;
@@ -60,6 +63,11 @@ export interface Detection {
   readonly falsePositives: readonly string[];
   readonly response: readonly string[];
   readonly references: readonly string[];
+  /**
+   * What makes alerts one burst (one thread, one new notification per window).
+   * @default - account, Region and principal
+   */
+  readonly burstGroupBy?: readonly BurstGroupField[];
 }
 
 /**

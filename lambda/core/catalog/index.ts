@@ -5,7 +5,14 @@ import { elasticacheSecurityGroupCreated } from './elasticache-security-group-cr
 import { rdsSecurityGroupCreated } from './rds-security-group-created';
 import { securityGroupCreationFailed } from './security-group-creation-failed';
 
-export type { Detection, Severity, Outcome, WatchedCall, AttackMapping } from './detection';
+export type {
+  AttackMapping,
+  BurstGroupField,
+  Detection,
+  Outcome,
+  Severity,
+  WatchedCall,
+} from './detection';
 export { matches, isFailure } from './detection';
 
 /** Every detection sgwatch runs. Adding one here deploys its rule and feeds replay. */
