@@ -7,6 +7,22 @@ export const DETECTOR_BUNDLING = {
   target: 'node22',
   minify: true,
   mainFields: ['module', 'main'],
+  /**
+   * Credential providers the SDK imports lazily, only when the environment has no
+   * credentials. Lambda always provides them in the environment, so these are never
+   * loaded there; leaving them out of the bundle (the runtime carries its own copy, should
+   * one ever be needed) saves about a quarter of its size and of its load time.
+   */
+  lazyExternals: [
+    '@aws-sdk/credential-provider-http',
+    '@aws-sdk/credential-provider-ini',
+    '@aws-sdk/credential-provider-login',
+    '@aws-sdk/credential-provider-process',
+    '@aws-sdk/credential-provider-sso',
+    '@aws-sdk/credential-provider-web-identity',
+    '@aws-sdk/nested-clients',
+    '@aws-sdk/token-providers',
+  ],
   // Bundled CommonJS dependencies (parts of the SDK) call require(); ESM has none built in.
   banner:
     "import { createRequire as sgwatchCreateRequire } from 'node:module'; const require = sgwatchCreateRequire(import.meta.url);",

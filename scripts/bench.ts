@@ -85,6 +85,7 @@ async function benchLambda(): Promise<void> {
     minify: DETECTOR_BUNDLING.minify,
     mainFields: [...DETECTOR_BUNDLING.mainFields],
     banner: { js: DETECTOR_BUNDLING.banner },
+    external: [...DETECTOR_BUNDLING.lazyExternals],
     logLevel: 'warning',
   });
   const raw = statSync(outfile).size;
@@ -133,9 +134,20 @@ async function benchLambda(): Promise<void> {
     const base = toEnvelope(
       loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
     );
+    // Each event from its own caller, two hours after the last: every one is a new alert
+    // (history lookup, create, burst counters, publish, mark notified), not a burst update.
+    const run = Date.now();
     const event = (i: number) => ({
       ...base,
-      detail: { ...base.detail, eventID: `bench-${Date.now()}-${i}` },
+      detail: {
+        ...base.detail,
+        eventID: `bench-${run}-${i}`,
+        eventTime: new Date(Date.UTC(2026, 0, 1) + (i + 100) * 7_200_000).toISOString(),
+        userIdentity: {
+          ...base.detail.userIdentity,
+          arn: `arn:aws:iam::111122223333:user/bench-${run}-${i}`,
+        },
+      },
     });
     for (let i = 0; i < 50; i++) await handler(event(-i - 1));
     const count = Number(values.events);
@@ -149,7 +161,7 @@ async function benchLambda(): Promise<void> {
     process.stdout.write = silence;
     times.sort((a, b) => a - b);
     console.log(
-      `handler per new alert (${count} events, dynalite + local SNS): p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, max ${ms(times[times.length - 1] ?? NaN)}; ${sns.published.length - 50} published`,
+      `handler per new alert (${count} events, dynalite + local SNS, bundle loaded from outside the repo): p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, max ${ms(times[times.length - 1] ?? NaN)}; ${sns.published.length - 50} published`,
     );
   } finally {
     process.stdout.write = silence;

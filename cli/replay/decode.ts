@@ -15,7 +15,8 @@ function isGzip(buffer: Buffer): boolean {
 export function inflate(buffer: Buffer): Buffer {
   if (!isGzip(buffer)) return buffer;
   try {
-    return gunzipSync(buffer);
+    // 1 MB output chunks instead of zlib's 16 KB: far fewer chunks to allocate and join.
+    return gunzipSync(buffer, { chunkSize: 1024 * 1024 });
   } catch (error) {
     throw new UnreadableFileError(
       `gzip data is corrupt or truncated (${(error as Error).message})`,

@@ -90,10 +90,10 @@ function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanO
 
 let sharedPrefilter: Prefilter | undefined;
 
-/** A file read and decompressed, or the reason it could not be. */
-export type LoadedFile =
-  | { readonly path: string; readonly bytes: number; readonly buffer: Buffer }
-  | { readonly path: string; readonly bytes: number; readonly error: string };
+/** A file's bytes as read from disk, or the reason they could not be read. */
+export type ReadFile =
+  | { readonly path: string; readonly data: Buffer }
+  | { readonly path: string; readonly error: string };
 
 function reasonOf(error: unknown): string {
   return error instanceof UnreadableFileError
@@ -115,23 +115,25 @@ function failed(path: string, bytes: number, error: string): FileScan {
   };
 }
 
-/** Reads and decompresses one file. Never throws: failures come back in `error`. */
-export async function loadFile(path: string): Promise<LoadedFile> {
-  let bytes = 0;
+/** Reads one file's bytes. Never throws: failures come back in `error`. */
+export async function readInput(path: string): Promise<ReadFile> {
   try {
-    const compressed = await readFile(path);
-    bytes = compressed.length;
-    return { path, bytes, buffer: inflate(compressed) };
+    return { path, data: await readFile(path) };
   } catch (error) {
-    return { path, bytes, error: reasonOf(error) };
+    return { path, error: reasonOf(error) };
   }
 }
 
-/** Scans a loaded file: prefilter, then a parse only if it can hold a match. */
-export function scanLoaded(loaded: LoadedFile, options: ScanOptions): FileScan {
-  if ('error' in loaded) return failed(loaded.path, loaded.bytes, loaded.error);
-  const { path, bytes, buffer } = loaded;
+/**
+ * Decompresses and scans a file read by `readInput`: the prefilter first, then a parse of
+ * only what can hold a match. Synchronous, so the next file can be read meanwhile.
+ */
+export function scanInput(input: ReadFile, options: ScanOptions): FileScan {
+  if ('error' in input) return failed(input.path, 0, input.error);
+  const { path } = input;
+  const bytes = input.data.length;
   try {
+    const buffer = inflate(input.data);
     sharedPrefilter ??= createPrefilter();
     const look = options.fullParse === true ? undefined : sharedPrefilter.scan(buffer);
     if (look?.exact === true) {
@@ -157,5 +159,5 @@ export function scanLoaded(loaded: LoadedFile, options: ScanOptions): FileScan {
 }
 
 export async function scanFile(path: string, options: ScanOptions): Promise<FileScan> {
-  return scanLoaded(await loadFile(path), options);
+  return scanInput(await readInput(path), options);
 }

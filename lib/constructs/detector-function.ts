@@ -125,6 +125,7 @@ export class DetectorFunction extends Construct {
         mainFields: [...DETECTOR_BUNDLING.mainFields],
         // Ship the SDK version the tests ran against, not whatever the runtime carries.
         bundleAwsSDK: true,
+        externalModules: [...DETECTOR_BUNDLING.lazyExternals],
         banner: DETECTOR_BUNDLING.banner,
         // The policy is part of the bundle, so the asset hash (taken from the bundle's output)
         // changes with it and a configuration change redeploys the function.
