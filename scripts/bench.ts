@@ -252,7 +252,7 @@ async function benchReplay(): Promise<void> {
   rmSync(listFile, { force: true });
 
   console.log(
-    `archive: ${paths.length} files, ${naiveStats.records.toLocaleString('en-US')} records, ${(compressed / 1024 / 1024).toFixed(1)} MB gzipped, ${(naiveStats.bytes / 1024 / 1024).toFixed(1)} MB raw; ${naiveStats.matched} records match a watched eventName, replay stored ${alerts} alerts`,
+    `archive: ${paths.length} files, ${naiveStats.records.toLocaleString('en-US')} records, ${(compressed / 1024 / 1024).toFixed(1)} MB gzipped, ${(naiveStats.bytes / 1024 / 1024).toFixed(1)} MB raw; ${naiveStats.matched} records match a watched eventName, replay printed ${alerts} alert records (redelivered events included)`,
   );
   console.log(
     'pass                            wall      raw MB/s  records/s     peak RSS  vs floor  vs naive',

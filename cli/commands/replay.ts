@@ -79,7 +79,7 @@ function progressLine(progress: ReplayProgress): string {
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
   const recordsPerSecond = Math.round(progress.records / seconds).toLocaleString('en-US');
   const mbPerSecond = (progress.bytesDone / 1024 / 1024 / seconds).toFixed(1);
-  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s`;
+  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
 }
 
 export function countsLine(counts: ReplayCounts): string {
