@@ -334,6 +334,70 @@ function recordText(cloudTrailEvent: string): string {
   }
 }
 
+/**
+ * Enrichment, risk, suppression and burst lines. Alerts stored before these fields
+ * existed lack them, so each is shown only when present.
+ */
+function contextLines(alert: TriagedAlert): string[] {
+  const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
+  const lines: string[] = [];
+  const context = alert.context as TriagedAlert['context'] | undefined;
+  if (context !== undefined) {
+    const ip = context.sourceIp;
+    lines.push(
+      row(
+        'Tool',
+        `${clean(context.userAgent.label)} [${clean(context.userAgent.kind)}]${context.iacRole ? ', registered IaC role' : ''}`,
+      ),
+      row('Source class', ip.kind === 'aws-service' ? `AWS service ${clean(ip.service)}` : ip.kind),
+      row(
+        'Account info',
+        context.account.name !== undefined
+          ? `${clean(context.account.name)} (${clean(context.account.environment)})`
+          : 'not in the account directory',
+      ),
+    );
+    if (context.history !== undefined) {
+      const h = context.history;
+      lines.push(
+        row(
+          'Caller history',
+          h.firstSeen
+            ? 'first alert for this principal'
+            : `${h.last24h} earlier alert(s) in 24 h, ${h.last7d} in 7 days`,
+        ),
+      );
+    }
+  }
+  const risk = alert.risk as TriagedAlert['risk'] | undefined;
+  if (risk !== undefined) {
+    lines.push(row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`));
+    for (const factor of risk.factors) {
+      lines.push(`  ${factor.delta > 0 ? '+' : ''}${factor.delta}  ${clean(factor.reason)}`);
+    }
+  }
+  if (alert.suppression !== undefined) {
+    const s = alert.suppression;
+    lines.push(
+      row(
+        'Suppressed by',
+        `exception ${clean(s.exceptionId)} (owner ${clean(s.owner)}, expires ${clean(s.expires)})`,
+      ),
+      `  ${clean(s.reason, 600)}`,
+    );
+  }
+  if (alert.burst !== undefined) {
+    const b = alert.burst;
+    lines.push(
+      row(
+        'Burst',
+        `${b.kind}, #${b.sequence} of group ${clean(b.groupId)} (thread ${clean(b.threadId)}); ${b.detectionCount} of ${b.cap} notifications for this detection in ${b.windowMinutes} min`,
+      ),
+    );
+  }
+  return lines;
+}
+
 function showText(alert: TriagedAlert): string {
   const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
   const expires = Number.isFinite(alert.expiresAt)
@@ -355,6 +419,7 @@ function showText(alert: TriagedAlert): string {
     ...identityLines(alert),
     row('Source IP', clean(alert.sourceIp)),
     row('User agent', clean(alert.userAgent)),
+    ...contextLines(alert),
     row('Resource', `${clean(alert.resource.name)} (${clean(alert.resource.type)})`),
     row('Description', clean(alert.resource.description)),
   ];
