@@ -3,11 +3,15 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+import type { LogThreshold } from './adapters/logger';
+import { isLogThreshold } from './adapters/logger';
+
 export interface DetectorEnvironment {
   readonly tableName: string;
   readonly topicArn: string;
   readonly retentionDays: number;
   readonly claimSeconds: number;
+  readonly logLevel: LogThreshold;
 }
 
 function required(env: NodeJS.ProcessEnv, key: string): string {
@@ -30,11 +34,22 @@ function positiveInteger(env: NodeJS.ProcessEnv, key: string, fallback: number):
   return value;
 }
 
+function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
+  const raw = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!isLogThreshold(raw)) {
+    throw new ConfigurationError(
+      `environment variable LOG_LEVEL must be info, warn, error or silent, got "${env.LOG_LEVEL ?? ''}"`,
+    );
+  }
+  return raw;
+}
+
 export function readEnvironment(env: NodeJS.ProcessEnv): DetectorEnvironment {
   return {
     tableName: required(env, 'ALERT_TABLE_NAME'),
     topicArn: required(env, 'ALERT_TOPIC_ARN'),
     retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', 365),
     claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', 60),
+    logLevel: logLevel(env),
   };
 }

@@ -13,7 +13,7 @@ import { readPolicy } from './policy-loader';
 // Read once per process, at cold start: a missing setting fails the first invocation
 // with its name rather than every event with something vaguer.
 const env = readEnvironment(process.env);
-const logger = jsonLogger({ service: 'sgwatch-detector' });
+const logger = jsonLogger({ base: { service: 'sgwatch-detector' }, threshold: env.logLevel });
 const deps: ProcessDeps = {
   store: new DynamoDbAlertStore(new DynamoDBClient({}), env.tableName),
   publisher: new SnsAlertPublisher(new SNSClient({}), env.topicArn),

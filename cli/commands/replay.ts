@@ -206,9 +206,10 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher,
     clock: { now: () => io.now() },
     policy,
-    logger: jsonLogger({ service: 'sgwatch-replay' }, (_level, line) =>
-      io.stderr.write(`${line}\n`),
-    ),
+    logger: jsonLogger({
+      base: { service: 'sgwatch-replay' },
+      write: (_level, line) => io.stderr.write(`${line}\n`),
+    }),
     retentionDays: 365,
     claimSeconds: 60,
   };

@@ -213,6 +213,20 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
 });
 
 describe('detector start-up', () => {
+  it('fails naming LOG_LEVEL when it holds an unknown level', () => {
+    const saved = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'chatty';
+    try {
+      jest.isolateModules(() => {
+        expect(() => require('../../lambda/handler')).toThrow(
+          'environment variable LOG_LEVEL must be info, warn, error or silent, got "chatty"',
+        );
+      });
+    } finally {
+      process.env.LOG_LEVEL = saved;
+    }
+  });
+
   it('fails naming the missing environment variable', () => {
     const saved = process.env.ALERT_TOPIC_ARN;
     delete process.env.ALERT_TOPIC_ARN;
