@@ -162,11 +162,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
   }
 
-  const discovery = await discoverFiles(
-    positionals
-      .map((p) => join(io.cwd, p))
-      .map((p, i) => (positionals[i]?.startsWith('/') ? (positionals[i] ?? p) : p)),
-  );
+  const discovery = await discoverFiles(positionals.map((p) => resolve(io.cwd, p)));
   let failed = false;
   for (const missing of discovery.missing) {
     io.stderr.write(`sgwatch: cannot read ${missing.path}: ${missing.reason}\n`);

@@ -31,7 +31,6 @@ export interface FileScan {
   readonly bytes: number;
   readonly rawBytes: number;
   readonly records: number;
-  readonly parsed: boolean;
   /** Records that passed the filter and match at least one detection, in file order. */
   readonly matches: CloudTrailRecord[];
   readonly filteredOut: number;
@@ -84,7 +83,6 @@ function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanO
     bytes,
     rawBytes: buffer.length,
     records: decoded.records.length,
-    parsed: true,
   };
 }
 
@@ -107,7 +105,6 @@ function failed(path: string, bytes: number, error: string): FileScan {
     bytes,
     rawBytes: 0,
     records: 0,
-    parsed: false,
     matches: [],
     filteredOut: 0,
     invalid: [],
@@ -148,7 +145,6 @@ export function scanInput(input: ReadFile, options: ScanOptions): FileScan {
           bytes,
           rawBytes: buffer.length,
           records: look.records,
-          parsed: false,
         };
       }
     }

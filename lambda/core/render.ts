@@ -109,11 +109,12 @@ export function renderSubject(alert: Alert): string {
 }
 
 export function renderEmail(alert: Alert, detection: Detection): string {
+  const headline = burstHeadline(alert);
   const lines = [
     alert.ruleTitle,
     '='.repeat(Math.min(alert.ruleTitle.length, 80)),
     '',
-    ...(burstHeadline(alert) !== undefined ? [burstHeadline(alert) ?? '', ''] : []),
+    ...(headline !== undefined ? [headline, ''] : []),
     `Severity:   ${alert.severity} (risk score ${alert.riskScore}; the detection's base is ${alert.risk.baseScore})`,
     `Rule:       ${alert.ruleId}`,
     `When:       ${alert.eventTime}`,
