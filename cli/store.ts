@@ -27,24 +27,16 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export async function openStore(options: StoreOptions): Promise<OpenStore> {
+/**
+ * Opens the store the options name. Option mistakes throw at once (not from the returned
+ * promise), so a command can start the store in the background and still fail fast.
+ */
+export function openStore(options: StoreOptions): Promise<OpenStore> {
   if (options.table !== undefined) {
     if (options.store !== undefined && options.store !== 'table') {
       throw new UsageError(`--store ${options.store} cannot be combined with --table`);
     }
-    const client = new DynamoDBClient(
-      options.region !== undefined ? { region: options.region } : {},
-    );
-    return {
-      kind: 'table',
-      client,
-      tableName: options.table,
-      description: `DynamoDB table ${options.table}${options.region !== undefined ? ` in ${options.region}` : ''}`,
-      close: () => {
-        client.destroy();
-        return Promise.resolve();
-      },
-    };
+    return Promise.resolve(deployedTable(options.table, options.region));
   }
   const kind = options.store ?? 'embedded';
   if (kind !== 'embedded' && kind !== 'memory') {
@@ -52,7 +44,25 @@ export async function openStore(options: StoreOptions): Promise<OpenStore> {
       `--store must be "embedded" or "memory", got "${kind}" (use --table NAME for a deployed table)`,
     );
   }
-  const path = kind === 'embedded' ? join(options.stateDir, 'store') : undefined;
+  return embeddedStore(kind, options.stateDir);
+}
+
+function deployedTable(table: string, region: string | undefined): OpenStore {
+  const client = new DynamoDBClient(region !== undefined ? { region } : {});
+  return {
+    kind: 'table',
+    client,
+    tableName: table,
+    description: `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`,
+    close: () => {
+      client.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Promise<OpenStore> {
+  const path = kind === 'embedded' ? join(stateDir, 'store') : undefined;
   const db = await startEmbeddedDynamoDb(path !== undefined ? { path } : {});
   return {
     kind,

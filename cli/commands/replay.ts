@@ -71,6 +71,11 @@ record invalid, 2 on a usage error.
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONFIG_FILE = 'sgwatch.config.json';
 
+/** Ends the scan early; the store's own error is what gets reported. */
+class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 function progressLine(progress: ReplayProgress): string {
   const seconds = Math.max(progress.elapsedMs / 1000, 0.001);
   const share = progress.bytesTotal === 0 ? 1 : progress.bytesDone / progress.bytesTotal;
@@ -182,11 +187,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       ? availableParallelism()
       : 1);
 
-  const store = await openStore({
+  const policy = loadReplayPolicy(values.config, io.cwd);
+  // The store starts while the first files are scanned; only the first match waits for it.
+  const opening = openStore({
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
     ...(regions?.length === 1 && values.table !== undefined ? { region: regions[0] } : {}),
     stateDir: values['state-dir'] ?? join(io.cwd, '.sgwatch'),
+  });
+  // A store that fails to open (another sgwatch holds it, say) stops the scan at the next
+  // file rather than after the whole archive.
+  let storeFailed = false;
+  opening.catch(() => {
+    storeFailed = true;
   });
   let publisher: AlertPublisher = new LocalPublisher();
   let destroyPublisher = (): void => undefined;
@@ -196,8 +209,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
-  const policy = loadReplayPolicy(values.config, io.cwd);
-  const deps: ProcessDeps = {
+  const deps: Promise<ProcessDeps> = opening.then((store) => ({
     store: new DynamoDbAlertStore(store.client, store.tableName),
     publisher,
     clock: { now: () => io.now() },
@@ -208,7 +220,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     }),
     retentionDays: 365,
     claimSeconds: 60,
-  };
+  }));
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
@@ -245,6 +257,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
             `${showProgress ? '\r\x1b[K' : ''}sgwatch: invalid record #${index} in ${path}: ${reason}\n`,
           ),
         onProgress: (progress) => {
+          if (storeFailed) throw new StoreUnavailableError();
           if (!showProgress || progress.elapsedMs < 1000) return;
           if (progress.elapsedMs - lastDraw < 200 && progress.filesDone < progress.filesTotal)
             return;
@@ -256,8 +269,9 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   } finally {
     if (showProgress && lastDraw > 0) io.stderr.write('\r\x1b[K');
     destroyPublisher();
-    await store.close();
+    await (await opening).close();
   }
+  const store = await opening;
 
   if (format === 'table') {
     const rows = [...seen.values()].sort((a, b) =>

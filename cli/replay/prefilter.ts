@@ -33,7 +33,12 @@ export interface Prefilter {
   scan(buffer: Buffer): PrefilterResult;
 }
 
-const KEY = Buffer.from('"eventName"');
+// The key without its opening `"e`: a needle that starts with a rare byte is searched several
+// times faster than one starting with `"`, which JSON is full of. Each hit is then checked
+// for the `"e` in front, so only the real key counts.
+const KEY_TAIL = Buffer.from('ventName"');
+const KEY_HEAD_QUOTE = 0x22;
+const KEY_HEAD_E = 0x65;
 const ESCAPE = Buffer.from('\\u');
 const COLON = 0x3a;
 const QUOTE = 0x22;
@@ -54,16 +59,19 @@ export function createPrefilter(names: readonly string[] = watchedEventNames()):
       const hits: { at: number; previous: number; next: number }[] = [];
       let records = 0;
       let previous = -1;
-      let at = buffer.indexOf(KEY);
-      while (at !== -1) {
-        records += 1;
-        const colon = at + KEY.length;
-        if (buffer[colon] !== COLON || buffer[colon + 1] !== QUOTE) return INEXACT;
-        const last = hits[hits.length - 1];
-        if (last !== undefined && last.next === buffer.length) last.next = at;
-        if (isWatched(buffer, colon + 2)) hits.push({ at, previous, next: buffer.length });
-        previous = at;
-        at = buffer.indexOf(KEY, colon + 2);
+      let tail = buffer.indexOf(KEY_TAIL, 2);
+      while (tail !== -1) {
+        const colon = tail + KEY_TAIL.length;
+        if (buffer[tail - 1] === KEY_HEAD_E && buffer[tail - 2] === KEY_HEAD_QUOTE) {
+          const at = tail - 2;
+          records += 1;
+          if (buffer[colon] !== COLON || buffer[colon + 1] !== QUOTE) return INEXACT;
+          const last = hits[hits.length - 1];
+          if (last !== undefined && last.next === buffer.length) last.next = at;
+          if (isWatched(buffer, colon + 2)) hits.push({ at, previous, next: buffer.length });
+          previous = at;
+        }
+        tail = buffer.indexOf(KEY_TAIL, colon);
       }
       return { exact: true, records, hits };
     },

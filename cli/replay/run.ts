@@ -46,7 +46,8 @@ export interface ReplayOptions {
   readonly filter: RecordFilter;
   readonly workers: number;
   readonly fullParse?: boolean;
-  readonly deps: ProcessDeps;
+  /** May still be settling (a store being opened): only the first match waits for it. */
+  readonly deps: ProcessDeps | Promise<ProcessDeps>;
 }
 
 export function emptyCounts(): ReplayCounts {
@@ -97,7 +98,7 @@ export async function runReplay(
     }
     for (const record of scan.matches) {
       counts.matched += 1;
-      for (const result of await processRecord(record, options.deps)) {
+      for (const result of await processRecord(record, await options.deps)) {
         if (result.outcome === 'duplicate') counts.duplicates += 1;
         else if (result.outcome === 'suppressed') counts.suppressed += 1;
         else {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
@@ -65,6 +65,44 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
   throw new Error(`table ${tableName} did not become ACTIVE`);
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the store's lock file, or throws naming the process that holds it. LevelDB locks
+ * the folder too, but dynalite turns that failure into an uncaught exception, so the
+ * check has to come first. A lock left by a process that has since died is taken over.
+ */
+function acquireLock(path: string): () => void {
+  const lockFile = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(lockFile, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+      throw new EmbeddedStoreError(
+        `cannot open the embedded alert store at ${path}: sgwatch process ${holder} is using it; ` +
+          'wait for that command to finish',
+      );
+    }
+    rmSync(lockFile, { force: true });
+  }
+  throw new EmbeddedStoreError(
+    `cannot open the embedded alert store at ${path}: its lock file keeps reappearing`,
+  );
+}
+
 /**
  * Starts dynalite inside this process on a loopback port, with the alert table created
  * from the deployed schema, and returns a client for it. The same DynamoDB adapter code
@@ -76,7 +114,11 @@ export async function startEmbeddedDynamoDb(
   // Loaded lazily: only the CLI and tests need it, never the Lambda bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as DynaliteFactory;
-  if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
+  let releaseLock = (): void => undefined;
+  if (options.path !== undefined) {
+    mkdirSync(options.path, { recursive: true });
+    releaseLock = acquireLock(options.path);
+  }
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -96,6 +138,7 @@ export async function startEmbeddedDynamoDb(
   } catch (error) {
     client.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    releaseLock();
     const where = options.path ?? 'memory';
     throw new EmbeddedStoreError(
       `cannot open the embedded alert store at ${where}: ${error instanceof Error ? error.message : String(error)}` +
@@ -109,9 +152,13 @@ export async function startEmbeddedDynamoDb(
     tableName,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) =>
-        server.close((err) => (err ? reject(err) : resolve())),
-      );
+      try {
+        await new Promise<void>((resolve, reject) =>
+          server.close((err) => (err ? reject(err) : resolve())),
+        );
+      } finally {
+        releaseLock();
+      }
     },
   };
 }

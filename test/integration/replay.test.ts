@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 import { runCli } from '../support/cli';
 
@@ -182,11 +183,26 @@ describe('sgwatch replay with bad input', () => {
     expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['good-1']);
   });
 
+  it('fails naming the embedded store when another sgwatch holds it', async () => {
+    write('a.json', JSON.stringify({ Records: [withId(RDS, 'locked-1')] }));
+    const holder = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
+    try {
+      const run = await runCli(['replay', 'a.json'], { cwd: dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /cannot open the embedded alert store at .*\.sgwatch\/store: sgwatch process \d+ is using it/,
+      );
+    } finally {
+      await holder.close();
+    }
+  });
+
   it('fails with exit code 2 on a path that does not exist or a bad flag', async () => {
     const missing = await replay(['nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read');
     expect((await runCli(['replay', '--format', 'xml', 'x'])).code).toBe(2);
+    expect((await runCli(['replay', '--store', 'disk', 'x'])).code).toBe(2);
     expect((await runCli(['replay', '--since', 'last tuesday', 'x'])).code).toBe(2);
     expect((await runCli(['replay'])).stderr).toContain('replay needs at least one file or folder');
   });
