@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InputFile } from './files';
 import type { FileScan, ScanOptions } from './scan';
-import { readInput, scanInput } from './scan';
+import { scanFile } from './scan';
 
 /** Files in flight per worker: enough to hide I/O latency, few enough to bound memory. */
 const IN_FLIGHT_PER_WORKER = 2;
@@ -28,14 +28,7 @@ export async function* scanAll(
   workers: number,
 ): AsyncGenerator<FileScan> {
   if (workers <= 1) {
-    // Read the next file (on the thread pool) while this one is decompressed and scanned.
-    let reading = files[0] !== undefined ? readInput(files[0].path) : undefined;
-    for (let i = 0; reading !== undefined; i++) {
-      const input = await reading;
-      const next = files[i + 1];
-      reading = next !== undefined ? readInput(next.path) : undefined;
-      yield scanInput(input, options);
-    }
+    for (const file of files) yield scanFile(file.path, options);
     return;
   }
   const pool = Array.from({ length: workers }, startWorker);

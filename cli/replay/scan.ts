@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { detect } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { accountOf, validateRecord } from '../../lambda/core/cloudtrail';
@@ -88,11 +88,6 @@ function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanO
 
 let sharedPrefilter: Prefilter | undefined;
 
-/** A file's bytes as read from disk, or the reason they could not be read. */
-export type ReadFile =
-  | { readonly path: string; readonly data: Buffer }
-  | { readonly path: string; readonly error: string };
-
 function reasonOf(error: unknown): string {
   return error instanceof UnreadableFileError
     ? error.message
@@ -112,25 +107,22 @@ function failed(path: string, bytes: number, error: string): FileScan {
   };
 }
 
-/** Reads one file's bytes. Never throws: failures come back in `error`. */
-export async function readInput(path: string): Promise<ReadFile> {
-  try {
-    return { path, data: await readFile(path) };
-  } catch (error) {
-    return { path, error: reasonOf(error) };
-  }
-}
-
 /**
- * Decompresses and scans a file read by `readInput`: the prefilter first, then a parse of
- * only what can hold a match. Synchronous, so the next file can be read meanwhile.
+ * Reads, decompresses and scans one file: the prefilter first, then a parse of only what
+ * can hold a match. Never throws: failures come back in `error`. Synchronous on purpose:
+ * an asynchronous read of a cached file costs more in event-loop round trips than it
+ * overlaps, since this thread is busy inflating and scanning in between.
  */
-export function scanInput(input: ReadFile, options: ScanOptions): FileScan {
-  if ('error' in input) return failed(input.path, 0, input.error);
-  const { path } = input;
-  const bytes = input.data.length;
+export function scanFile(path: string, options: ScanOptions): FileScan {
+  let data: Buffer;
   try {
-    const buffer = inflate(input.data);
+    data = readFileSync(path);
+  } catch (error) {
+    return failed(path, 0, reasonOf(error));
+  }
+  const bytes = data.length;
+  try {
+    const buffer = inflate(data);
     sharedPrefilter ??= createPrefilter();
     const look = options.fullParse === true ? undefined : sharedPrefilter.scan(buffer);
     if (look?.exact === true) {
@@ -152,8 +144,4 @@ export function scanInput(input: ReadFile, options: ScanOptions): FileScan {
   } catch (error) {
     return failed(path, bytes, reasonOf(error));
   }
-}
-
-export async function scanFile(path: string, options: ScanOptions): Promise<FileScan> {
-  return scanInput(await readInput(path), options);
 }

@@ -10,7 +10,5 @@ interface ScanRequest {
 }
 
 parentPort?.on('message', (request: ScanRequest) => {
-  void scanFile(request.path, request.options).then((result) => {
-    parentPort?.postMessage({ id: request.id, result });
-  });
+  parentPort?.postMessage({ id: request.id, result: scanFile(request.path, request.options) });
 });
