@@ -300,7 +300,11 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (alerts.length === 0) {
-    io.stdout.write('No alerts match.\n');
+    io.stdout.write(
+      since === undefined
+        ? 'No alerts match in the last 30 days (the default window); use --since to look further back, e.g. --since 2025-01-01.\n'
+        : 'No alerts match.\n',
+    );
     return 0;
   }
   io.stdout.write(table(ALERT_HEADERS, alertRows(alerts)));

@@ -95,7 +95,12 @@ describe('sgwatch alerts list', () => {
 
   it('says so when nothing matches', async () => {
     const run = await alerts(['list', '--severity', 'critical']);
-    expect(run).toMatchObject({ code: 0, stdout: 'No alerts match.\n' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^No alerts match in the last 30 days \(the default window\); use --since/,
+    );
+    const bounded = await alerts(['list', '--severity', 'critical', '--since', '2026-01-01']);
+    expect(bounded).toMatchObject({ code: 0, stdout: 'No alerts match.\n' });
   });
 
   it('narrows by status, account and time window', async () => {
@@ -114,7 +119,7 @@ describe('sgwatch alerts list', () => {
       '--json',
     ]);
     expect((JSON.parse(recent.stdout) as Alert[]).map((a) => a.eventId)).toEqual(['cli-hostile']);
-    const none = await alerts(['list', '--account', '999999999999']);
+    const none = await alerts(['list', '--account', '999999999999', '--since', '2026-01-01']);
     expect(none.stdout).toBe('No alerts match.\n');
   });
 
