@@ -1,18 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { SgwatchApp } from '../../bin/app';
-import { createSgwatchApp } from '../../bin/app';
-
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
+import { removeTemporaryDirs, synthesize } from '../support/synth';
 
 /** Context that turns on every optional resource, so every one of them is checked. */
 const EVERYTHING = {
@@ -21,21 +13,7 @@ const EVERYTHING = {
   slackChannelId: 'C0456EFGH',
 };
 
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** The real app; bundling and the built-in CloudFormation checks are irrelevant to cdk-nag. */
-function createApp(context: Record<string, unknown>): SgwatchApp {
-  const outdir = mkdtempSync(join(tmpdir(), 'sgwatch-nag-'));
-  outdirs.push(outdir);
-  return createSgwatchApp({
-    outdir,
-    context: { ...CDK_JSON_CONTEXT, [BUNDLING_STACKS]: [], ...context },
-    builtinCloudFormationValidation: false,
-  });
-}
+afterAll(removeTemporaryDirs);
 
 interface Violation {
   readonly ruleName: string;
@@ -77,7 +55,7 @@ describe.each([
   ['emails and Slack configured', EVERYTHING],
 ])('cdk-nag AwsSolutions checks with %s', (_, context) => {
   it('synthesizes with no unacknowledged error or warning', () => {
-    const { app } = createApp(context);
+    const { app } = synthesize(context);
     const assembly = app.synth();
     expect(nagViolations(assembly.directory)).toEqual([]);
   });
@@ -87,7 +65,7 @@ describe('cdk-nag acknowledgements', () => {
   let sgwatch: SgwatchApp;
 
   beforeAll(() => {
-    sgwatch = createApp(EVERYTHING);
+    sgwatch = synthesize(EVERYTHING);
   });
 
   it('acknowledges only the reviewed findings, each where it arises', () => {
@@ -134,7 +112,7 @@ describe('cdk-nag acknowledgements', () => {
 
 describe('cdk-nag wiring', () => {
   it('fails synth when a resource breaks an AwsSolutions rule', () => {
-    const { app, stack } = createApp({});
+    const { app, stack } = synthesize({});
     new sqs.Queue(stack, 'PlaintextQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });

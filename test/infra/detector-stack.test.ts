@@ -1,41 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import type { SgwatchApp } from '../../bin/app';
-import { createSgwatchApp } from '../../bin/app';
 import { ALERT_TABLE } from '../../lambda/core/alert-table';
 import { CATALOG, eventPatternFor } from '../../lambda/core/catalog';
 import { ConfigError, parseConfig } from '../../lib/config';
 import { DETECTION_TAG } from '../../lib/constructs/detection-rules';
+import { removeTemporaryDirs, synthesize, temporaryDir } from '../support/synth';
 
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/**
- * The real app from bin/app.ts with cdk.json's feature flags. Most tests skip bundling and
- * the built-in CloudFormation validation, which add seconds per synth and are covered once
- * by the full synth below; cdk-nag still runs on every synth.
- */
-function synthesize(context: Record<string, unknown> = {}, full = false): SgwatchApp {
-  const outdir = mkdtempSync(join(tmpdir(), 'sgwatch-infra-'));
-  outdirs.push(outdir);
-  return createSgwatchApp({
-    outdir,
-    context: { ...CDK_JSON_CONTEXT, ...(full ? {} : { [BUNDLING_STACKS]: [] }), ...context },
-    builtinCloudFormationValidation: full,
-  });
-}
+afterAll(removeTemporaryDirs);
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -572,7 +546,7 @@ describe('the deployable synth', () => {
   let bundle: string;
 
   beforeAll(() => {
-    const { app, stack } = synthesize({}, true);
+    const { app, stack } = synthesize({}, { bundle: true, validate: true });
     assemblyDir = app.synth().directory;
     const template = Template.fromStack(stack);
     const [, fn] = only(template.findResources('AWS::Lambda::Function'));
@@ -591,8 +565,7 @@ describe('the deployable synth', () => {
     expect(asset).toBeDefined();
     // Copied away from the repository so nothing can resolve from node_modules: the bundle
     // must carry every dependency, as it will in Lambda.
-    const isolated = mkdtempSync(join(tmpdir(), 'sgwatch-bundle-'));
-    outdirs.push(isolated);
+    const isolated = temporaryDir('sgwatch-bundle-');
     bundle = join(isolated, 'index.mjs');
     copyFileSync(join(assemblyDir, asset?.source.path ?? '', 'index.mjs'), bundle);
   });

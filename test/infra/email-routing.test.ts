@@ -1,9 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
-import { createSgwatchApp } from '../../bin/app';
+import { removeTemporaryDirs, synthesize } from '../support/synth';
 import type { Alert, BurstPlacement } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import type { Detection, Severity } from '../../lambda/core/catalog';
@@ -18,29 +14,10 @@ import { loadRecord } from '../support/fixtures';
  * SNS attribute filtering uses the same operators as EventBridge patterns for what we use
  * (string lists, `exists`, `$or`), so the pattern matcher evaluates it.
  */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(removeTemporaryDirs);
 
 function emailFilterPolicy(context: Record<string, unknown>): Record<string, unknown> {
-  const outdir = mkdtempSync(join(tmpdir(), 'sgwatch-routing-'));
-  outdirs.push(outdir);
-  const { stack } = createSgwatchApp({
-    outdir,
-    context: {
-      ...CDK_JSON_CONTEXT,
-      [BUNDLING_STACKS]: [],
-      alertEmails: 'secops@example.com',
-      ...context,
-    },
-    builtinCloudFormationValidation: false,
-  });
+  const { stack } = synthesize({ alertEmails: 'secops@example.com', ...context });
   const subscriptions = Template.fromStack(stack).findResources('AWS::SNS::Subscription', {
     Properties: { Protocol: 'email', FilterPolicy: {} },
   });

@@ -1,19 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
-import { createSgwatchApp } from '../../bin/app';
+import { removeTemporaryDirs, synthesize } from '../support/synth';
 import { CATALOG } from '../../lambda/core/catalog';
 import { DETECTION_TAG } from '../../lib/constructs/detection-rules';
 import { matchesPattern } from '../support/event-pattern';
 import { fixtureCases, loadEnvelope } from '../support/fixtures';
-
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
 
 interface DeployedRule {
   readonly detectionId: string;
@@ -25,24 +15,17 @@ interface DeployedRule {
  * rather than from the catalog, so a mistake anywhere between the two shows up here.
  */
 function deployedRules(): DeployedRule[] {
-  const outdir = mkdtempSync(join(tmpdir(), 'sgwatch-patterns-'));
-  try {
-    const { stack } = createSgwatchApp({
-      outdir,
-      context: { ...CDK_JSON_CONTEXT, [BUNDLING_STACKS]: [] },
-      builtinCloudFormationValidation: false,
-    });
-    const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
-    return Object.entries(rules).map(([logicalId, rule]) => {
-      const tags = (rule.Properties.Tags ?? []) as { Key: string; Value: string }[];
-      const tag = tags.find(({ Key }) => Key === DETECTION_TAG);
-      if (tag === undefined) throw new Error(`rule ${logicalId} has no ${DETECTION_TAG} tag`);
-      return { detectionId: tag.Value, pattern: rule.Properties.EventPattern };
-    });
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
+  const { stack } = synthesize();
+  const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
+  return Object.entries(rules).map(([logicalId, rule]) => {
+    const tags = (rule.Properties.Tags ?? []) as { Key: string; Value: string }[];
+    const tag = tags.find(({ Key }) => Key === DETECTION_TAG);
+    if (tag === undefined) throw new Error(`rule ${logicalId} has no ${DETECTION_TAG} tag`);
+    return { detectionId: tag.Value, pattern: rule.Properties.EventPattern };
+  });
 }
+
+afterAll(removeTemporaryDirs);
 
 const RULES = deployedRules();
 

@@ -1,11 +1,8 @@
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
-import type { SgwatchApp } from '../../bin/app';
-import { createSgwatchApp } from '../../bin/app';
+import { removeTemporaryDirs, synthesize, temporaryDir } from '../support/synth';
 import { parsePolicy, serializePolicy } from '../../lambda/core/policy';
 import { readPolicy } from '../../lambda/policy-loader';
 import { ConfigError } from '../../lib/config';
@@ -17,39 +14,15 @@ import {
   resolvePolicyFile,
 } from '../../lib/policy-file';
 
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
 const REPO_CONFIG = join(REPO_ROOT, POLICY_FILE_NAME);
 
-const tmpDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tmpDir(prefix = 'sgwatch-policy-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tmpDirs.push(dir);
-  return dir;
-}
+afterAll(removeTemporaryDirs);
 
 /** Writes `content` (JSON unless it is already a string) to a fresh file and returns its path. */
 function configFile(content: unknown): string {
-  const file = join(tmpDir(), 'sgwatch.config.json');
+  const file = join(temporaryDir('sgwatch-policy-'), 'sgwatch.config.json');
   writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
-}
-
-/** The real app; bundling is skipped unless `bundle` is set, as in the other infra suites. */
-function synthesize(context: Record<string, unknown>, bundle = false): SgwatchApp {
-  return createSgwatchApp({
-    outdir: tmpDir('sgwatch-infra-'),
-    context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : { [BUNDLING_STACKS]: [] }), ...context },
-    builtinCloudFormationValidation: false,
-  });
 }
 
 function exception(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -83,7 +56,7 @@ describe('loading the configuration file at synth', () => {
     },
   ])('finds $name without depending on the working directory', ({ configured, expected }) => {
     const cwd = process.cwd();
-    process.chdir(tmpDir());
+    process.chdir(temporaryDir());
     try {
       expect(resolvePolicyFile(configured)).toBe(expected);
     } finally {
@@ -125,7 +98,7 @@ describe('loading the configuration file at synth', () => {
   });
 
   it('throws naming the file when it does not exist', () => {
-    const file = join(tmpDir(), 'absent.json');
+    const file = join(temporaryDir(), 'absent.json');
     expect(() => synthesize({ configFile: file })).toThrow(/absent\.json: cannot be read/);
   });
 
@@ -171,7 +144,7 @@ describe('shipping the configuration to the detector', () => {
   });
 
   it('writes text with quotes, dollars, backticks and newlines byte for byte through a shell', () => {
-    const outputDir = join(tmpDir(), 'asset output');
+    const outputDir = join(temporaryDir(), 'asset output');
     mkdirSync(outputDir);
     const json = `{"reason": "it's \\"quoted\\" $HOME \`id\` !x\\n", "owner": "équipe 🛡"}\n`;
     execSync(writePolicyCommand(outputDir, json), { stdio: 'pipe' });
@@ -187,7 +160,7 @@ describe('shipping the configuration to the detector', () => {
     let assetDir: string;
 
     beforeAll(() => {
-      const { app, stack } = synthesize({ configFile: file }, true);
+      const { app, stack } = synthesize({ configFile: file }, { bundle: true });
       const assembly = app.synth().directory;
       const template = Template.fromStack(stack);
       const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
