@@ -2,6 +2,7 @@
 module.exports = {
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/setup-env.js'],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
