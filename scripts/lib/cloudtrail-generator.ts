@@ -2354,6 +2354,40 @@ function targetRng(opts: TargetRecordOptions, name: string): Prng {
 }
 
 /**
+ * The part both target builders share: the error, if the call failed, and the record
+ * around the request and response each builder makes. The builders draw their own random
+ * values first, so the records (and the sample archive) do not depend on this split.
+ */
+function targetRecord(
+  opts: TargetRecordOptions,
+  name: TargetEventName,
+  rng: Prng,
+  caller: Caller,
+  resourceArn: string,
+  built: Built,
+): CloudTrailRecord {
+  const error =
+    opts.failure === undefined
+      ? undefined
+      : targetFailure(name, opts.failure, callerArnOf(caller.identity), resourceArn);
+  return assemble({
+    rng,
+    account: opts.account,
+    region: opts.region,
+    time: opts.time,
+    source: TARGET_EVENTS[name].source,
+    service: TARGET_EVENTS[name].service,
+    name,
+    readOnly: false,
+    caller,
+    ...(error !== undefined ? { error } : {}),
+    built,
+    ...(opts.eventID !== undefined ? { eventID: opts.eventID } : {}),
+    ...(opts.eventVersion !== undefined ? { eventVersion: opts.eventVersion } : {}),
+  });
+}
+
+/**
  * A CloudTrail record of rds:CreateDBSecurityGroup, with the casing CloudTrail uses
  * (`dBSecurityGroupName`, `eC2SecurityGroups`, `iPRanges`, `dBSecurityGroupArn`).
  */
@@ -2364,38 +2398,20 @@ export function createDbSecurityGroupRecord(opts: TargetRecordOptions): CloudTra
   const groupName = opts.groupName ?? `${rng.pick(APPS)}-db-sg`;
   const description = opts.description ?? `Database access for ${groupName.replace(/-db-sg$/, '')}`;
   const arn = `arn:aws:rds:${opts.region}:${opts.account}:secgrp:${groupName}`;
-  const error =
-    opts.failure === undefined
-      ? undefined
-      : targetFailure(name, opts.failure, callerArnOf(caller.identity), arn);
-  return assemble({
-    rng,
-    account: opts.account,
-    region: opts.region,
-    time: opts.time,
-    source: TARGET_EVENTS[name].source,
-    service: 'rds',
-    name,
-    readOnly: false,
-    caller,
-    ...(error !== undefined ? { error } : {}),
-    built: {
-      req: {
-        dBSecurityGroupName: groupName,
-        dBSecurityGroupDescription: description,
-        ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
-      },
-      resp: {
-        ownerId: opts.account,
-        dBSecurityGroupName: groupName,
-        dBSecurityGroupDescription: description,
-        eC2SecurityGroups: [],
-        iPRanges: [],
-        dBSecurityGroupArn: arn,
-      },
+  return targetRecord(opts, name, rng, caller, arn, {
+    req: {
+      dBSecurityGroupName: groupName,
+      dBSecurityGroupDescription: description,
+      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
     },
-    ...(opts.eventID !== undefined ? { eventID: opts.eventID } : {}),
-    ...(opts.eventVersion !== undefined ? { eventVersion: opts.eventVersion } : {}),
+    resp: {
+      ownerId: opts.account,
+      dBSecurityGroupName: groupName,
+      dBSecurityGroupDescription: description,
+      eC2SecurityGroups: [],
+      iPRanges: [],
+      dBSecurityGroupArn: arn,
+    },
   });
 }
 
@@ -2411,37 +2427,19 @@ export function createCacheSecurityGroupRecord(opts: TargetRecordOptions): Cloud
   const groupName = (opts.groupName ?? `${rng.pick(APPS)}-cache-sg`).toLowerCase();
   const description = opts.description ?? `Cache access for ${groupName.replace(/-cache-sg$/, '')}`;
   const arn = `arn:aws:elasticache:${opts.region}:${opts.account}:securitygroup:${groupName}`;
-  const error =
-    opts.failure === undefined
-      ? undefined
-      : targetFailure(name, opts.failure, callerArnOf(caller.identity), arn);
-  return assemble({
-    rng,
-    account: opts.account,
-    region: opts.region,
-    time: opts.time,
-    source: TARGET_EVENTS[name].source,
-    service: 'elasticache',
-    name,
-    readOnly: false,
-    caller,
-    ...(error !== undefined ? { error } : {}),
-    built: {
-      req: {
-        cacheSecurityGroupName: groupName,
-        description,
-        ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
-      },
-      resp: {
-        ownerId: opts.account,
-        cacheSecurityGroupName: groupName,
-        description,
-        eC2SecurityGroups: [],
-        aRN: arn,
-      },
+  return targetRecord(opts, name, rng, caller, arn, {
+    req: {
+      cacheSecurityGroupName: groupName,
+      description,
+      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
     },
-    ...(opts.eventID !== undefined ? { eventID: opts.eventID } : {}),
-    ...(opts.eventVersion !== undefined ? { eventVersion: opts.eventVersion } : {}),
+    resp: {
+      ownerId: opts.account,
+      cacheSecurityGroupName: groupName,
+      description,
+      eC2SecurityGroups: [],
+      aRN: arn,
+    },
   });
 }
 
