@@ -15,6 +15,7 @@ import type { AccountDirectory } from './enrich/account-context';
 import { AccountDirectoryError, parseAccountDirectory } from './enrich/account-context';
 import type { UserAgentKind } from './enrich/user-agent';
 import { CATALOG } from './catalog';
+import { PathError } from './path-error';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -101,15 +102,8 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
 });
 
 /** Thrown when a policy is malformed; `path` names the entry, with its id when it has one. */
-export class PolicyError extends Error {
+export class PolicyError extends PathError {
   override readonly name = 'PolicyError';
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${path}: ${reason}`, options);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

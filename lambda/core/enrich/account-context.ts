@@ -1,3 +1,5 @@
+import { PathError } from '../path-error';
+
 /**
  * The operator's list of AWS accounts (id → name and environment), used to say which account
  * an alert is about in words and to raise the risk of calls in production.
@@ -17,15 +19,8 @@ export interface AccountContext {
 }
 
 /** Thrown when an account directory is malformed; `path` names the bad entry. */
-export class AccountDirectoryError extends Error {
+export class AccountDirectoryError extends PathError {
   override readonly name = 'AccountDirectoryError';
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${path}: ${reason}`, options);
-  }
 }
 
 const ACCOUNT_ID = /^[0-9]{12}$/;
