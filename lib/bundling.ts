@@ -22,6 +22,10 @@ export const DETECTOR_BUNDLING = {
     '@aws-sdk/credential-provider-web-identity',
     '@aws-sdk/nested-clients',
     '@aws-sdk/token-providers',
+    // The EC2 client, for the optional attachment lookup only (lookups=true), imported on
+    // first use. Bundled it would triple the detector's size and cold-start load for every
+    // deployment; the Node.js 22 runtime's own AWS SDK supplies it where it is used.
+    '@aws-sdk/client-ec2',
   ],
   // Bundled CommonJS dependencies (parts of the SDK) call require(); ESM has none built in.
   banner:

@@ -15,11 +15,13 @@ import { validateEnvelope } from '../lambda/core/cloudtrail';
 import type { CloudTrailEnvelope, CloudTrailRecord } from '../lambda/core/cloudtrail';
 import {
   Prng,
+  authorizeSecurityGroupIngressRecord,
   createCacheSecurityGroupRecord,
   createDbSecurityGroupRecord,
   generateRecords,
   isTargetRecord,
   makeIdentity,
+  modifyDbInstanceRecord,
   writeArchive,
 } from './lib/cloudtrail-generator';
 import type { PlantedRecord, TargetRecordOptions } from './lib/cloudtrail-generator';
@@ -223,6 +225,98 @@ const PLANTS: readonly Plant[] = [
   },
 ];
 
+/**
+ * Calls for the exposure pack: two that must alert and two everyday look-alikes that must
+ * not (an HTTPS rule open to the internet, a storage change on a database).
+ */
+interface ExposurePlant {
+  readonly label: string;
+  readonly build: (seed: number) => CloudTrailRecord;
+}
+
+const EXPOSURE_PLANTS: readonly ExposurePlant[] = [
+  {
+    label: 'exposure-postgres-open-to-internet',
+    build: (seed) =>
+      authorizeSecurityGroupIngressRecord({
+        seed,
+        account: OTHER,
+        region: 'us-east-1',
+        time: at('2025-03-11T13:22:09Z'),
+        identity: identity(
+          'assumed-role',
+          OTHER,
+          at('2025-03-11T13:22:09Z'),
+          'exposure-postgres',
+          'data-engineer',
+        ),
+        userAgentKind: 'aws-cli',
+        sourceIPAddress: '198.51.100.71',
+        groupId: 'sg-04c9e1a7b2d3f5e68',
+        permissions: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, ipv4: ['0.0.0.0/0'] }],
+      }),
+  },
+  {
+    label: 'exposure-rds-made-public',
+    build: (seed) =>
+      modifyDbInstanceRecord({
+        seed,
+        account: PROD,
+        region: 'eu-west-1',
+        time: at('2025-03-12T08:41:30Z'),
+        identity: identity(
+          'sso-user',
+          PROD,
+          at('2025-03-12T08:41:30Z'),
+          'exposure-rds-public',
+          'wei.chen@example.com',
+        ),
+        userAgent: 'console.amazonaws.com',
+        sourceIPAddress: '192.0.2.90',
+        dbInstanceIdentifier: 'ledger-prod-db',
+        changes: { publiclyAccessible: true, applyImmediately: true },
+      }),
+  },
+  {
+    label: 'benign-https-open-to-internet',
+    build: (seed) =>
+      authorizeSecurityGroupIngressRecord({
+        seed,
+        account: PROD,
+        region: 'us-east-1',
+        time: at('2025-03-10T16:05:51Z'),
+        identity: identity('ci-role', PROD, at('2025-03-10T16:05:51Z'), 'benign-https'),
+        userAgentKind: 'terraform',
+        sourceIPAddress: '198.51.100.23',
+        groupId: 'sg-0e7d6c5b4a3928170',
+        permissions: [
+          { protocol: 'tcp', fromPort: 443, toPort: 443, ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] },
+        ],
+      }),
+  },
+  {
+    label: 'benign-modify-db-instance',
+    build: (seed) =>
+      modifyDbInstanceRecord({
+        seed,
+        account: OTHER,
+        region: 'eu-west-1',
+        time: at('2025-03-11T10:12:44Z'),
+        identity: identity(
+          'assumed-role',
+          OTHER,
+          at('2025-03-11T10:12:44Z'),
+          'benign-modify',
+          'platform-admin',
+        ),
+        userAgentKind: 'boto3',
+        sourceIPAddress: '10.12.40.17',
+        dbInstanceIdentifier: 'analytics-db',
+        changes: { allocatedStorage: 200, backupRetentionPeriod: 14, applyImmediately: false },
+      }),
+  },
+];
+
 function buildPlant(plant: Plant): CloudTrailRecord {
   const opts: TargetRecordOptions = { ...plant.opts, seed: hash(plant.label) };
   return plant.kind === 'rds'
@@ -276,10 +370,13 @@ function kb(bytes: number): string {
 }
 
 async function main(): Promise<void> {
-  const planted = PLANTS.map((plant) => ({ plant, record: buildPlant(plant) }));
+  const planted = [
+    ...PLANTS.map((plant) => ({ plant, record: buildPlant(plant) })),
+    ...EXPOSURE_PLANTS.map((plant) => ({ plant, record: plant.build(hash(plant.label)) })),
+  ];
   const plantedRecords: PlantedRecord[] = planted.map(({ plant, record }) => ({
     record,
-    ...(plant.redeliver === true ? { redeliver: true } : {}),
+    ...('redeliver' in plant && plant.redeliver === true ? { redeliver: true } : {}),
   }));
 
   await rm(archiveDir, { recursive: true, force: true });
@@ -313,7 +410,7 @@ async function main(): Promise<void> {
     ...planted.map(({ plant, record }) => {
       const outcome = record.errorCode === undefined ? 'success' : `failure ${record.errorCode}`;
       const files = stats.targetEvents.find((t) => t.eventID === record.eventID)?.paths.length ?? 0;
-      return `  ${record.eventID}  ${record.eventName.padEnd(24)} ${outcome.padEnd(36)} ${record.recipientAccountId ?? ''} ${record.awsRegion.padEnd(9)} ${plant.label}${files > 1 ? ` (in ${files} files)` : ''}`;
+      return `  ${record.eventID}  ${record.eventName.padEnd(29)} ${outcome.padEnd(36)} ${record.recipientAccountId ?? ''} ${record.awsRegion.padEnd(9)} ${plant.label}${files > 1 ? ` (in ${files} files)` : ''}`;
     }),
     `eventbridge: ${rel(eventsFile)}  ${envelopes.length} events, ${kb(Buffer.byteLength(jsonl))}`,
     ...envelopes.map(

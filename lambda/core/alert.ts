@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { timeBucketOf } from './alert-table';
 import type { Detection, Outcome, Severity, WatchedCall } from './catalog';
+import { detectionRiskFactors, requestString } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
 import { accountOf } from './cloudtrail';
 import type { AccountContext } from './enrich/account-context';
@@ -15,6 +16,7 @@ import type { UserAgentInfo } from './enrich/user-agent';
 import { classifyRecordUserAgent } from './enrich/user-agent';
 import type { ExceptionRule, Policy } from './policy';
 import { DEFAULT_POLICY, findException, isIacRole } from './policy';
+import type { AttachmentResult } from './ports';
 import { MAX_FIELD_LENGTH, stringField, truncate } from './text';
 
 /** Triage state, set by people (and `suppressed` by a matching exception). */
@@ -40,6 +42,8 @@ export interface AlertContext {
   readonly account: AccountContext;
   readonly iacRole: boolean;
   readonly history?: PrincipalHistory;
+  /** What the exposed security groups protect, when the deployment looks it up. */
+  readonly attachment?: AttachmentResult;
 }
 
 /** How the score moved from the detection's base score. */
@@ -106,6 +110,11 @@ export interface Alert {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly resource: AlertResource;
+  /**
+   * What the call opened or changed, in the detection's words (ports, ranges, identifiers);
+   * absent when the detection has nothing to add to the resource name.
+   */
+  readonly findings?: readonly string[];
   readonly error?: { readonly code: string; readonly message: string };
   readonly links: { readonly cloudTrail?: string; readonly console?: string };
   readonly context: AlertContext;
@@ -162,6 +171,17 @@ function clip(value: string | undefined): string {
   return truncate(value ?? '', MAX_FIELD_LENGTH);
 }
 
+/** Most findings an alert keeps; detections already summarise beyond this. */
+const MAX_FINDINGS = 25;
+
+function findingsOf(detection: Detection, record: CloudTrailRecord): string[] {
+  return (detection.findings?.(record) ?? []).slice(0, MAX_FINDINGS).map(clip);
+}
+
+function clampScore(score: number): number {
+  return Math.min(100, Math.max(0, score));
+}
+
 function suppressionOf(exception: ExceptionRule): Suppression {
   return {
     exceptionId: exception.id,
@@ -191,15 +211,20 @@ export function buildAlert(
   const userAgent = classifyRecordUserAgent(record);
   const iacRole = isIacRole(policy, actor.principalArn, actor.roleArn);
   const accountInfo = accountContext(policy.accounts, account);
-  const risk = scoreRisk({
-    baseScore: detection.riskScore,
+  // The detection's own adjustments read the request; the general rules then apply on top.
+  const ownFactors = detectionRiskFactors(detection, record);
+  const general = scoreRisk({
+    baseScore: clampScore(ownFactors.reduce((sum, f) => sum + f.delta, detection.riskScore)),
     identity: actor,
     userAgent,
     iacRole,
     ...(accountInfo.environment !== undefined ? { environment: accountInfo.environment } : {}),
   });
+  const risk = { ...general, factors: [...ownFactors, ...general.factors] };
   const groupName =
-    call !== undefined ? (stringField(params, call.resource.nameParameter) ?? '') : '';
+    call !== undefined ? (requestString(params, call.resource.nameParameter) ?? '') : '';
+  const descriptionParameter = call?.resource.descriptionParameter;
+  const findings = findingsOf(detection, record);
   const exception = findException(
     policy,
     {
@@ -240,9 +265,10 @@ export function buildAlert(
       type: call?.resource.type ?? '',
       name: clip(groupName),
       description: clip(
-        call !== undefined ? stringField(params, call.resource.descriptionParameter) : undefined,
+        descriptionParameter !== undefined ? stringField(params, descriptionParameter) : undefined,
       ),
     },
+    ...(findings.length > 0 ? { findings } : {}),
     ...(errorCode !== undefined
       ? { error: { code: clip(errorCode), message: clip(record.errorMessage) } }
       : {}),

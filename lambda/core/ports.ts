@@ -63,3 +63,38 @@ export interface Logger {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * What sits behind a security group, as far as its network interfaces tell: an RDS or an
+ * ElastiCache resource, something else, nothing at all, or `unknown` when the question could
+ * not be answered (lookups off for this event, a timeout, a denial, an error).
+ */
+export type AttachmentStatus = 'rds' | 'elasticache' | 'other' | 'none' | 'unknown';
+
+export interface AttachmentResult {
+  readonly status: AttachmentStatus;
+  /**
+   * The interfaces found, one short line each (`eni-… amazon-rds: RDSNetworkInterface`).
+   * Descriptions of interfaces people created are theirs to write: treat them as untrusted.
+   */
+  readonly resources: readonly string[];
+  /** Why the status is `unknown`, or a note on a partial answer. */
+  readonly reason?: string;
+}
+
+export interface AttachmentLookupRequest {
+  /** Well-formed security group ids from the request. */
+  readonly groupIds: readonly string[];
+  /** The Region and account the call was made in; groups exist only there. */
+  readonly region: string;
+  readonly account: string;
+}
+
+/**
+ * Asks what the security groups of an exposure alert protect. Implementations bound their
+ * own time and answer `unknown` rather than throw: an alert never waits long for, or fails
+ * because of, this context.
+ */
+export interface AttachmentLookup {
+  lookup(request: AttachmentLookupRequest): Promise<AttachmentResult>;
+}

@@ -6,7 +6,14 @@ import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
 import type { Policy } from './policy';
 import { DEFAULT_POLICY } from './policy';
-import type { AlertPublisher, AlertStore, Clock, Logger } from './ports';
+import type {
+  AlertPublisher,
+  AlertStore,
+  AttachmentLookup,
+  AttachmentResult,
+  Clock,
+  Logger,
+} from './ports';
 import { renderMessage } from './render';
 
 export interface ProcessDeps {
@@ -21,6 +28,11 @@ export interface ProcessDeps {
   readonly retentionDays: number;
   /** How long one delivery may hold an alert before another may take it over. */
   readonly claimSeconds: number;
+  /**
+   * Tells what an exposed security group protects, for detections that name groups.
+   * @default - no lookup; alerts carry no attachment context
+   */
+  readonly attachmentLookup?: AttachmentLookup;
 }
 
 /**
@@ -52,7 +64,12 @@ export class PublishError extends Error {
     readonly alertId: string,
     options: { cause: unknown },
   ) {
-    super(`publishing alert ${alertId} failed; it stays pending for the next attempt`, options);
+    // The cause goes into the message: it is all Lambda's failure queue keeps of the error.
+    const cause = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `publishing alert ${alertId} failed; it stays pending for the next attempt: ${cause}`,
+      options,
+    );
   }
 }
 
@@ -115,6 +132,31 @@ async function send(
   return { alert: await publishAndMark(placed, detection, deps), outcome };
 }
 
+/**
+ * The attachment context for an alert, or undefined when the detection names no group or
+ * lookups are off. A failed lookup must not cost the alert: adapters answer `unknown`
+ * themselves, and anything they throw anyway is turned into `unknown` here, with the error
+ * as the reason, so the alert still goes out.
+ */
+async function attachmentOf(
+  detection: Detection,
+  record: CloudTrailRecord,
+  account: string,
+  deps: ProcessDeps,
+): Promise<AttachmentResult | undefined> {
+  const groupIds = detection.attachmentGroups?.(record) ?? [];
+  if (deps.attachmentLookup === undefined || groupIds.length === 0) return undefined;
+  try {
+    return await deps.attachmentLookup.lookup({ groupIds, region: record.awsRegion, account });
+  } catch (error) {
+    deps.logger.warn('attachment lookup failed', {
+      detectionId: detection.id,
+      error: String(error),
+    });
+    return { status: 'unknown', resources: [], reason: `lookup failed: ${String(error)}` };
+  }
+}
+
 async function deliver(
   detection: Detection,
   record: CloudTrailRecord,
@@ -127,8 +169,14 @@ async function deliver(
     retentionDays: deps.retentionDays,
     ...(deps.policy !== undefined ? { policy: deps.policy } : {}),
   });
-  const history = await deps.store.principalHistory(draft.principal, new Date(draft.eventTime));
-  const alert: Alert = { ...draft, context: { ...draft.context, history } };
+  const [history, attachment] = await Promise.all([
+    deps.store.principalHistory(draft.principal, new Date(draft.eventTime)),
+    attachmentOf(detection, record, draft.account, deps),
+  ]);
+  const alert: Alert = {
+    ...draft,
+    context: { ...draft.context, history, ...(attachment !== undefined ? { attachment } : {}) },
+  };
   const created = await deps.store.create(alert, claimUntil);
   if (created.created) {
     if (alert.delivery === 'suppressed') return { alert, outcome: 'suppressed' };

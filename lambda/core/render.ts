@@ -74,6 +74,29 @@ function burstHeadline(alert: Alert): string | undefined {
   return undefined;
 }
 
+/** Where the exposed groups lead, as one line; undefined when nothing was looked up. */
+function attachmentText(
+  alert: Alert,
+  format: (value: string, max: number) => string,
+): string | undefined {
+  const attachment = alert.context.attachment;
+  if (attachment === undefined) return undefined;
+  const found = attachment.resources.slice(0, 5).map((resource) => format(resource, 120));
+  const more =
+    attachment.resources.length > 5 ? ` and ${attachment.resources.length - 5} more` : '';
+  switch (attachment.status) {
+    case 'rds':
+    case 'elasticache':
+      return `${attachment.status === 'rds' ? 'an RDS' : 'an ElastiCache'} resource uses the group: ${found.join(', ')}${more}`;
+    case 'other':
+      return `no RDS or ElastiCache interface, but other interfaces use the group: ${found.join(', ')}${more}`;
+    case 'none':
+      return 'no network interface uses the group right now';
+    case 'unknown':
+      return `attachment unknown (${format(attachment.reason ?? 'no reason given', 200)})`;
+  }
+}
+
 function historyText(alert: Alert): string {
   const history = alert.context.history;
   if (history === undefined) return 'not looked up';
@@ -91,6 +114,10 @@ function sourceIpText(alert: Alert): string {
   const info = alert.context.sourceIp;
   const kind = info.kind === 'aws-service' ? `AWS service ${info.service}` : info.kind;
   return `${plain(alert.sourceIp, 100)} [${plain(kind, 80)}]`;
+}
+
+function optionalLine(label: string, text: string | undefined): string[] {
+  return text === undefined ? [] : [`${label}${text}`];
 }
 
 export function renderSubject(alert: Alert): string {
@@ -139,6 +166,8 @@ export function renderEmail(alert: Alert, detection: Detection): string {
     `  Resource:    ${alert.resource.type}`,
     `  Name:        ${plain(alert.resource.name)}`,
     `  Description: ${plain(alert.resource.description, 400)}`,
+    ...(alert.findings ?? []).map((finding) => `  Finding:     ${plain(finding, 400)}`),
+    ...optionalLine('  Behind it:   ', attachmentText(alert, plain)),
     ...(alert.error !== undefined
       ? [`  Error:       ${plain(alert.error.code, 100)}: ${plain(alert.error.message, 400)}`]
       : []),
@@ -167,7 +196,8 @@ export function renderEmail(alert: Alert, detection: Detection): string {
       : []),
     ...(alert.links.console !== undefined ? [`  Service console:  ${alert.links.console}`] : []),
     '',
-    `Alert ${alert.alertId}. Triage it with: sgwatch alerts show ${alert.alertId}`,
+    // Every copy of one alert (a retried publish can send one twice) carries this id.
+    `Alert ID: ${alert.alertId} (the same on any repeat of this alert). Triage it with: sgwatch alerts show ${alert.alertId}`,
   ];
   return lines.join('\n');
 }
@@ -177,8 +207,10 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
   const description = [
     `*Who:* ${slack(alert.principal, 300)} (${slack(alert.actor.type, 40)}, MFA ${mfaText(alert)})`,
     `*From:* ${slack(alert.sourceIp, 100)} using ${slack(alert.userAgent, 200)}`,
-    `*What:* ${alert.eventName} created ${alert.resource.type} ${slack(alert.resource.name)}`,
+    `*What:* ${alert.eventName} on ${alert.resource.type} ${slack(alert.resource.name)}`,
     `*Description:* ${slack(alert.resource.description, 300)}`,
+    ...(alert.findings ?? []).slice(0, 10).map((finding) => `*Finding:* ${slack(finding, 300)}`),
+    ...optionalLine('*Behind it:* ', attachmentText(alert, slack)),
     ...(alert.error !== undefined
       ? [`*Error:* ${slack(alert.error.code, 100)} ${slack(alert.error.message, 300)}`]
       : []),
@@ -254,6 +286,9 @@ export function renderMessage(alert: Alert, detection: Detection): RenderedMessa
     subject: renderSubject(alert),
     message,
     attributes: {
+      // The stable id subscribers deduplicate on: derived from the rule and the CloudTrail
+      // eventID, so a repeated publish of the same alert carries the same value.
+      alertId: alert.alertId,
       severity: alert.severity,
       ruleId: alert.ruleId,
       notification: notificationKind(alert),

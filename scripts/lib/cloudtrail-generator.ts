@@ -520,6 +520,11 @@ interface Built {
   readonly resources?: ReadonlyArray<Record<string, string>>;
   /** A plausible non-authorization failure for this call (code, message). */
   readonly miss?: readonly [string, string | undefined];
+  /**
+   * The error every call now gets because the API was retired (EC2-Classic): the call is
+   * still made by old tooling, but never succeeds.
+   */
+  readonly retired?: readonly [string, string];
 }
 
 interface EventTemplate {
@@ -678,7 +683,14 @@ const TEMPLATES = {
   AuthorizeSecurityGroupIngress: tpl('ec2', 'AuthorizeSecurityGroupIngress', false, (c) => {
     const groupId = c.rng.pick(c.acct.securityGroups);
     const port = c.rng.pick([443, 5432, 6379, 3306, 22]);
-    const cidr = c.rng.pick(['10.0.0.0/16', '10.20.0.0/16', '0.0.0.0/0', '203.0.113.0/24']);
+    // Background traffic never opens a data-store port to the whole internet: those calls
+    // are planted where a replay must find them. One draw either way keeps the stream
+    // (and every later record) the same whichever list is used.
+    const cidr = c.rng.pick(
+      port === 443 || port === 22
+        ? ['10.0.0.0/16', '10.20.0.0/16', '0.0.0.0/0', '203.0.113.0/24']
+        : ['10.0.0.0/16', '10.20.0.0/16', '172.16.0.0/12', '203.0.113.0/24'],
+    );
     return {
       req: {
         groupId,
@@ -959,6 +971,10 @@ const TEMPLATES = {
         dBSecurityGroupArn: `arn:aws:rds:${c.region}:${c.acct.id}:secgrp:${name}`,
       },
       miss: ['DBSecurityGroupNotFound', `DBSecurityGroup ${name} not found.`],
+      retired: [
+        'InvalidParameterValue',
+        'DB security groups are not supported for this account; use VPC security groups instead.',
+      ],
     };
   }),
   CreateDBSnapshot: tpl('rds', 'CreateDBSnapshot', false, (c) => {
@@ -2325,7 +2341,23 @@ function targetFailure(
   }
 }
 
-function targetCaller(opts: TargetRecordOptions, rng: Prng, service: string, name: string): Caller {
+/** What any planted call needs to know about its caller, time and place. */
+export type CallRecordOptions = Pick<
+  TargetRecordOptions,
+  | 'account'
+  | 'region'
+  | 'time'
+  | 'seed'
+  | 'rng'
+  | 'identity'
+  | 'userAgent'
+  | 'userAgentKind'
+  | 'sourceIPAddress'
+  | 'eventID'
+  | 'eventVersion'
+>;
+
+function targetCaller(opts: CallRecordOptions, rng: Prng, service: string, name: string): Caller {
   const identity =
     typeof opts.identity === 'object'
       ? opts.identity
@@ -2344,7 +2376,7 @@ function targetCaller(opts: TargetRecordOptions, rng: Prng, service: string, nam
   };
 }
 
-function targetRng(opts: TargetRecordOptions, name: string): Prng {
+function targetRng(opts: CallRecordOptions, name: string): Prng {
   return (
     opts.rng ??
     new Prng(
@@ -2444,6 +2476,125 @@ export function createCacheSecurityGroupRecord(opts: TargetRecordOptions): Cloud
 }
 
 // ---------------------------------------------------------------------------
+// Exposure calls (the second detection pack), for planting
+// ---------------------------------------------------------------------------
+
+/** One inbound rule as AuthorizeSecurityGroupIngress takes it. */
+export interface IngressPermission {
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly ipv4?: readonly string[];
+  readonly ipv6?: readonly string[];
+}
+
+function plantedCall(
+  opts: CallRecordOptions,
+  service: string,
+  name: string,
+  rng: Prng,
+  caller: Caller,
+  built: Built,
+): CloudTrailRecord {
+  return assemble({
+    rng,
+    account: opts.account,
+    region: opts.region,
+    time: opts.time,
+    source: `${service}.amazonaws.com`,
+    service,
+    name,
+    readOnly: false,
+    caller,
+    built,
+    ...(opts.eventID !== undefined ? { eventID: opts.eventID } : {}),
+    ...(opts.eventVersion !== undefined ? { eventVersion: opts.eventVersion } : {}),
+  });
+}
+
+/**
+ * A successful ec2:AuthorizeSecurityGroupIngress as CloudTrail logs it: `ipPermissions.items`
+ * with `ipRanges`/`ipv6Ranges` item lists, and the rules EC2 created in the response.
+ */
+export function authorizeSecurityGroupIngressRecord(
+  opts: CallRecordOptions & {
+    readonly groupId: string;
+    readonly permissions: readonly IngressPermission[];
+  },
+): CloudTrailRecord {
+  const name = 'AuthorizeSecurityGroupIngress';
+  const rng = targetRng(opts, name);
+  const caller = targetCaller(opts, rng, 'ec2', name);
+  const items = opts.permissions.map((p) => ({
+    ipProtocol: p.protocol,
+    ...(p.fromPort !== undefined ? { fromPort: p.fromPort } : {}),
+    ...(p.toPort !== undefined ? { toPort: p.toPort } : {}),
+    groups: {},
+    ipRanges: p.ipv4 !== undefined ? { items: p.ipv4.map((cidrIp) => ({ cidrIp })) } : {},
+    ipv6Ranges: p.ipv6 !== undefined ? { items: p.ipv6.map((cidrIpv6) => ({ cidrIpv6 })) } : {},
+    prefixListIds: {},
+  }));
+  const rules = opts.permissions.flatMap((p) =>
+    [
+      ...(p.ipv4 ?? []).map((cidr) => ({ cidrIpv4: cidr })),
+      ...(p.ipv6 ?? []).map((cidr) => ({ cidrIpv6: cidr })),
+    ].map((range) => ({
+      groupOwnerId: opts.account,
+      groupId: opts.groupId,
+      securityGroupRuleId: `sgr-0${rng.hex(16)}`,
+      isEgress: false,
+      ipProtocol: p.protocol,
+      fromPort: p.fromPort ?? -1,
+      toPort: p.toPort ?? -1,
+      ...range,
+    })),
+  );
+  return plantedCall(opts, 'ec2', name, rng, caller, {
+    req: { groupId: opts.groupId, ipPermissions: { items } },
+    resp: { requestId: rng.uuid(), _return: true, securityGroupRuleSet: { items: rules } },
+  });
+}
+
+/**
+ * A successful rds:ModifyDBInstance with the given request changes. The response shows the
+ * instance as RDS reports it right after the call: `publiclyAccessible` is its state before
+ * the change unless `publiclyAccessibleAfter` says otherwise.
+ */
+export function modifyDbInstanceRecord(
+  opts: CallRecordOptions & {
+    readonly dbInstanceIdentifier: string;
+    readonly changes: Readonly<Record<string, unknown>>;
+    readonly publiclyAccessibleAfter?: boolean;
+  },
+): CloudTrailRecord {
+  const name = 'ModifyDBInstance';
+  const rng = targetRng(opts, name);
+  const caller = targetCaller(opts, rng, 'rds', name);
+  const db = opts.dbInstanceIdentifier;
+  return plantedCall(opts, 'rds', name, rng, caller, {
+    req: { dBInstanceIdentifier: db, ...opts.changes },
+    resp: {
+      dBInstanceIdentifier: db,
+      dBInstanceClass: 'db.r6g.large',
+      engine: 'postgres',
+      dBInstanceStatus: 'available',
+      masterUsername: 'app_admin',
+      allocatedStorage: 100,
+      dBSecurityGroups: [],
+      vpcSecurityGroups: [{ vpcSecurityGroupId: `sg-0${rng.hex(16)}`, status: 'active' }],
+      pendingModifiedValues: {},
+      multiAZ: true,
+      engineVersion: '16.4',
+      publiclyAccessible: opts.publiclyAccessibleAfter ?? false,
+      storageType: 'gp3',
+      storageEncrypted: true,
+      dBInstanceArn: `arn:aws:rds:${opts.region}:${opts.account}:db:${db}`,
+      deletionProtection: true,
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Streams of records
 // ---------------------------------------------------------------------------
 
@@ -2535,6 +2686,8 @@ class RecordFactory {
       else if (roll > 0.88 && actor.kind !== 'intruder') error = throttled(template);
       else error = accessDenied(template, ctx);
     }
+    // Decided after the draws above so a retired call leaves the random stream untouched.
+    if (built.retired !== undefined) error = built.retired;
     return assemble({
       rng,
       account,

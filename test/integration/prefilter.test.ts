@@ -150,7 +150,8 @@ describe('replay prefilter', () => {
 
   it('counts records by their eventName key exactly as a parse does', () => {
     const records = Array.from({ length: 37 }, (_, i) => ({
-      ...loadRecord('public-cloudtrail/elastic-integrations__CreateDBInstance__1.json'),
+      // A real record of a call no detection watches (CreateDBInstance is watched now).
+      ...loadRecord('public-cloudtrail/custodian__DeleteTransitGatewayVpcAttachment__1.json'),
       eventID: `c-${i}`,
     }));
     const look = createPrefilter().scan(Buffer.from(JSON.stringify({ Records: records })));

@@ -11,7 +11,8 @@ import { runCli } from '../support/cli';
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const ELASTICACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
 const FAILED = 'cloudtrail/rds-create-db-security-group.failure.access-denied.json';
-const NEGATIVE = 'public-cloudtrail/elastic-integrations__CreateDBInstance__1.json';
+// A real call that fires nothing: a database created private.
+const NEGATIVE = 'public-cloudtrail/custodian__CreateDBInstance__1.json';
 
 let dir: string;
 

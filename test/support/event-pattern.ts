@@ -15,6 +15,9 @@
  * - `exists` looks only at leaves: a key holding `null` exists, a key holding an object or an
  *   empty array does not (there is no leaf under that name).
  * - Values are typed: the pattern `"5"` does not match the number 5, `""` does not match null.
+ * - `numeric` compares JSON numbers only, and only within EventBridge's documented range of
+ *   -5.0e9 to +5.0e9; an event number outside it is treated as not matching, the cautious
+ *   reading for tests that prove a pattern admits everything a detection accepts.
  */
 
 export class UnsupportedPatternError extends Error {
@@ -31,9 +34,21 @@ type Matcher =
   | { kind: 'equals'; value: Scalar }
   | { kind: 'exists'; expected: boolean }
   | { kind: 'prefix'; prefix: string; ignoreCase: boolean }
+  | { kind: 'suffix'; suffix: string; ignoreCase: boolean }
+  | { kind: 'numeric'; comparisons: NumericComparison[] }
   | { kind: 'equals-ignore-case'; value: string }
   | { kind: 'anything-but'; excluded: (string | number)[] }
   | { kind: 'anything-but-prefix'; prefix: string };
+
+type NumericOperator = '<' | '<=' | '=' | '>' | '>=';
+
+interface NumericComparison {
+  operator: NumericOperator;
+  operand: number;
+}
+
+/** EventBridge matches numbers only within this magnitude. */
+const NUMERIC_LIMIT = 5e9;
 
 interface FieldsNode {
   kind: 'fields';
@@ -51,7 +66,7 @@ type PatternNode = FieldsNode | OrNode | { kind: 'leaf'; matchers: Matcher[] };
 type JsonObject = Record<string, unknown>;
 
 /** Operators EventBridge offers that this matcher deliberately leaves out. */
-const KNOWN_UNSUPPORTED = new Set(['suffix', 'numeric', 'cidr', 'wildcard']);
+const KNOWN_UNSUPPORTED = new Set(['cidr', 'wildcard']);
 
 export function matchesPattern(pattern: unknown, event: unknown): boolean {
   const compiled = compileFields(pattern, '');
@@ -140,6 +155,10 @@ function compileMatcher(entry: unknown, path: string): Matcher {
         };
       }
       throw new InvalidPatternError(`prefix match pattern at "${path}" must be a string`);
+    case 'suffix':
+      return compileSuffix(operand, path);
+    case 'numeric':
+      return compileNumeric(operand, path);
     case 'equals-ignore-case':
       return {
         kind: 'equals-ignore-case',
@@ -152,6 +171,80 @@ function compileMatcher(entry: unknown, path: string): Matcher {
         throw unsupported(operator, path);
       }
       throw new InvalidPatternError(`Unrecognized match type "${operator}" at "${path}"`);
+  }
+}
+
+function compileSuffix(operand: unknown, path: string): Matcher {
+  if (typeof operand === 'string') {
+    return { kind: 'suffix', suffix: operand, ignoreCase: false };
+  }
+  if (isObject(operand)) {
+    const ignoreCase = singleOperand(operand, path, 'suffix');
+    if (ignoreCase.operator !== 'equals-ignore-case') {
+      throw unsupported(`suffix/${ignoreCase.operator}`, path);
+    }
+    return {
+      kind: 'suffix',
+      suffix: requireString(ignoreCase.value, path, 'suffix/equals-ignore-case'),
+      ignoreCase: true,
+    };
+  }
+  throw new InvalidPatternError(`suffix match pattern at "${path}" must be a string`);
+}
+
+const LOWER_BOUNDS = new Set(['>', '>=']);
+const UPPER_BOUNDS = new Set(['<', '<=']);
+
+/**
+ * `numeric` takes one comparison (`["<", 5]`, `["=", 3]`) or a range written lower bound
+ * first (`[">=", 0, "<", 5]`), as EventBridge does; anything else is refused.
+ */
+function compileNumeric(operand: unknown, path: string): Matcher {
+  if (!Array.isArray(operand) || (operand.length !== 2 && operand.length !== 4)) {
+    throw new InvalidPatternError(
+      `numeric at "${path}" must be [operator, number] or [lower operator, number, upper operator, number]`,
+    );
+  }
+  const comparisons: NumericComparison[] = [];
+  for (let i = 0; i < operand.length; i += 2) {
+    const operator: unknown = operand[i];
+    const value: unknown = operand[i + 1];
+    if (
+      typeof operator !== 'string' ||
+      !['<', '<=', '=', '>', '>='].includes(operator) ||
+      !isFiniteNumber(value)
+    ) {
+      throw new InvalidPatternError(`numeric at "${path}" has a bad comparison at position ${i}`);
+    }
+    if (Math.abs(value) > NUMERIC_LIMIT) {
+      throw new InvalidPatternError(`numeric operand ${value} at "${path}" is out of range`);
+    }
+    comparisons.push({ operator: operator as NumericOperator, operand: value });
+  }
+  const [lower, upper] = comparisons;
+  if (
+    upper !== undefined &&
+    (lower === undefined || !LOWER_BOUNDS.has(lower.operator) || !UPPER_BOUNDS.has(upper.operator))
+  ) {
+    throw new InvalidPatternError(
+      `numeric range at "${path}" must be a lower bound (> or >=) then an upper bound (< or <=)`,
+    );
+  }
+  return { kind: 'numeric', comparisons };
+}
+
+function compare(value: number, { operator, operand }: NumericComparison): boolean {
+  switch (operator) {
+    case '<':
+      return value < operand;
+    case '<=':
+      return value <= operand;
+    case '=':
+      return value === operand;
+    case '>':
+      return value > operand;
+    case '>=':
+      return value >= operand;
   }
 }
 
@@ -249,6 +342,17 @@ function matchValue(matcher: Exclude<Matcher, { kind: 'exists' }>, leaf: Scalar)
       return matcher.ignoreCase
         ? leaf.toLowerCase().startsWith(matcher.prefix.toLowerCase())
         : leaf.startsWith(matcher.prefix);
+    case 'suffix':
+      if (typeof leaf !== 'string') return false;
+      return matcher.ignoreCase
+        ? leaf.toLowerCase().endsWith(matcher.suffix.toLowerCase())
+        : leaf.endsWith(matcher.suffix);
+    case 'numeric':
+      return (
+        typeof leaf === 'number' &&
+        Math.abs(leaf) <= NUMERIC_LIMIT &&
+        matcher.comparisons.every((comparison) => compare(leaf, comparison))
+      );
     case 'equals-ignore-case':
       return typeof leaf === 'string' && leaf.toLowerCase() === matcher.value.toLowerCase();
     case 'anything-but':

@@ -1,6 +1,11 @@
+import type { Detection, DetectionSelection } from '../../lambda/core/catalog';
 import {
   CATALOG,
+  EXPOSURE_PACK,
+  SEED_PACK,
+  catalogFor,
   detect,
+  eventPatternFor,
   findDetection,
   matches,
   watchedEventNames,
@@ -149,10 +154,110 @@ describe('detection catalog', () => {
     }
   });
 
-  it('lists exactly the two real eventNames as watched', () => {
-    expect(watchedEventNames().sort()).toEqual([
+  it('lists exactly the two real eventNames as watched by the seed pack', () => {
+    expect(watchedEventNames(SEED_PACK).sort()).toEqual([
       'CreateCacheSecurityGroup',
       'CreateDBSecurityGroup',
     ]);
+  });
+
+  it('lists the exposure pack’s eventNames as watched, and both packs’ for the catalog', () => {
+    const exposure = [
+      'AuthorizeCacheSecurityGroupIngress',
+      'AuthorizeDBSecurityGroupIngress',
+      'AuthorizeSecurityGroupIngress',
+      'CreateDBCluster',
+      'CreateDBInstance',
+      'ModifyCacheCluster',
+      'ModifyDBCluster',
+      'ModifyDBInstance',
+      'ModifyReplicationGroup',
+      'ModifySecurityGroupRules',
+      'RestoreDBInstanceFromDBSnapshot',
+    ];
+    expect(watchedEventNames(EXPOSURE_PACK).sort()).toEqual(exposure);
+    expect(watchedEventNames().sort()).toEqual(
+      [...exposure, 'CreateCacheSecurityGroup', 'CreateDBSecurityGroup'].sort(),
+    );
+  });
+});
+
+describe('detection packs', () => {
+  const ids = (detections: readonly Detection[]) => detections.map((d) => d.id);
+
+  it('keeps the three seed detections in the seed pack and four in the exposure pack', () => {
+    expect(ids(SEED_PACK)).toEqual([RDS, ELASTICACHE, FAILED]);
+    expect(ids(EXPOSURE_PACK)).toEqual([
+      'aws.ec2.datastore-port-open-to-internet',
+      'aws.rds.instance-made-public',
+      'aws.datastore.security-groups-changed',
+      'aws.legacy-security-group.ingress-authorized',
+    ]);
+    expect(ids(CATALOG)).toEqual([...ids(SEED_PACK), ...ids(EXPOSURE_PACK)]);
+  });
+
+  it('labels each detection with the pack it is in', () => {
+    for (const d of SEED_PACK) expect(d.pack).toBe('seed');
+    for (const d of EXPOSURE_PACK) expect(d.pack).toBe('exposure');
+  });
+
+  it.each([
+    ['seed', SEED_PACK],
+    ['exposure', EXPOSURE_PACK],
+    ['all', CATALOG],
+  ] as const)('selects the %s detections', (selection, expected) => {
+    expect(catalogFor(selection)).toEqual(expected);
+  });
+
+  it('throws naming an unknown selection', () => {
+    expect(() => catalogFor('everything' as DetectionSelection)).toThrow(/"everything"/);
+  });
+
+  it('keeps the seed detections free of content conditions', () => {
+    for (const d of SEED_PACK) {
+      expect(d.requestMatches).toBeUndefined();
+      expect(d.calls.every((call) => call.detailFilter === undefined)).toBe(true);
+    }
+  });
+
+  it.each([
+    ['aws.ec2.datastore-port-open-to-internet', 'high', 73],
+    ['aws.rds.instance-made-public', 'medium', 47],
+    ['aws.datastore.security-groups-changed', 'low', 21],
+    ['aws.legacy-security-group.ingress-authorized', 'medium', 47],
+  ] as const)('rates %s %s with risk %i, on Elastic’s bands', (id, severity, riskScore) => {
+    expect(findDetection(id)).toMatchObject({ severity, riskScore, outcome: 'success' });
+  });
+
+  it('maps every exposure detection to Disable or Modify Cloud Firewall', () => {
+    for (const d of EXPOSURE_PACK) {
+      expect(d.mitre.map((m) => [m.tactic.id, m.technique.id, m.subtechnique?.id])).toEqual([
+        ['TA0005', 'T1562', 'T1562.007'],
+      ]);
+    }
+  });
+
+  it('never watches one call twice in a detection', () => {
+    for (const d of CATALOG) {
+      const keys = d.calls.map((call) => `${call.eventSource} ${call.eventName}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+  });
+
+  it.each(CATALOG.map((d) => [d.id, d] as const))(
+    'keeps the %s pattern within EventBridge’s default limit of 2048 characters',
+    (_id, d) => {
+      expect(JSON.stringify(eventPatternFor(d)).length).toBeLessThanOrEqual(2048);
+    },
+  );
+
+  it('throws at synth when a content filter redefines a key the call pattern sets', () => {
+    const [first] = EXPOSURE_PACK;
+    if (first === undefined) throw new Error('empty exposure pack');
+    const broken: Detection = {
+      ...first,
+      calls: first.calls.map((call) => ({ ...call, detailFilter: { eventName: ['Other'] } })),
+    };
+    expect(() => eventPatternFor(broken)).toThrow(/redefines detail\.eventName/);
   });
 });

@@ -2,15 +2,19 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { EXPOSURE_PACK, detect, findDetection, matches } from '../../lambda/core/catalog';
+import type { Detection } from '../../lambda/core/catalog';
 import { validateRecord } from '../../lambda/core/cloudtrail';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import {
   CLOUDTRAIL_KEY_PATTERN,
   Prng,
+  authorizeSecurityGroupIngressRecord,
   createCacheSecurityGroupRecord,
   createDbSecurityGroupRecord,
   generateRecords,
   isTargetRecord,
+  modifyDbInstanceRecord,
   writeArchive,
 } from '../../scripts/lib/cloudtrail-generator';
 import type { WriteArchiveOptions } from '../../scripts/lib/cloudtrail-generator';
@@ -284,6 +288,81 @@ describe('target record builders', () => {
     };
     expect(createCacheSecurityGroupRecord(opts)).toEqual(createCacheSecurityGroupRecord(opts));
     expect(createCacheSecurityGroupRecord(opts).userAgent).toContain('Pacu/');
+  });
+});
+
+describe('exposure record builders and background traffic', () => {
+  const time = new Date('2025-03-11T13:22:09Z');
+  const detection = (id: string) => findDetection(id) as Detection;
+
+  it('builds AuthorizeSecurityGroupIngress in the ipPermissions.items shape CloudTrail logs', () => {
+    const r = authorizeSecurityGroupIngressRecord({
+      account: '444455556666',
+      region: 'us-east-1',
+      time,
+      seed: 1,
+      groupId: 'sg-04c9e1a7b2d3f5e68',
+      permissions: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, ipv4: ['0.0.0.0/0'] }],
+    });
+    expect(validateRecord(r)).toBe(r);
+    expect(r).toMatchObject({
+      eventSource: 'ec2.amazonaws.com',
+      eventTime: '2025-03-11T13:22:09Z',
+    });
+    expect(r.requestParameters).toEqual({
+      groupId: 'sg-04c9e1a7b2d3f5e68',
+      ipPermissions: {
+        items: [
+          {
+            ipProtocol: 'tcp',
+            fromPort: 5432,
+            toPort: 5432,
+            groups: {},
+            ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] },
+            ipv6Ranges: {},
+            prefixListIds: {},
+          },
+        ],
+      },
+    });
+    expect(detect(r).map((d) => d.id)).toEqual(['aws.ec2.datastore-port-open-to-internet']);
+  });
+
+  it('builds ModifyDBInstance that alerts only when the change makes the database public', () => {
+    const base = {
+      account: '111122223333',
+      region: 'eu-west-1',
+      time,
+      seed: 2,
+      dbInstanceIdentifier: 'ledger',
+    };
+    const made = modifyDbInstanceRecord({ ...base, changes: { publiclyAccessible: true } });
+    const storage = modifyDbInstanceRecord({ ...base, changes: { allocatedStorage: 200 } });
+    expect(made.requestParameters).toEqual({
+      dBInstanceIdentifier: 'ledger',
+      publiclyAccessible: true,
+    });
+    expect(detect(made).map((d) => d.id)).toEqual(['aws.rds.instance-made-public']);
+    expect(detect(storage)).toEqual([]);
+  });
+
+  it('never makes background traffic that the exposure pack fires on', () => {
+    const sample = records(11, 20_000);
+    const watched = new Set(EXPOSURE_PACK.flatMap((d) => d.calls.map((c) => c.eventName)));
+    // The background does make the watched calls, so the check below is not vacuous.
+    expect(sample.filter((r) => watched.has(r.eventName)).length).toBeGreaterThan(50);
+    expect(sample.filter((r) => detect(r, EXPOSURE_PACK).length > 0)).toEqual([]);
+  });
+
+  it('fails every background AuthorizeDBSecurityGroupIngress, as the retired API does today', () => {
+    const legacy = records(11, 20_000).filter(
+      (r) => r.eventName === 'AuthorizeDBSecurityGroupIngress',
+    );
+    expect(legacy.length).toBeGreaterThan(0);
+    for (const r of legacy) {
+      expect(r.errorCode).toBeDefined();
+      expect(matches(detection('aws.legacy-security-group.ingress-authorized'), r)).toBe(false);
+    }
   });
 });
 

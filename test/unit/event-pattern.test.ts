@@ -28,6 +28,11 @@ const EVENT = {
       { name: 'a', state: 'open' },
       { name: 'b', state: 'closed' },
     ],
+    ports: [22, 5432],
+    rules: [
+      { from: 22, to: 22, cidr: '0.0.0.0/0' },
+      { from: 5432, to: 5432, cidr: '10.0.0.0/8' },
+    ],
   },
 };
 
@@ -146,6 +151,117 @@ describe('matchesPattern', () => {
     ]);
   });
 
+  describe('suffix', () => {
+    expectMatches([
+      ['a string with the suffix', { detail: { eventName: [{ suffix: 'SecurityGroup' }] } }],
+      ['an array element with the suffix', { detail: { tags: [{ suffix: 'ci' }] } }],
+      [
+        'a suffix ignoring case',
+        { detail: { eventName: [{ suffix: { 'equals-ignore-case': 'SECURITYGROUP' } }] } },
+      ],
+      ['a suffix that is the whole value', { source: [{ suffix: 'aws.rds' }] }],
+    ]);
+    expectNoMatch([
+      ['a suffix of different case', { detail: { eventName: [{ suffix: 'securitygroup' }] } }],
+      ['a suffix the value lacks', { detail: { eventName: [{ suffix: 'Rule' }] } }],
+      ['a suffix on a number', { detail: { apiVersion: [{ suffix: '0101' }] } }],
+      ['a suffix on null', { detail: { responseElements: [{ suffix: '' }] } }],
+      ['a suffix on a missing field', { detail: { errorCode: [{ suffix: '' }] } }],
+    ]);
+  });
+
+  describe('numeric', () => {
+    expectMatches([
+      ['a number below a bound', { detail: { apiVersion: [{ numeric: ['<', 20150101] }] } }],
+      [
+        'a number at an inclusive bound',
+        { detail: { apiVersion: [{ numeric: ['>=', 20140101] }] } },
+      ],
+      ['an equal number', { detail: { apiVersion: [{ numeric: ['=', 20140101] }] } }],
+      ['a number inside a range', { detail: { apiVersion: [{ numeric: ['>', 0, '<=', 2.1e7] }] } }],
+      ['any array element in range', { detail: { ports: [{ numeric: ['>=', 5000, '<', 6000] }] } }],
+      [
+        'numeric and suffix conditions met by one array element',
+        {
+          detail: {
+            rules: {
+              from: [{ numeric: ['<=', 22] }],
+              to: [{ numeric: ['>=', 22] }],
+              cidr: [{ suffix: '/0' }],
+            },
+          },
+        },
+      ],
+    ]);
+    expectNoMatch([
+      [
+        'a number above an exclusive bound',
+        { detail: { apiVersion: [{ numeric: ['<', 20140101] }] } },
+      ],
+      ['a number outside a range', { detail: { apiVersion: [{ numeric: ['>', 0, '<', 100] }] } }],
+      ['a numeric-looking string', { detail: { eventVersion: [{ numeric: ['>', 1] }] } }],
+      ['null', { detail: { responseElements: [{ numeric: ['>', 0] }] } }],
+      ['a boolean', { detail: { readOnly: [{ numeric: ['=', 0] }] } }],
+      ['a missing field', { detail: { errorCode: [{ numeric: ['>', 0] }] } }],
+      [
+        'array elements none of which is in range',
+        { detail: { ports: [{ numeric: ['>', 6000] }] } },
+      ],
+      [
+        'conditions met only by different array elements',
+        {
+          detail: {
+            rules: {
+              from: [{ numeric: ['<=', 5432] }],
+              to: [{ numeric: ['>=', 5432] }],
+              cidr: [{ suffix: '/0' }],
+            },
+          },
+        },
+      ],
+    ]);
+
+    it('does not match a number beyond the range EventBridge compares', () => {
+      const event = { ...EVENT, detail: { ...EVENT.detail, apiVersion: 6e9 } };
+      expect(matchesPattern({ detail: { apiVersion: [{ numeric: ['>', 0] }] } }, event)).toBe(
+        false,
+      );
+    });
+  });
+
+  describe('$or inside an array of objects', () => {
+    expectMatches([
+      [
+        'when one branch is met by one element',
+        {
+          detail: {
+            rules: {
+              $or: [
+                { from: [{ numeric: ['=', 5432] }], cidr: [{ suffix: '/8' }] },
+                { from: [{ numeric: ['=', 3306] }] },
+              ],
+            },
+          },
+        },
+      ],
+    ]);
+    expectNoMatch([
+      [
+        'when each branch mixes fields of different elements',
+        {
+          detail: {
+            rules: {
+              $or: [
+                { from: [{ numeric: ['=', 5432] }], cidr: [{ suffix: '/0' }] },
+                { from: [{ numeric: ['=', 22] }], cidr: [{ suffix: '/8' }] },
+              ],
+            },
+          },
+        },
+      ],
+    ]);
+  });
+
   describe('anything-but', () => {
     expectMatches([
       ['a string other than the excluded one', { source: [{ 'anything-but': 'aws.ec2' }] }],
@@ -258,8 +374,7 @@ describe('matchesPattern', () => {
 
   describe('unsupported and invalid patterns', () => {
     const unsupported: Case[] = [
-      ['suffix', { source: [{ suffix: '.rds' }] }],
-      ['numeric', { detail: { apiVersion: [{ numeric: ['>', 0] }] } }],
+      ['suffix with a wildcard', { source: [{ suffix: { wildcard: '*.rds' } }] }],
       ['cidr', { detail: { sourceIPAddress: [{ cidr: '10.0.0.0/8' }] } }],
       ['wildcard', { source: [{ wildcard: 'aws.*' }] }],
       ['anything-but suffix', { source: [{ 'anything-but': { suffix: '.rds' } }] }],
@@ -274,9 +389,9 @@ describe('matchesPattern', () => {
     });
 
     it('throws for an unsupported operator even when an earlier key already fails', () => {
-      const pattern = { source: ['aws.ec2'], detail: { eventName: [{ suffix: 'Group' }] } };
+      const pattern = { source: ['aws.ec2'], detail: { eventName: [{ wildcard: '*Group' }] } };
 
-      expect(() => matchesPattern(pattern, EVENT)).toThrow(/"suffix" at "detail.eventName"/);
+      expect(() => matchesPattern(pattern, EVENT)).toThrow(/"wildcard" at "detail.eventName"/);
     });
 
     const invalid: Case[] = [
@@ -295,6 +410,20 @@ describe('matchesPattern', () => {
       ['an empty anything-but list', { source: [{ 'anything-but': [] }] }],
       ['an empty anything-but prefix', { source: [{ 'anything-but': { prefix: '' } }] }],
       ['a nested array as a match value', { source: [['aws.rds']] }],
+      ['a non-string suffix', { source: [{ suffix: 5 }] }],
+      ['a numeric operand that is not an array', { detail: { apiVersion: [{ numeric: 5 }] } }],
+      ['a numeric list of three', { detail: { apiVersion: [{ numeric: ['>', 0, '<'] }] } }],
+      ['an unknown numeric operator', { detail: { apiVersion: [{ numeric: ['!=', 0] }] } }],
+      [
+        'a numeric operand given as a string',
+        { detail: { apiVersion: [{ numeric: ['>', '0'] }] } },
+      ],
+      [
+        'a numeric range written upper bound first',
+        { detail: { apiVersion: [{ numeric: ['<', 10, '>', 0] }] } },
+      ],
+      ['a numeric range with = in it', { detail: { apiVersion: [{ numeric: ['=', 1, '<', 5] }] } }],
+      ['a numeric operand out of range', { detail: { apiVersion: [{ numeric: ['<', 6e9] }] } }],
     ];
     it.each(invalid)('throws InvalidPatternError for %s', (_, pattern) => {
       expect(() => matchesPattern(pattern, EVENT)).toThrow(InvalidPatternError);

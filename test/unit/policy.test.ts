@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CATALOG } from '../../lambda/core/catalog';
 import type { ExceptionFacts, ExceptionMatch, Policy } from '../../lambda/core/policy';
 import {
   DEFAULT_POLICY,
@@ -673,7 +674,7 @@ describe('parsePolicy rejections', () => {
       name: 'rejects an unknown detection id',
       input: tf({ rules: ['aws.rds.create-security-group'] }),
       path: `${TF}.match.rules[0]`,
-      reason: `"aws.rds.create-security-group" is not a known detection id; expected one of ${RDS}, ${ELASTICACHE}, ${FAILED}`,
+      reason: `"aws.rds.create-security-group" is not a known detection id; expected one of ${CATALOG.map((d) => d.id).join(', ')}`,
     },
     {
       name: 'rejects an empty principal glob',

@@ -1,4 +1,5 @@
 import type { CloudTrailRecord } from '../cloudtrail';
+import type { RiskFactor } from '../enrich/risk';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -26,6 +27,16 @@ export interface ElasticOrigin {
   readonly name: string;
 }
 
+/** An EventBridge event pattern, or part of one, as plain JSON (what CloudFormation takes). */
+export type EventPatternJson = Record<string, unknown>;
+
+/**
+ * The packs a deployment chooses from: `seed` re-implements the two Elastic rules (and keeps
+ * their failed attempts); `exposure` watches the calls that put a data store in reach of the
+ * internet.
+ */
+export type DetectionPack = 'seed' | 'exposure';
+
 /** A CloudTrail API call a detection watches: the EventBridge source and CloudTrail names. */
 export interface WatchedCall {
   /** EventBridge `source`, e.g. `aws.rds`. */
@@ -34,14 +45,35 @@ export interface WatchedCall {
   readonly eventSource: string;
   /** CloudTrail `eventName`, exactly as CloudTrail writes it. */
   readonly eventName: string;
-  /** What the call creates, and where its request parameters name it. */
+  /** What the call creates or changes, and where its request parameters name it. */
   readonly resource: {
     readonly type: string;
+    /** A request parameter, or a dot-separated path of them (`Request.GroupId`). */
     readonly nameParameter: string;
-    readonly descriptionParameter: string;
+    /** @default - the call carries no description */
+    readonly descriptionParameter?: string;
     /** The service console page an analyst opens next, without the Region host. */
     readonly consolePath: string;
   };
+  /**
+   * Extra conditions on the CloudTrail record (the event's `detail`), merged into this call's
+   * rule pattern so EventBridge drops what it can before the detector runs. It may admit
+   * records the detection then rejects (EventBridge cannot express everything), but it must
+   * never reject one the detection accepts; the tests hold every pattern to that.
+   * @default - no condition beyond source, name and outcome
+   */
+  readonly detailFilter?: EventPatternJson;
+}
+
+/** A score adjustment that only makes sense for one detection, read from the record. */
+export interface DetectionRiskRule {
+  readonly id: string;
+  readonly delta: number;
+  /** One line for the documentation. */
+  readonly description: string;
+  /** Pure and total over any record. */
+  readonly applies: (record: CloudTrailRecord) => boolean;
+  readonly reason: string;
 }
 
 /**
@@ -51,6 +83,7 @@ export interface WatchedCall {
 export interface Detection {
   /** Stable id, used in alert keys and message attributes. Never rename. */
   readonly id: string;
+  readonly pack: DetectionPack;
   readonly title: string;
   readonly description: string;
   readonly severity: Severity;
@@ -68,6 +101,32 @@ export interface Detection {
    * @default - account, Region and principal
    */
   readonly burstGroupBy?: readonly BurstGroupField[];
+  /**
+   * A condition on the call's content, checked after the call and outcome match. It reads an
+   * attacker-influenced record, so it must be pure and total: false, never an exception, for
+   * any JSON in any field.
+   * @default - every matching call with the detection's outcome fires
+   */
+  readonly requestMatches?: (record: CloudTrailRecord) => boolean;
+  /**
+   * What the call opened or changed, in short sentences built from the record (group ids,
+   * ports, address ranges, identifiers). Shown in every message; the values in them are
+   * attacker-influenced and are escaped by each renderer.
+   * @default - none
+   */
+  readonly findings?: (record: CloudTrailRecord) => readonly string[];
+  /**
+   * The security groups whose network interfaces are worth looking up, when the deployment
+   * turns lookups on. Only well-formed group ids.
+   * @default - no lookup
+   */
+  readonly attachmentGroups?: (record: CloudTrailRecord) => readonly string[];
+  /**
+   * Adjustments of this detection's base score that depend on the call's content. They apply
+   * before, and add to, the general risk rules.
+   * @default - none
+   */
+  readonly riskRules?: readonly DetectionRiskRule[];
 }
 
 /**
@@ -79,11 +138,23 @@ export function isFailure(record: CloudTrailRecord): boolean {
   return record.errorCode !== undefined && record.errorCode !== null;
 }
 
-/** True when `record` is one of the detection's calls with the detection's outcome. */
+/**
+ * True when `record` is one of the detection's calls with the detection's outcome and, for
+ * detections that look at the request, content the detection fires on.
+ */
 export function matches(detection: Detection, record: CloudTrailRecord): boolean {
   const isCall = detection.calls.some(
     (call) => call.eventSource === record.eventSource && call.eventName === record.eventName,
   );
   if (!isCall) return false;
-  return detection.outcome === 'failure' ? isFailure(record) : !isFailure(record);
+  const outcomeMatches = detection.outcome === 'failure' ? isFailure(record) : !isFailure(record);
+  if (!outcomeMatches) return false;
+  return detection.requestMatches === undefined || detection.requestMatches(record);
+}
+
+/** The detection's own risk adjustments that apply to `record`, in declaration order. */
+export function detectionRiskFactors(detection: Detection, record: CloudTrailRecord): RiskFactor[] {
+  return (detection.riskRules ?? [])
+    .filter((rule) => rule.applies(record))
+    .map((rule) => ({ id: rule.id, delta: rule.delta, reason: rule.reason }));
 }

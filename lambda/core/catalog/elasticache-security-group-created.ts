@@ -17,6 +17,7 @@ export const ELASTICACHE_CREATE_CACHE_SECURITY_GROUP = {
 
 export const elasticacheSecurityGroupCreated: Detection = {
   id: 'aws.elasticache.create-cache-security-group',
+  pack: 'seed',
   title: 'ElastiCache cache security group created',
   description:
     'A cache security group was created in Amazon ElastiCache. Cache security groups control ' +

@@ -1,24 +1,35 @@
 import { CLOUDTRAIL_DETAIL_TYPE } from '../cloudtrail';
-import type { Detection, WatchedCall } from './detection';
+import type { Detection, EventPatternJson, WatchedCall } from './detection';
 
-/** An EventBridge event pattern as plain JSON (what CloudFormation takes). */
-export type EventPatternJson = Record<string, unknown>;
+export type { EventPatternJson } from './detection';
+
+/** The keys every call pattern sets itself; a content filter may not redefine them. */
+const RESERVED_DETAIL_KEYS = ['eventSource', 'eventName', 'errorCode'];
 
 function callPattern(detection: Detection, call: WatchedCall): EventPatternJson {
+  const filter = call.detailFilter ?? {};
+  const clash = RESERVED_DETAIL_KEYS.find((key) => Object.hasOwn(filter, key));
+  if (clash !== undefined) {
+    throw new Error(
+      `detection ${detection.id}: the detailFilter of ${call.eventName} redefines detail.${clash}`,
+    );
+  }
   return {
     source: [call.source],
     detail: {
       eventSource: [call.eventSource],
       eventName: [call.eventName],
       errorCode: [{ exists: detection.outcome === 'failure' }],
+      ...filter,
     },
   };
 }
 
 /**
- * The EventBridge pattern that delivers exactly the records `matches(detection, …)`
- * accepts. A detection watching several calls gets one `$or` branch per call, so the
- * pattern never admits a source/eventName pair that does not exist.
+ * The EventBridge pattern for a detection: its calls, its outcome and, where the detection
+ * reads the request, the part of that condition EventBridge can express. A detection
+ * watching several calls gets one `$or` branch per call, so the pattern never admits a
+ * source/eventName pair that does not exist, and each call keeps its own content filter.
  */
 export function eventPatternFor(detection: Detection): EventPatternJson {
   const [first, ...rest] = detection.calls;

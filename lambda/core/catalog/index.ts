@@ -1,7 +1,11 @@
 import type { CloudTrailRecord } from '../cloudtrail';
+import { datastorePortOpenToInternet } from './datastore-port-open-to-internet';
+import { datastoreSecurityGroupsChanged } from './datastore-security-groups-changed';
 import type { Detection } from './detection';
 import { matches } from './detection';
 import { elasticacheSecurityGroupCreated } from './elasticache-security-group-created';
+import { legacySecurityGroupIngressAuthorized } from './legacy-security-group-ingress';
+import { rdsMadePublic } from './rds-made-public';
 import { rdsSecurityGroupCreated } from './rds-security-group-created';
 import { securityGroupCreationFailed } from './security-group-creation-failed';
 
@@ -9,18 +13,52 @@ export type {
   AttackMapping,
   BurstGroupField,
   Detection,
+  DetectionPack,
+  DetectionRiskRule,
   Outcome,
   Severity,
   WatchedCall,
 } from './detection';
-export { matches, isFailure } from './detection';
+export { matches, isFailure, detectionRiskFactors } from './detection';
+export { requestString } from './request';
 
-/** Every detection sgwatch runs. Adding one here deploys its rule and feeds replay. */
-export const CATALOG: readonly Detection[] = [
+/** The two Elastic seed rules and their failed attempts. */
+export const SEED_PACK: readonly Detection[] = [
   rdsSecurityGroupCreated,
   elasticacheSecurityGroupCreated,
   securityGroupCreationFailed,
 ];
+
+/** Calls that put a database or cache within reach of the internet. */
+export const EXPOSURE_PACK: readonly Detection[] = [
+  datastorePortOpenToInternet,
+  rdsMadePublic,
+  datastoreSecurityGroupsChanged,
+  legacySecurityGroupIngressAuthorized,
+];
+
+/** Every detection sgwatch runs. Adding one here deploys its rule and feeds replay. */
+export const CATALOG: readonly Detection[] = [...SEED_PACK, ...EXPOSURE_PACK];
+
+/** What a deployment can choose to run. */
+export type DetectionSelection = 'seed' | 'exposure' | 'all';
+
+/** The detections of one pack, or all of them, in catalog order. */
+export function catalogFor(selection: DetectionSelection): readonly Detection[] {
+  switch (selection) {
+    case 'seed':
+      return SEED_PACK;
+    case 'exposure':
+      return EXPOSURE_PACK;
+    case 'all':
+      return CATALOG;
+    default:
+      // Reachable only from untyped callers; name the value rather than deploy nothing.
+      throw new RangeError(
+        `unknown detection selection "${String(selection)}" (use seed, exposure or all)`,
+      );
+  }
+}
 
 /** The detections that fire on `record`, in catalog order. */
 export function detect(

@@ -15,6 +15,7 @@ export const RDS_CREATE_DB_SECURITY_GROUP = {
 
 export const rdsSecurityGroupCreated: Detection = {
   id: 'aws.rds.create-db-security-group',
+  pack: 'seed',
   title: 'RDS DB security group created',
   description:
     'A DB security group was created in Amazon RDS. DB security groups belong to EC2-Classic, ' +

@@ -17,6 +17,7 @@ import { RDS_CREATE_DB_SECURITY_GROUP } from './rds-security-group-created';
  */
 export const securityGroupCreationFailed: Detection = {
   id: 'aws.legacy-security-group.create-failed',
+  pack: 'seed',
   title: 'Failed attempt to create an RDS or ElastiCache security group',
   description:
     'Someone called CreateDBSecurityGroup or CreateCacheSecurityGroup and the call failed. Both ' +
