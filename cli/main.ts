@@ -5,8 +5,9 @@ import { UsageError } from './store';
 
 export const MAIN_HELP = `Usage: sgwatch <command> [options]
 
-sgwatch detects the creation of RDS DB security groups and ElastiCache cache
-security groups (and failed attempts at either) in AWS CloudTrail.
+sgwatch detects, in AWS CloudTrail, how databases and caches get exposed: RDS and
+ElastiCache security groups created (and failed attempts), data-store ports opened
+to the internet, RDS made public, and security groups changed on a data store.
 
 Commands:
   replay <path>...      run the detections over CloudTrail logs on this machine
@@ -16,23 +17,49 @@ Commands:
   alerts resolve <id> --note TEXT
                         close an alert with a note
   alerts reopen <id>    open a closed or acknowledged alert again
+  doctor                check a deployed sgwatch for what silently stops detection
+                        (trail, rules, subscriptions, dead-letter queues, spokes)
+  redrive               send the events in the dead-letter queues through the
+                        detector again (--dry-run to look first)
   help [command]        help for a command
 
-By default commands use the embedded store in ./.sgwatch; pass --table NAME
-(and --region R) to work with a deployed sgwatch alert table instead.
+By default replay and alerts use the embedded store in ./.sgwatch; pass --table
+NAME (and --region R) to work with a deployed sgwatch alert table instead.
+doctor and redrive work on the deployed stack (--stack, default Sgwatch, and
+--region), with the credentials of your AWS profile.
 
 Run "sgwatch <command> --help" for a command's options.
 `;
 
 const HELP: Record<string, string> = { replay: REPLAY_HELP, alerts: ALERTS_HELP };
 
+/**
+ * doctor and redrive bring five AWS SDK clients (about 400 KB of bundle); loading them only
+ * when one of these commands runs keeps every other command's start-up as it was.
+ */
+const LAZY_HELP: Record<string, () => Promise<string>> = {
+  doctor: async () => (await import('./commands/doctor')).DOCTOR_HELP,
+  redrive: async () => (await import('./commands/redrive')).REDRIVE_HELP,
+};
+
+function hasHelp(command: string | undefined): boolean {
+  return command !== undefined && (HELP[command] !== undefined || LAZY_HELP[command] !== undefined);
+}
+
+/** The message of any thrown value, without `instanceof` (see isUsageError). */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
 /** Mistakes on the command line: ours, and node's own option-parsing errors. */
-function isUsageError(error: unknown): error is Error {
+function isUsageError(error: unknown): boolean {
   if (error instanceof UsageError) return true;
   // parseArgs throws TypeErrors tagged with an ERR_PARSE_ARGS_* code; test the code, not
-  // the class, which differs between realms (jest runs tests in its own).
+  // the class, which differs between realms (jest runs tests in its own, where node's
+  // TypeError is not even an instance of the test's Error).
   const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit itself. */
@@ -46,25 +73,32 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout.write(MAIN_HELP);
         return command === undefined ? 2 : 0;
       case 'help': {
-        const topic = rest[0];
-        io.stdout.write(topic !== undefined && HELP[topic] !== undefined ? HELP[topic] : MAIN_HELP);
+        const topic = rest[0] ?? '';
+        const lazy = LAZY_HELP[topic];
+        io.stdout.write(HELP[topic] ?? (lazy !== undefined ? await lazy() : MAIN_HELP));
         return 0;
       }
       case 'replay':
         return await replayCommand(rest, io);
       case 'alerts':
         return await alertsCommand(rest, io);
+      case 'doctor':
+        return await (await import('./commands/doctor')).doctorCommand(rest, io);
+      case 'redrive':
+        return await (await import('./commands/redrive')).redriveCommand(rest, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
     if (isUsageError(error)) {
       io.stderr.write(
-        `sgwatch: ${error.message}\nRun "sgwatch ${command !== undefined && HELP[command] !== undefined ? `${command} ` : ''}--help" for usage.\n`,
+        `sgwatch: ${messageOf(error)}\nRun "sgwatch ${hasHelp(command) ? `${command} ` : ''}--help" for usage.\n`,
       );
       return 2;
     }
-    io.stderr.write(`sgwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Expected failures (AWS refused, a stack is missing) carry a complete message; an
+    // unexpected one is shown the same way, never as a stack trace.
+    io.stderr.write(`sgwatch: ${messageOf(error)}\n`);
     return 1;
   }
 }

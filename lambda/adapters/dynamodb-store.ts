@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ConditionalCheckFailedException,
@@ -10,9 +11,13 @@ import type { Alert, BurstPlacement, PrincipalHistory } from '../core/alert';
 import { ALERT_TABLE } from '../core/alert-table';
 import type { AlertStore, BurstCount, BurstCountRequest, CreateResult } from '../core/ports';
 import { fromItem, toItem } from './dynamodb-item';
+import { describeSdkError } from './sdk-error';
 
-/** Attributes the store keeps on an item that are not part of the alert itself. */
-const BOOKKEEPING = ['claimedUntil'] as const;
+/**
+ * Attributes the store keeps on an item that are not part of the alert itself: the claim's
+ * expiry, and a token naming the write that took it (see `create`).
+ */
+const BOOKKEEPING = ['claimedUntil', 'claimToken'] as const;
 
 const DAY_MS = 86_400_000;
 /** Counter items live a day past their window, then TTL removes them. */
@@ -31,6 +36,40 @@ function isConditionFailure(error: unknown): boolean {
   );
 }
 
+/**
+ * A DynamoDB call failed for a reason the pipeline cannot handle (throttled past the SDK's
+ * retries, unreachable, timed out, rejected). The message names the step and the cause, since
+ * it is all that reaches the failure queue.
+ */
+export class AlertStoreError extends Error {
+  override readonly name = 'AlertStoreError';
+  constructor(
+    readonly operation: string,
+    readonly alertId: string | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      `alert store ${operation}${alertId !== undefined ? ` of alert ${alertId}` : ''} failed: ${describeSdkError(options.cause)}`,
+      options,
+    );
+  }
+}
+
+/** Runs one DynamoDB call; a failed condition passes through for the caller to judge. */
+async function attempt<T>(
+  operation: string,
+  alertId: string | undefined,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isConditionFailure(error)) throw error;
+    throw new AlertStoreError(operation, alertId, { cause: error });
+  }
+}
+
+/** The alert table in DynamoDB (or anything speaking its API, such as dynalite). */
 /** The alert table in DynamoDB (or anything speaking its API, such as dynalite). */
 export class DynamoDbAlertStore implements AlertStore {
   constructor(
@@ -42,54 +81,80 @@ export class DynamoDbAlertStore implements AlertStore {
     return { [ALERT_TABLE.partitionKey]: { S: alertId } };
   }
 
+  /**
+   * Each write that takes a claim also stores a fresh random token. When the SDK retries a
+   * write whose first attempt succeeded but whose response was lost, the retry meets its
+   * own claim: the token tells it so, and it carries on instead of reporting the alert as
+   * held by someone else (which would delay it until the claim lapsed).
+   */
   async create(alert: Alert, claimUntil: Date): Promise<CreateResult> {
+    const token = randomUUID();
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem({ ...alert, claimedUntil: claimUntil.toISOString() }),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
-        }),
+      await attempt('create', alert.alertId, () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: toItem({ ...alert, claimedUntil: claimUntil.toISOString(), claimToken: token }),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
+          }),
+        ),
       );
       return { created: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const existing = await this.get(alert.alertId);
-    if (existing === undefined) {
+    const item = await this.getItem(alert.alertId, 'read after create');
+    if (item === undefined) {
       // The item existed a moment ago; only TTL or a manual delete removes alerts.
-      throw new Error(`alert ${alert.alertId} vanished between write and read`);
+      throw new AlertStoreError('create', alert.alertId, {
+        cause: new Error('the alert vanished between write and read'),
+      });
     }
-    return { created: false, existing };
+    if (item.claimToken?.S === token) return { created: true };
+    return { created: false, existing: alertFromItem(item) };
+  }
+
+  private async getItem(
+    alertId: string,
+    operation: string,
+  ): Promise<Record<string, AttributeValue> | undefined> {
+    const result = await attempt(operation, alertId, () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: this.key(alertId),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item;
   }
 
   async get(alertId: string): Promise<Alert | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: this.key(alertId),
-        ConsistentRead: true,
-      }),
-    );
-    return result.Item === undefined ? undefined : alertFromItem(result.Item);
+    const item = await this.getItem(alertId, 'get');
+    return item === undefined ? undefined : alertFromItem(item);
   }
 
   async claim(alertId: string, now: Date, claimUntil: Date): Promise<boolean> {
+    const token = randomUUID();
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(alertId),
-          UpdateExpression: 'SET claimedUntil = :until',
-          ConditionExpression:
-            'delivery = :pending AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
-          ExpressionAttributeValues: {
-            ':until': { S: claimUntil.toISOString() },
-            ':now': { S: now.toISOString() },
-            ':pending': { S: 'pending' },
-          },
-        }),
+      await attempt('claim', alertId, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(alertId),
+            UpdateExpression: 'SET claimedUntil = :until, claimToken = :token',
+            ConditionExpression:
+              'delivery = :pending AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now OR claimToken = :token)',
+            ExpressionAttributeValues: {
+              ':until': { S: claimUntil.toISOString() },
+              ':now': { S: now.toISOString() },
+              ':pending': { S: 'pending' },
+              ':token': { S: token },
+            },
+          }),
+        ),
       );
       return true;
     } catch (error) {
@@ -100,38 +165,43 @@ export class DynamoDbAlertStore implements AlertStore {
 
   async markNotified(alertId: string, messageId: string, at: Date): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(alertId),
-          UpdateExpression:
-            'SET delivery = :notified, messageId = :messageId, notifiedAt = :at REMOVE claimedUntil',
-          ConditionExpression: 'delivery = :pending',
-          ExpressionAttributeValues: {
-            ':notified': { S: 'notified' },
-            ':pending': { S: 'pending' },
-            ':messageId': { S: messageId },
-            ':at': { S: at.toISOString() },
-          },
-        }),
+      await attempt('mark notified', alertId, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(alertId),
+            UpdateExpression:
+              'SET delivery = :notified, messageId = :messageId, notifiedAt = :at REMOVE claimedUntil, claimToken',
+            ConditionExpression: 'delivery = :pending',
+            ExpressionAttributeValues: {
+              ':notified': { S: 'notified' },
+              ':pending': { S: 'pending' },
+              ':messageId': { S: messageId },
+              ':at': { S: at.toISOString() },
+            },
+          }),
+        ),
       );
     } catch (error) {
-      // Already notified by a delivery whose claim we outlived: the alert went out, which
-      // is all this step records.
+      // Already notified by a delivery whose claim we outlived (or by this very call, when
+      // the SDK retried it after a lost response): the alert went out, which is all this
+      // step records.
       if (!isConditionFailure(error)) throw error;
     }
   }
 
   async release(alertId: string): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(alertId),
-          UpdateExpression: 'REMOVE claimedUntil',
-          ConditionExpression: 'delivery = :pending',
-          ExpressionAttributeValues: { ':pending': { S: 'pending' } },
-        }),
+      await attempt('release', alertId, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(alertId),
+            UpdateExpression: 'REMOVE claimedUntil, claimToken',
+            ConditionExpression: 'delivery = :pending',
+            ExpressionAttributeValues: { ':pending': { S: 'pending' } },
+          }),
+        ),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -149,20 +219,22 @@ export class DynamoDbAlertStore implements AlertStore {
     // Newest first; stop at the first alert older than a week, which already answers
     // "seen before" and cannot add to either count.
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#pk = :principal AND #sk < :before',
-          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-          ExpressionAttributeValues: {
-            ':principal': { S: principal },
-            ':before': { S: before.toISOString() },
-          },
-          ProjectionExpression: '#sk',
-          ScanIndexForward: false,
-          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-        }),
+      const page = await attempt('principal history query', undefined, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :principal AND #sk < :before',
+            ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+            ExpressionAttributeValues: {
+              ':principal': { S: principal },
+              ':before': { S: before.toISOString() },
+            },
+            ProjectionExpression: '#sk',
+            ScanIndexForward: false,
+            ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
       );
       for (const item of page.Items ?? []) {
         seen = true;
@@ -191,36 +263,42 @@ export class DynamoDbAlertStore implements AlertStore {
     const expiresAt =
       Math.floor(eventTime.getTime() / 1000) + windowMinutes * 60 + COUNTER_TTL_SECONDS;
     try {
-      const opened = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(key),
-          UpdateExpression:
-            'SET windowStart = :start, windowCount = :one, threadId = :thread, expiresAt = :expires',
-          ConditionExpression: 'attribute_not_exists(#pk) OR windowStart < :floor',
-          ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
-          ExpressionAttributeValues: {
-            ':start': { S: windowStart },
-            ':one': { N: '1' },
-            ':thread': { S: threadId },
-            ':expires': { N: String(expiresAt) },
-            ':floor': { S: floor },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
+      const opened = await attempt(`open burst counter ${key}`, undefined, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(key),
+            UpdateExpression:
+              'SET windowStart = :start, windowCount = :one, threadId = :thread, expiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(#pk) OR windowStart < :floor',
+            ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
+            ExpressionAttributeValues: {
+              ':start': { S: windowStart },
+              ':one': { N: '1' },
+              ':thread': { S: threadId },
+              ':expires': { N: String(expiresAt) },
+              ':floor': { S: floor },
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
       );
       return { count: 1, threadId: opened.Attributes?.threadId?.S ?? threadId };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const added = await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: this.key(key),
-        UpdateExpression: 'ADD windowCount :one',
-        ExpressionAttributeValues: { ':one': { N: '1' } },
-        ReturnValues: 'ALL_NEW',
-      }),
+    // Not idempotent: an SDK retry after a lost response counts the alert twice. The
+    // counters only shape notifications (update numbers, the cap), so that is tolerated.
+    const added = await attempt(`add to burst counter ${key}`, undefined, () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(key),
+          UpdateExpression: 'ADD windowCount :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
     );
     return {
       count: Number(added.Attributes?.windowCount?.N ?? '1'),
@@ -239,21 +317,34 @@ export class DynamoDbAlertStore implements AlertStore {
   }
 
   async recordBurst(alertId: string, placement: BurstPlacement): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: this.key(alertId),
-        UpdateExpression:
-          placement.kind === 'capped'
-            ? 'SET burst = :burst, delivery = :capped REMOVE claimedUntil'
-            : 'SET burst = :burst',
-        ConditionExpression: 'delivery = :pending',
-        ExpressionAttributeValues: {
-          ':burst': { M: toItem({ ...placement }) },
-          ':pending': { S: 'pending' },
-          ...(placement.kind === 'capped' ? { ':capped': { S: 'capped' } } : {}),
-        },
-      }),
-    );
+    const capped = placement.kind === 'capped';
+    try {
+      await attempt('record burst', alertId, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(alertId),
+            UpdateExpression: capped
+              ? 'SET burst = :burst, delivery = :capped REMOVE claimedUntil, claimToken'
+              : 'SET burst = :burst',
+            ConditionExpression: 'delivery = :pending',
+            ExpressionAttributeValues: {
+              ':burst': { M: toItem({ ...placement }) },
+              ':pending': { S: 'pending' },
+              ...(capped ? { ':capped': { S: 'capped' } } : {}),
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Marking an alert capped is final; when the SDK retried that write after a lost
+      // response, the retry finds it done. Anything else means the claim was lost.
+      const item = capped ? await this.getItem(alertId, 'read after record burst') : undefined;
+      if (item?.delivery?.S === 'capped') return;
+      throw new AlertStoreError('record burst', alertId, {
+        cause: new Error('the alert is no longer pending; another delivery finished it'),
+      });
+    }
   }
 }

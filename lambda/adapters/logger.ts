@@ -18,16 +18,46 @@ export function isLogThreshold(value: string): value is LogThreshold {
   return Object.hasOwn(RANK, value);
 }
 
+/**
+ * A line that cannot be serialised (a cycle, a BigInt) must not turn a log call into a
+ * failed invocation; it is written without its fields instead.
+ */
+function serialize(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch (error) {
+    return JSON.stringify({
+      level: record.level,
+      message: record.message,
+      logError: `fields could not be serialised: ${String(error)}`,
+    });
+  }
+}
+
 /** One JSON object per line: what CloudWatch Logs Insights queries best. */
 export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
   const threshold = RANK[options.threshold ?? 'info'];
   const write = options.write ?? defaultWrite;
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (RANK[level] >= threshold) {
-      write(level, JSON.stringify({ level, message, ...options.base, ...fields }));
+      write(level, serialize({ level, message, ...options.base, ...fields }));
     }
   };
   return { info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/**
+ * A logger that adds `fields` to every line of `logger` (a line's own fields win). The
+ * detector uses it to put the request id, event id and rule id on each line of an
+ * invocation, including lines written deep in the core.
+ */
+export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
+  const merge = (own?: Record<string, unknown>) => ({ ...fields, ...own });
+  return {
+    info: (message, own) => logger.info(message, merge(own)),
+    warn: (message, own) => logger.warn(message, merge(own)),
+    error: (message, own) => logger.error(message, merge(own)),
+  };
 }
 
 function defaultWrite(level: LogLevel, line: string): void {

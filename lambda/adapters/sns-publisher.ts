@@ -2,6 +2,18 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { AlertPublisher } from '../core/ports';
 import type { RenderedMessage } from '../core/render';
+import { describeSdkError } from './sdk-error';
+
+/**
+ * SNS refused or never answered a publish after the SDK's retries. The message names the
+ * cause (throttled, timed out, unreachable...), which is what the failure queue keeps.
+ */
+export class SnsPublishError extends Error {
+  override readonly name = 'SnsPublishError';
+  constructor(options: { cause: unknown }) {
+    super(`SNS Publish failed: ${describeSdkError(options.cause)}`, options);
+  }
+}
 
 export class SnsAlertPublisher implements AlertPublisher {
   constructor(
@@ -10,23 +22,30 @@ export class SnsAlertPublisher implements AlertPublisher {
   ) {}
 
   async publish(message: RenderedMessage): Promise<{ messageId: string }> {
-    const result = await this.client.send(
-      new PublishCommand({
-        TopicArn: this.topicArn,
-        Subject: message.subject,
-        Message: message.message,
-        MessageStructure: 'json',
-        MessageAttributes: Object.fromEntries(
-          Object.entries(message.attributes).map(([name, value]) => [
-            name,
-            { DataType: 'String', StringValue: value },
-          ]),
-        ),
-      }),
-    );
-    if (result.MessageId === undefined) {
-      throw new Error('SNS accepted the message but returned no MessageId');
+    let messageId: string | undefined;
+    try {
+      ({ MessageId: messageId } = await this.client.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          Subject: message.subject,
+          Message: message.message,
+          MessageStructure: 'json',
+          MessageAttributes: Object.fromEntries(
+            Object.entries(message.attributes).map(([name, value]) => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
+        }),
+      ));
+    } catch (error) {
+      throw new SnsPublishError({ cause: error });
     }
-    return { messageId: result.MessageId };
+    if (messageId === undefined) {
+      throw new SnsPublishError({
+        cause: new Error('SNS accepted the message but returned no MessageId'),
+      });
+    }
+    return { messageId };
   }
 }

@@ -79,8 +79,52 @@ export class InvalidEventError extends Error {
   }
 }
 
+/**
+ * EventBridge delivers events of at most 256 KB (plus the few hundred bytes of envelope it
+ * adds); anything larger did not come from it, and would not fit the alert table's 400 KB
+ * items once copied into an alert.
+ */
+export const MAX_EVENT_BYTES = 260 * 1024;
+/**
+ * Real CloudTrail records nest a dozen levels or so. The bound keeps `JSON.stringify` (which
+ * recurses, and overflows the stack a few thousand levels down) away from hostile input.
+ */
+export const MAX_EVENT_DEPTH = 100;
+/** CloudTrail event ids are UUIDs; the id is repeated in the alert and its links. */
+export const MAX_EVENT_ID_LENGTH = 256;
+/** Region names and account ids are short; both are copied verbatim into every alert. */
+export const MAX_SHORT_ID_LENGTH = 64;
+/**
+ * Identity fields (ARNs, principal ids, user names) are copied into the alert's caller
+ * summary, and the caller's ARN keys the by-principal index, which DynamoDB caps at 2048
+ * bytes. IAM's own limits keep real values far below this bound.
+ */
+export const MAX_IDENTITY_FIELD_BYTES = 1024;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Throws when `input` nests deeper than `MAX_EVENT_DEPTH`, naming the field (to three
+ * levels, e.g. `detail.requestParameters.tags`) that does. Iterative, so the check itself
+ * cannot overflow the stack it protects.
+ */
+function checkDepth(input: Record<string, unknown>): void {
+  const pending: [value: unknown, depth: number, field: string][] = Object.keys(input).map(
+    (key) => [input[key], 1, key],
+  );
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth, field] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_EVENT_DEPTH) {
+      throw new InvalidEventError(field, `nests deeper than ${MAX_EVENT_DEPTH} levels`);
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      pending.push([child, depth + 1, depth < 3 ? `${field}.${key}` : field]);
+    }
+  }
 }
 
 function requireString(obj: Record<string, unknown>, key: string, path: string): string {
@@ -104,10 +148,71 @@ function optionalString(obj: Record<string, unknown>, key: string, path: string)
   }
 }
 
+/** Checks an already type-checked string field against a length bound, if present. */
+function maxLength(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  max: number,
+  unit: 'characters' | 'bytes' = 'characters',
+): void {
+  const value = obj[key];
+  if (typeof value !== 'string') return;
+  const length = unit === 'bytes' ? Buffer.byteLength(value, 'utf8') : value.length;
+  if (length > max) {
+    throw new InvalidEventError(`${path}${key}`, `is longer than ${max} ${unit}`);
+  }
+}
+
 function optionalObject(obj: Record<string, unknown>, key: string, path: string): void {
   const value = obj[key];
   if (value !== undefined && value !== null && !isObject(value)) {
     throw new InvalidEventError(`${path}${key}`, 'must be an object or null');
+  }
+}
+
+/**
+ * The identity fields enrichment reads as text must be text (or absent): CloudTrail never
+ * writes anything else there, and a number where an ARN belongs would otherwise fail deep
+ * in enrichment with a TypeError instead of here with the field's name.
+ */
+function validateIdentity(identity: Record<string, unknown>, path: string): void {
+  for (const key of [
+    'type',
+    'principalId',
+    'arn',
+    'accountId',
+    'accessKeyId',
+    'userName',
+    'invokedBy',
+  ]) {
+    optionalString(identity, key, path);
+    maxLength(identity, key, path, MAX_IDENTITY_FIELD_BYTES, 'bytes');
+  }
+  maxLength(identity, 'accountId', path, MAX_SHORT_ID_LENGTH);
+  optionalObject(identity, 'sessionContext', path);
+  const session = identity.sessionContext;
+  if (!isObject(session)) return;
+  const sessionPath = `${path}sessionContext.`;
+  optionalString(session, 'sourceIdentity', sessionPath);
+  optionalObject(session, 'sessionIssuer', sessionPath);
+  optionalObject(session, 'attributes', sessionPath);
+  if (isObject(session.sessionIssuer)) {
+    for (const key of ['type', 'principalId', 'arn', 'accountId', 'userName']) {
+      optionalString(session.sessionIssuer, key, `${sessionPath}sessionIssuer.`);
+      maxLength(
+        session.sessionIssuer,
+        key,
+        `${sessionPath}sessionIssuer.`,
+        MAX_IDENTITY_FIELD_BYTES,
+        'bytes',
+      );
+    }
+  }
+  if (isObject(session.attributes)) {
+    for (const key of ['creationDate', 'mfaAuthenticated']) {
+      optionalString(session.attributes, key, `${sessionPath}attributes.`);
+    }
   }
 }
 
@@ -122,6 +227,8 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
   for (const key of ['eventID', 'eventTime', 'eventSource', 'eventName', 'awsRegion']) {
     requireString(input, key, path);
   }
+  maxLength(input, 'eventID', path, MAX_EVENT_ID_LENGTH);
+  maxLength(input, 'awsRegion', path, MAX_SHORT_ID_LENGTH);
   if (Number.isNaN(Date.parse(input.eventTime as string))) {
     throw new InvalidEventError(`${path}eventTime`, 'is not a timestamp');
   }
@@ -131,6 +238,7 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
       input.userIdentity === undefined ? 'is missing' : 'must be an object',
     );
   }
+  validateIdentity(input.userIdentity, `${path}userIdentity.`);
   for (const key of [
     'sourceIPAddress',
     'userAgent',
@@ -140,6 +248,7 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
   ]) {
     optionalString(input, key, path);
   }
+  maxLength(input, 'recipientAccountId', path, MAX_SHORT_ID_LENGTH);
   optionalObject(input, 'requestParameters', path);
   optionalObject(input, 'responseElements', path);
   return input as unknown as CloudTrailRecord;
@@ -152,6 +261,15 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
 export function validateEnvelope(input: unknown): CloudTrailEnvelope {
   if (!isObject(input)) {
     throw new InvalidEventError('event', 'must be an object');
+  }
+  checkDepth(input);
+  // Measured once the depth is known to be safe to serialise.
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new InvalidEventError(
+      'event',
+      `is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit (EventBridge delivers at most 256 KB)`,
+    );
   }
   const detailType = requireString(input, 'detail-type', '');
   if (detailType !== CLOUDTRAIL_DETAIL_TYPE) {

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { DetectionSelection } from '../../lambda/core/catalog';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY, serializePolicy } from '../../lambda/core/policy';
 import { ALERT_TABLE } from '../../lambda/core/alert-table';
@@ -20,6 +22,8 @@ export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handle
 
 export const DETECTOR_TIMEOUT = Duration.seconds(30);
 export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);
+/** How much longer than one invocation a delivery claim lasts. */
+export const CLAIM_SLACK_SECONDS = 15;
 
 /**
  * The DynamoDB calls the detector makes on the table: a conditional put to record an
@@ -40,6 +44,15 @@ export const DETECTOR_TABLE_ACTIONS = [
 const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 /** What SNS needs from a publisher to encrypt a message under the topic's key. */
 const TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+/** What CloudWatch Logs does with a log group's key: the single actions, no families. */
+const LOG_KEY_ACTIONS = [
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+] as const;
 
 export interface DetectorFunctionProps {
   readonly table: dynamodb.ITable;
@@ -54,6 +67,13 @@ export interface DetectorFunctionProps {
    * @default DEFAULT_POLICY - no accounts, exceptions or IaC roles; default burst settings
    */
   readonly policy?: Policy;
+  /** The detection packs deployed; the detector runs the same ones. */
+  readonly detections: DetectionSelection;
+  /**
+   * Let the detector ask EC2 which network interfaces use an exposed security group.
+   * @default false
+   */
+  readonly lookups?: boolean;
 }
 
 /**
@@ -77,8 +97,35 @@ export class DetectorFunction extends Construct {
     super(scope, id);
     const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
 
+    // The log holds CloudTrail details (principals, IPs, request parameters): encrypt it
+    // under a key of our own, which CloudWatch Logs may use only for this account's groups.
+    const logKey = new kms.Key(this, 'LogKey', {
+      description: 'Encrypts the sgwatch detector log group',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stack = Stack.of(this);
+    logKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: [...LOG_KEY_ACTIONS],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
+      encryptionKey: logKey,
       // The log is the record of what the detector saw and decided; keep it for its full
       // retention even if the stack goes away.
       removalPolicy: RemovalPolicy.RETAIN,
@@ -108,9 +155,17 @@ export class DetectorFunction extends Construct {
         ALERT_RETENTION_DAYS: String(props.alertRetentionDays),
         // A delivery claim must outlive the invocation holding it, or a concurrent retry
         // could publish the same alert while the first attempt is still running.
-        DELIVERY_CLAIM_SECONDS: String(DETECTOR_TIMEOUT.toSeconds() * 2),
+        // It must also lapse before Lambda's first retry (a minute later), so that retry can
+        // take over from an invocation that died holding the claim: timeout + 15 s of slack.
+        DELIVERY_CLAIM_SECONDS: String(DETECTOR_TIMEOUT.toSeconds() + CLAIM_SLACK_SECONDS),
+        SGWATCH_DETECTIONS: props.detections,
         // Relative to LAMBDA_TASK_ROOT, where the afterBundling hook below puts the file.
         SGWATCH_CONFIG_FILE: POLICY_FILE_NAME,
+        // The account too: a hub receives other accounts' events, where a lookup in its own
+        // account would wrongly find nothing behind the group.
+        ...(props.lookups === true
+          ? { SGWATCH_LOOKUPS: 'true', SGWATCH_ACCOUNT_ID: Stack.of(this).account }
+          : {}),
       },
       // Async invocations from EventBridge: two retries, then the event and its error go
       // to the failure queue. Six hours of age covers an SNS or DynamoDB outage.
@@ -165,5 +220,23 @@ export class DetectorFunction extends Construct {
       resourceArns: [props.topic.topicArn],
     });
     props.topic.masterKey?.grant(this.function, ...TOPIC_KEY_ACTIONS);
+
+    if (props.lookups === true) {
+      // EC2's Describe* calls support no resource-level permissions: IAM accepts only "*"
+      // for them. The action is read-only and the only one granted.
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['ec2:DescribeNetworkInterfaces'],
+        resourceArns: ['*'],
+      });
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ec2:DescribeNetworkInterfaces, the only action on "*", does not support ' +
+          'resource-level permissions, so IAM requires the wildcard. It is read-only, ' +
+          'granted only when the lookups context is true, and used to tell whether an ' +
+          'exposed security group guards an RDS or ElastiCache resource.',
+      });
+    }
   }
 }

@@ -9,15 +9,39 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import {
+  DETECTOR_METRICS,
+  METRICS_DIMENSIONS,
+  METRICS_NAMESPACE,
+} from '../../lambda/core/metric-names';
 import type { DeadLetterQueue } from './queues';
 
 const PERIOD = Duration.minutes(5);
 
+function ruleMetric(rule: events.IRule, metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Events',
+    metricName,
+    dimensionsMap: { RuleName: rule.ruleName },
+    period: PERIOD,
+    statistic: cloudwatch.Stats.SUM,
+  });
+}
+
+/** A rule that invokes the detector, with what it serves. */
+export interface MonitoredRule {
+  readonly detectionId: string;
+  readonly rule: events.IRule;
+  /** `default` for calls in this Region, `hub` for events forwarded by spokes. */
+  readonly bus: 'default' | 'hub';
+}
+
 export interface MonitoringProps {
   readonly detector: lambda.IFunction;
   readonly deadLetterQueues: readonly DeadLetterQueue[];
-  /** Rules by detection id. */
-  readonly rules: ReadonlyMap<string, events.IRule>;
+  readonly rules: readonly MonitoredRule[];
+  /** The alert topic, whose failed deliveries (email, Slack, queues) are alarmed. */
+  readonly alertTopic: sns.ITopic;
   /** Addresses that hear about pipeline failures, unfiltered. */
   readonly emails: readonly string[];
   /**
@@ -28,8 +52,9 @@ export interface MonitoringProps {
 }
 
 /**
- * Alarms on every place an alert can stall: the detector failing, events parked in a
- * dead-letter queue, EventBridge failing to invoke the detector.
+ * Alarms on every place an alert can stall: the detector failing or throttled, events
+ * parked in a dead-letter queue, EventBridge failing to invoke the detector, SNS failing
+ * to deliver an alert; and a dashboard of the same, with the detector's own metrics.
  *
  * They go to a separate operations topic, not the alert topic. Alarm notifications carry
  * no message attributes, so the alert emails' severity filter would drop them, and the
@@ -40,6 +65,7 @@ export interface MonitoringProps {
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -94,18 +120,104 @@ export class Monitoring extends Construct {
       });
     }
 
-    for (const [detectionId, rule] of props.rules) {
-      this.alarm(`FailedInvocations-${detectionId}`, {
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/Events',
-          metricName: 'FailedInvocations',
-          dimensionsMap: { RuleName: rule.ruleName },
-          period: PERIOD,
-          statistic: cloudwatch.Stats.SUM,
-        }),
-        description: `EventBridge could not invoke the sgwatch detector for ${detectionId}; the events go to the rule target dead-letter queue.`,
+    this.alarm('DetectorThrottles', {
+      metric: props.detector.metricThrottles({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+      description:
+        'Lambda throttled the sgwatch detector (account concurrency exhausted). EventBridge ' +
+        'and Lambda retry for hours, so alerts arrive late rather than never; if it persists, ' +
+        'reserve concurrency for the detector.',
+    });
+
+    for (const { detectionId, rule, bus } of props.rules) {
+      const prefix = bus === 'hub' ? 'Hub' : '';
+      this.alarm(`${prefix}FailedInvocations-${detectionId}`, {
+        metric: ruleMetric(rule, 'FailedInvocations'),
+        description: `EventBridge could not invoke the sgwatch detector for ${detectionId} (${bus} bus); the events go to the rule target dead-letter queue.`,
       });
     }
+
+    this.alarm('AlertDeliveryFailures', {
+      metric: props.alertTopic.metricNumberOfNotificationsFailed({
+        period: PERIOD,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      description:
+        'SNS could not deliver an sgwatch alert to a subscriber (email, Slack or a queue) ' +
+        'after its retries. The alert is in the alert table: list it with `sgwatch alerts ' +
+        'list --table ...` and check the subscription.',
+    });
+
+    this.dashboard = this.buildDashboard(props);
+  }
+
+  private buildDashboard(props: MonitoringProps): cloudwatch.Dashboard {
+    const sum = (metric: cloudwatch.Metric) =>
+      metric.with({ period: PERIOD, statistic: cloudwatch.Stats.SUM });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          '# sgwatch\nEvents in, alerts out, and every place an alert can stall. Any non-zero ' +
+          'dead-letter queue or failure means alerts are late: see docs/operations.md.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Detector outcomes',
+        left: DETECTOR_METRICS.map((name) =>
+          sum(
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: name,
+              dimensionsMap: METRICS_DIMENSIONS,
+            }),
+          ),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Detector Lambda',
+        left: [
+          props.detector.metricInvocations({ period: PERIOD }),
+          props.detector.metricErrors({ period: PERIOD }),
+          props.detector.metricThrottles({ period: PERIOD }),
+        ],
+        right: [props.detector.metricDuration({ period: PERIOD, statistic: 'p99' })],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rules: matched events and failed invocations',
+        left: props.rules.map(({ detectionId, rule, bus }) =>
+          ruleMetric(rule, 'TriggeredRules').with({ label: `${detectionId} (${bus})` }),
+        ),
+        right: props.rules.map(({ detectionId, rule, bus }) =>
+          ruleMetric(rule, 'FailedInvocations').with({ label: `failed ${detectionId} (${bus})` }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues and alert delivery',
+        left: props.deadLetterQueues.map((dlq) =>
+          dlq.queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: dlq.node.id,
+          }),
+        ),
+        right: [
+          props.alertTopic.metricNumberOfMessagesPublished({ period: PERIOD }),
+          props.alertTopic.metricNumberOfNotificationsFailed({ period: PERIOD }),
+        ],
+        width: 12,
+      }),
+    );
+    return dashboard;
   }
 
   private alarm(id: string, options: { metric: cloudwatch.IMetric; description: string }): void {

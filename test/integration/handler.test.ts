@@ -78,7 +78,9 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
   });
 
   it('sends every format with MessageStructure json and filterable attributes', async () => {
-    await handler(freshEvent());
+    const event = freshEvent();
+    const alertId = alertIdFor(RDS_RULE, eventIdOf(event));
+    await handler(event);
     const published = aws.sns.published[0];
     expect(published?.messageStructure).toBe('json');
     expect(published?.subject).toMatch(/^\[sgwatch\] LOW: RDS DB security group created/);
@@ -90,7 +92,12 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
       ruleId: RDS_RULE,
       account: '111122223333',
     });
+    // The stable id subscribers deduplicate on, in every format and as an attribute.
+    expect(body.email).toContain(`Alert ID: ${alertId}`);
+    expect(JSON.parse(body.default ?? '{}').metadata.additionalContext.alertId).toBe(alertId);
+    expect(JSON.parse(body.lambda ?? '{}').alertId).toBe(alertId);
     expect(published?.attributes).toEqual({
+      alertId: { dataType: 'String', stringValue: alertId },
       severity: { dataType: 'String', stringValue: 'low' },
       ruleId: { dataType: 'String', stringValue: RDS_RULE },
       notification: { dataType: 'String', stringValue: 'new' },
@@ -239,5 +246,155 @@ describe('detector start-up', () => {
     } finally {
       process.env.ALERT_TOPIC_ARN = saved;
     }
+  });
+});
+
+describe('detector logs and metrics', () => {
+  type Line = Record<string, unknown>;
+  let observed: (event: unknown, context?: { awsRequestId?: string }) => Promise<HandlerResult>;
+
+  beforeAll(() => {
+    const saved = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'info';
+    try {
+      jest.isolateModules(() => {
+        ({ handler: observed } = require('../../lambda/handler') as { handler: typeof observed });
+      });
+    } finally {
+      process.env.LOG_LEVEL = saved;
+    }
+  });
+
+  /** Runs one invocation, returning what it wrote to stdout and stderr, line by line. */
+  async function run(
+    event: unknown,
+  ): Promise<{ settled: PromiseSettledResult<HandlerResult>; lines: Line[]; raw: string }> {
+    const written: string[] = [];
+    const sink = (chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    };
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(sink);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(sink);
+    let settled: PromiseSettledResult<HandlerResult>;
+    try {
+      [settled] = await Promise.allSettled([observed(event, { awsRequestId: 'req-42' })]);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const raw = written.join('');
+    const lines = raw
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Line);
+    return { settled, lines, raw };
+  }
+
+  const emf = (lines: Line[]) => lines.filter((line) => line._aws !== undefined);
+  const logs = (lines: Line[]) => lines.filter((line) => line._aws === undefined);
+
+  it('logs each alert with request id, event id, rule id and outcome, and counts it', async () => {
+    const event = freshEvent();
+    const { settled, lines } = await run(event);
+    expect(settled.status).toBe('fulfilled');
+    const alertId = alertIdFor(RDS_RULE, eventIdOf(event));
+    expect(logs(lines)).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        message: 'alert processed',
+        service: 'sgwatch-detector',
+        requestId: 'req-42',
+        eventId: eventIdOf(event),
+        ruleId: RDS_RULE,
+        alertId,
+        outcome: 'notified',
+      }),
+    ]);
+    const [metrics] = emf(lines);
+    expect(emf(lines)).toHaveLength(1);
+    expect(metrics).toMatchObject({
+      requestId: 'req-42',
+      eventId: eventIdOf(event),
+      ruleIds: [RDS_RULE],
+      Service: 'sgwatch-detector',
+      EventsReceived: 1,
+      AlertsCreated: 1,
+      Duplicates: 0,
+      PublishFailures: 0,
+      ValidationFailures: 0,
+      ProcessingErrors: 0,
+    });
+
+    const again = await run(structuredClone(event));
+    expect(logs(again.lines)[0]).toMatchObject({ outcome: 'duplicate', ruleId: RDS_RULE });
+    expect(emf(again.lines)[0]).toMatchObject({ Duplicates: 1, AlertsCreated: 0 });
+  });
+
+  it('names the bad field of a rejected event and never logs the event itself', async () => {
+    const event = freshEvent();
+    const detail = event.detail as Record<string, unknown>;
+    delete detail.eventName;
+    detail.requestParameters = { secret: 'hunter2-do-not-log', padding: 'x'.repeat(50_000) };
+    const { settled, lines, raw } = await run(event);
+    expect(settled.status).toBe('rejected');
+    expect(logs(lines)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: 'rejected invalid event',
+        requestId: 'req-42',
+        eventId: eventIdOf(event),
+        outcome: 'invalid',
+        field: 'detail.eventName',
+        reason: 'is missing',
+        errorName: 'InvalidEventError',
+        event: expect.objectContaining({ detailType: 'AWS API Call via CloudTrail' }),
+      }),
+    ]);
+    expect(raw).not.toContain('hunter2');
+    expect(raw.length).toBeLessThan(4_000);
+    expect(emf(lines)[0]).toMatchObject({
+      EventsReceived: 1,
+      ValidationFailures: 1,
+      ProcessingErrors: 0,
+    });
+  });
+
+  it('counts a failed publish and the failed invocation, and logs the cause', async () => {
+    aws.sns.failNext(3, { status: 503, code: 'ServiceUnavailable' });
+    const event = freshEvent();
+    const { settled, lines } = await run(event);
+    expect(settled.status).toBe('rejected');
+    expect(logs(lines)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        requestId: 'req-42',
+        eventId: eventIdOf(event),
+        ruleId: RDS_RULE,
+        outcome: 'failed',
+        errorName: 'PublishError',
+        error: expect.stringContaining('ServiceUnavailable'),
+      }),
+    ]);
+    expect(emf(lines)[0]).toMatchObject({
+      PublishFailures: 1,
+      ProcessingErrors: 1,
+      AlertsCreated: 0,
+    });
+
+    const retry = await run(structuredClone(event));
+    expect(logs(retry.lines)[0]).toMatchObject({ outcome: 'resumed' });
+    expect(emf(retry.lines)[0]).toMatchObject({ AlertsResumed: 1, PublishFailures: 0 });
+  });
+
+  it('counts and logs an event no detection matches', async () => {
+    const { settled, lines } = await run(
+      loadEnvelope('cloudtrail/negative.wrong-event-source.json'),
+    );
+    expect(settled.status).toBe('fulfilled');
+    expect(logs(lines)).toEqual([
+      expect.objectContaining({ level: 'warn', outcome: 'unmatched', requestId: 'req-42' }),
+    ]);
+    expect(emf(lines)[0]).toMatchObject({ EventsUnmatched: 1, ruleIds: [] });
   });
 });

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readLimitedBody } from './loopback';
 
 export interface PublishedMessage {
   messageId: string;
@@ -131,14 +131,7 @@ export async function startLocalSns(): Promise<LocalSns> {
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -164,11 +157,7 @@ export async function startLocalSns(): Promise<LocalSns> {
       requests = 0;
     },
     close() {
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-      });
+      return closeServer(server);
     },
   };
 }
@@ -185,16 +174,11 @@ async function readQueryRequest(request: IncomingMessage): Promise<URLSearchPara
   if (request.method !== 'POST') {
     throw new SnsError(400, 'InvalidAction', `Only POST is supported, got ${request.method}.`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_REQUEST_BYTES) {
-      throw new SnsError(413, 'RequestEntityTooLarge', 'Request body too large.');
-    }
-    chunks.push(buffer);
-  }
+  const body = await readLimitedBody(
+    request,
+    MAX_REQUEST_BYTES,
+    () => new SnsError(413, 'RequestEntityTooLarge', 'Request body too large.'),
+  );
   const contentType = request.headers['content-type'] ?? '';
   if (!contentType.startsWith('application/x-www-form-urlencoded')) {
     // A future SDK moving SNS to a JSON protocol should fail loudly here, not half-work.
@@ -204,7 +188,7 @@ async function readQueryRequest(request: IncomingMessage): Promise<URLSearchPara
       `Local SNS speaks awsQuery only; got content-type "${contentType}".`,
     );
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return new URLSearchParams(body.toString('utf8'));
 }
 
 function parsePublish(params: URLSearchParams): Omit<PublishedMessage, 'messageId'> {

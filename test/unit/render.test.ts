@@ -163,3 +163,28 @@ describe('renderMessage', () => {
     expect(email).toContain('https://us-east-1.console.aws.amazon.com/cloudtrailv2/home');
   });
 });
+
+describe('the stable alert id subscribers deduplicate on', () => {
+  const alert = alertWith({});
+  const message = renderMessage(alert, rds);
+  const body = JSON.parse(message.message) as Record<string, string>;
+
+  it('is a message attribute, within the SNS limit of ten', () => {
+    expect(message.attributes.alertId).toBe(alert.alertId);
+    expect(Object.keys(message.attributes).length).toBeLessThanOrEqual(10);
+  });
+
+  it('appears in the email, the chat notification and the machine payloads', () => {
+    expect(body.email).toContain(`Alert ID: ${alert.alertId}`);
+    const chat = JSON.parse(body.default ?? '{}');
+    expect(chat.id).toBe(alert.alertId);
+    expect(chat.metadata.additionalContext.alertId).toBe(alert.alertId);
+    expect(JSON.parse(body.sqs ?? '{}').alertId).toBe(alert.alertId);
+    expect(JSON.parse(body.lambda ?? '{}').alertId).toBe(alert.alertId);
+  });
+
+  it('is the same when the same alert is rendered again, as a retried publish does', () => {
+    const again = renderMessage(alertWith({}), rds);
+    expect(again.attributes.alertId).toBe(message.attributes.alertId);
+  });
+});

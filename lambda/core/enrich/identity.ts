@@ -54,27 +54,38 @@ function sessionNameOf(arn: string | undefined): string | undefined {
   return parts.length >= 3 ? parts[parts.length - 1] : undefined;
 }
 
+/**
+ * A field's text, or undefined. CloudTrail writes `null` for some absent values, and
+ * validation lets null through for optional fields, so `?? ''` alone is not enough.
+ */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function summarizeIdentity(identity: UserIdentity): IdentitySummary {
-  const type = typeof identity.type === 'string' ? identity.type : '';
-  const kind = KIND_BY_TYPE[type] ?? 'unknown';
-  const issuer = identity.sessionContext?.sessionIssuer;
-  const principalArn = identity.arn ?? (kind === 'aws-service' ? (identity.invokedBy ?? '') : '');
-  const sessionName = kind === 'assumed-role' ? sessionNameOf(identity.arn) : undefined;
+  const type = text(identity.type) ?? '';
+  // Own keys only: a type of "constructor" or "__proto__" must not read Object.prototype.
+  const kind = Object.hasOwn(KIND_BY_TYPE, type) ? (KIND_BY_TYPE[type] ?? 'unknown') : 'unknown';
+  const issuerArn = text(identity.sessionContext?.sessionIssuer?.arn);
+  const arn = text(identity.arn);
+  const invokedBy = text(identity.invokedBy);
+  const userName = text(identity.userName);
+  const accessKeyId = text(identity.accessKeyId);
+  const principalArn = arn ?? (kind === 'aws-service' ? (invokedBy ?? '') : '');
+  const sessionName = kind === 'assumed-role' ? sessionNameOf(arn) : undefined;
   const mfa = mfaOf(identity);
   return {
     kind,
     type,
     principalArn,
-    principalId: identity.principalId ?? '',
-    accountId: identity.accountId ?? '',
-    ...(identity.userName !== undefined ? { userName: identity.userName } : {}),
-    ...(kind === 'assumed-role' && issuer?.arn !== undefined ? { roleArn: issuer.arn } : {}),
+    principalId: text(identity.principalId) ?? '',
+    accountId: text(identity.accountId) ?? '',
+    ...(userName !== undefined ? { userName } : {}),
+    ...(kind === 'assumed-role' && issuerArn !== undefined ? { roleArn: issuerArn } : {}),
     ...(sessionName !== undefined ? { sessionName } : {}),
-    ...(kind === 'federated-user' && issuer?.arn !== undefined ? { roleArn: issuer.arn } : {}),
+    ...(kind === 'federated-user' && issuerArn !== undefined ? { roleArn: issuerArn } : {}),
     ...(mfa !== undefined ? { mfa } : {}),
-    ...(identity.accessKeyId !== undefined && identity.accessKeyId !== ''
-      ? { accessKeyId: identity.accessKeyId }
-      : {}),
-    ...(identity.invokedBy !== undefined ? { invokedBy: identity.invokedBy } : {}),
+    ...(accessKeyId !== undefined && accessKeyId !== '' ? { accessKeyId } : {}),
+    ...(invokedBy !== undefined ? { invokedBy } : {}),
   };
 }
