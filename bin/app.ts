@@ -1,13 +1,24 @@
-import type { AppProps } from 'aws-cdk-lib';
-import { App, Validations } from 'aws-cdk-lib';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppProps, Environment } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Detection } from '../lambda/core/catalog';
+import { catalogFor } from '../lambda/core/catalog';
 import type { SgwatchConfig } from '../lib/config';
-import { CONFIG_CONTEXT_KEYS, parseConfig } from '../lib/config';
+import { CONFIG_CONTEXT_KEYS, ConfigError, parseConfig } from '../lib/config';
 import { DetectorStack } from '../lib/detector-stack';
 import type { Policy } from '../lambda/core/policy';
 import { loadPolicyFile, resolvePolicyFile } from '../lib/policy-file';
+import { SpokeStack } from '../lib/spoke-stack';
 
 export const STACK_NAME = 'Sgwatch';
+/** Spokes for the hub account's other Regions: `SgwatchSpoke-eu-west-1`, ... */
+export const SPOKE_STACK_PREFIX = 'SgwatchSpoke-';
+/** The stage holding the StackSet spoke, kept out of `cdk deploy`'s top-level stacks. */
+export const STACKSET_STAGE = 'StackSet';
+/** Where synth copies the StackSet spoke template, inside the cloud assembly folder. */
+export const STACKSET_TEMPLATE_FILE = 'sgwatch-spoke.stackset.template.json';
 
 export interface SgwatchApp {
   readonly app: App;
@@ -15,6 +26,18 @@ export interface SgwatchApp {
   /** The validated contents of the configuration file, as shipped to the detector. */
   readonly policy: Policy;
   readonly stack: DetectorStack;
+  /** Spokes for the hub account's other Regions, from the `regions` context. */
+  readonly spokes: readonly SpokeStack[];
+  /** The spoke for member accounts, deployed with a StackSet, when spokes are allowed. */
+  readonly stackSetSpoke?: SpokeStack;
+}
+
+export interface SgwatchAppOptions extends AppProps {
+  /**
+   * The hub's account and Region.
+   * @default - CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION, as the CDK CLI sets them
+   */
+  readonly hubEnv?: Environment;
 }
 
 /** The sgwatch context keys as set on the app (cdk.json, `-c key=value`, or props). */
@@ -22,31 +45,110 @@ function readContext(app: App): Record<string, unknown> {
   return Object.fromEntries(CONFIG_CONTEXT_KEYS.map((key) => [key, app.node.tryGetContext(key)]));
 }
 
+function spokesForRegions(
+  app: App,
+  config: SgwatchConfig,
+  detections: readonly Detection[],
+  hub: Environment,
+): SpokeStack[] {
+  if (config.regions.length === 0) return [];
+  const hubRegion = hub.region;
+  if (hubRegion === undefined) {
+    throw new ConfigError(
+      'regions',
+      'spokes forward to the hub in the Region you deploy to, which is unknown: set ' +
+        'AWS_REGION (or use --profile) so the CDK CLI knows it',
+    );
+  }
+  return config.regions
+    .filter((region) => region !== hubRegion)
+    .map(
+      (region) =>
+        new SpokeStack(app, `${SPOKE_STACK_PREFIX}${region}`, {
+          detections,
+          hub: {
+            region: hubRegion,
+            ...(hub.account !== undefined ? { account: hub.account } : {}),
+          },
+          description: `sgwatch spoke: forwards matching CloudTrail events from ${region} to the hub in ${hubRegion}`,
+          env: { account: hub.account, region },
+        }),
+    );
+}
+
+/**
+ * The spoke every member account deploys through a service-managed StackSet. It is
+ * environment-agnostic (one template for every account and Region) and needs no CDK
+ * bootstrap in the member accounts: it has no assets and no bootstrap version check.
+ */
+function stackSetSpoke(
+  app: App,
+  config: SgwatchConfig,
+  detections: readonly Detection[],
+  hub: Environment,
+): SpokeStack | undefined {
+  if (config.organizationId === undefined && config.spokeAccounts.length === 0) return undefined;
+  const account = config.hubAccount ?? hub.account;
+  if (account === undefined || hub.region === undefined) {
+    throw new ConfigError(
+      'hubAccount',
+      'the StackSet spoke must name the hub bus, but the hub account or Region is unknown: ' +
+        'pass -c hubAccount=123456789012 and set AWS_REGION, or deploy with credentials',
+    );
+  }
+  const stage = new Stage(app, STACKSET_STAGE);
+  return new SpokeStack(stage, 'SgwatchSpoke', {
+    detections,
+    hub: { region: hub.region, account },
+    description: `sgwatch spoke: forwards matching CloudTrail events to the hub bus in ${account} ${hub.region}`,
+    synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+  });
+}
+
 /**
  * Composition root: context is read once into a validated config, which flows down as
  * props. Every synth runs the AWS Solutions checks, so a finding fails `cdk synth`
  * instead of surfacing after deployment.
  */
-export function createSgwatchApp(props: AppProps = {}): SgwatchApp {
-  const app = new App(props);
+export function createSgwatchApp(props: SgwatchAppOptions = {}): SgwatchApp {
+  const { hubEnv, ...appProps } = props;
+  const app = new App(appProps);
   const config = parseConfig(readContext(app));
   // An invalid file stops synth here, with the file and the entry at fault in the message.
   const { policy } = loadPolicyFile(resolvePolicyFile(config.configFile));
+  const detections = catalogFor(config.detections);
+  const hub: Environment = hubEnv ?? {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION,
+  };
   const stack = new DetectorStack(app, STACK_NAME, {
     config,
     policy,
-    description: 'sgwatch: alerts on RDS and ElastiCache security group creation',
-    env: {
-      account: process.env.CDK_DEFAULT_ACCOUNT,
-      region: process.env.CDK_DEFAULT_REGION,
-    },
+    detections,
+    description: 'sgwatch: alerts on how RDS and ElastiCache are exposed (hub and detector)',
+    env: hub,
   });
+  const spokes = spokesForRegions(app, config, detections, hub);
+  const stackSet = stackSetSpoke(app, config, detections, hub);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, config, policy, stack };
+  return { app, config, policy, stack, spokes, ...(stackSet ? { stackSetSpoke: stackSet } : {}) };
 }
 
-// Run by the CDK CLI (`node --import tsx bin/app.ts`); the App synthesizes on exit because
-// the CLI sets CDK_OUTDIR. Tests import createSgwatchApp instead.
+/**
+ * Synthesizes and copies the StackSet spoke's template to a fixed name in the cloud
+ * assembly (`cdk.out/sgwatch-spoke.stackset.template.json`), where the README's
+ * StackSet commands pick it up.
+ */
+export function synthesizeApp(sgwatch: SgwatchApp): void {
+  const assembly = sgwatch.app.synth();
+  if (sgwatch.stackSetSpoke === undefined) return;
+  const nested = assembly.getNestedAssembly(`assembly-${STACKSET_STAGE}`);
+  const artifact = nested.getStackArtifact(sgwatch.stackSetSpoke.artifactId);
+  copyFileSync(artifact.templateFullPath, join(assembly.directory, STACKSET_TEMPLATE_FILE));
+}
+
+// Run by the CDK CLI (`node --import tsx bin/app.ts`), which sets CDK_OUTDIR for the
+// assembly. Tests import createSgwatchApp instead.
 if (require.main === module) {
-  createSgwatchApp();
+  synthesizeApp(createSgwatchApp());
 }

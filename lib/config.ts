@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Severity } from '../lambda/core/catalog';
+import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 
 /** Severities from least to most urgent; email filters keep a suffix of this list. */
 export const SEVERITY_ORDER = [
@@ -15,10 +15,37 @@ export interface SlackConfig {
   readonly channelId: string;
 }
 
+/** Which detection packs to deploy: the two seed rules, the exposure pack, or both. */
+export const DETECTION_SELECTIONS = [
+  'seed',
+  'exposure',
+  'all',
+] as const satisfies readonly DetectionSelection[];
+
 /** Everything the CDK app takes from context, validated and typed. */
 export interface SgwatchConfig {
   /** Addresses that receive alert emails; empty means no email subscriptions. */
   readonly alertEmails: readonly string[];
+  /** Addresses that receive pipeline alarms; defaults to `alertEmails`. */
+  readonly opsEmails: readonly string[];
+  /** The detection packs deployed as rules and run by the detector. */
+  readonly detections: DetectionSelection;
+  /** Whether the detector may ask EC2 what sits behind an exposed security group. */
+  readonly lookups: boolean;
+  /**
+   * Regions of the hub account to watch. Every listed Region other than the hub's gets a
+   * spoke stack forwarding matching events to the hub bus.
+   */
+  readonly regions: readonly string[];
+  /** The AWS Organizations id whose accounts may forward events to the hub bus. */
+  readonly organizationId?: string;
+  /** Further accounts allowed to forward events to the hub bus. */
+  readonly spokeAccounts: readonly string[];
+  /**
+   * The hub's account, for the StackSet spoke template that member accounts deploy.
+   * @default - the account the CDK CLI deploys to (CDK_DEFAULT_ACCOUNT)
+   */
+  readonly hubAccount?: string;
   /** Emails carry alerts of this severity and above. */
   readonly emailMinSeverity: Severity;
   /** When true, emails carry only first notifications and summaries, never burst updates. */
@@ -40,6 +67,13 @@ export interface SgwatchConfig {
 /** The context keys sgwatch reads; anything else in context belongs to the CDK. */
 export const CONFIG_CONTEXT_KEYS = [
   'alertEmails',
+  'opsEmails',
+  'detections',
+  'lookups',
+  'regions',
+  'organizationId',
+  'spokeAccounts',
+  'hubAccount',
   'emailMinSeverity',
   'emailNewAlertsOnly',
   'slackWorkspaceId',
@@ -70,6 +104,10 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.THREE_MONTHS;
 // does the real check when it sends the confirmation mail; this catches typos at synth.
 const EMAIL = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>".]+$/;
 const SLACK_WORKSPACE_ID = /^T[A-Z0-9]+$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+// Commercial, GovCloud and China Region names: us-east-1, us-gov-west-1, cn-north-1, ...
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]+$/;
 const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((value) => typeof value === 'number'),
@@ -90,7 +128,8 @@ function isUnset(value: unknown): boolean {
   );
 }
 
-function parseEmails(value: unknown): string[] {
+/** A comma-separated string (`-c key=a,b`) or a JSON list (cdk.json), as trimmed strings. */
+function parseList(key: ConfigContextKey, value: unknown, what: string): string[] {
   if (isUnset(value)) return [];
   let entries: unknown[];
   if (typeof value === 'string') {
@@ -99,25 +138,74 @@ function parseEmails(value: unknown): string[] {
     entries = value;
   } else {
     throw new ConfigError(
-      'alertEmails',
-      `expected a comma-separated string or a list of addresses, got ${show(value)}`,
+      key,
+      `expected a comma-separated string or a list of ${what}s, got ${show(value)}`,
     );
   }
-  const emails = new Map<string, string>();
+  const items: string[] = [];
   for (const entry of entries) {
+    // Strings only: an account id written as a JSON number would lose its leading zeros.
     if (typeof entry !== 'string') {
-      throw new ConfigError('alertEmails', `${show(entry)} is not an email address`);
+      throw new ConfigError(key, `${show(entry)} is not text; write each ${what} as a string`);
     }
-    const email = entry.trim();
-    if (email === '') continue;
-    if (!EMAIL.test(email)) {
-      throw new ConfigError('alertEmails', `${show(email)} is not a valid email address`);
-    }
-    // SNS treats addresses case-insensitively; a second spelling would only duplicate mail.
-    const id = email.toLowerCase();
-    if (!emails.has(id)) emails.set(id, email);
+    const item = entry.trim();
+    if (item !== '') items.push(item);
   }
-  return [...emails.values()];
+  return items;
+}
+
+/** Each entry must match `pattern`; duplicates (after `normalize`) are dropped. */
+function parseDistinct(
+  key: ConfigContextKey,
+  value: unknown,
+  what: string,
+  pattern: RegExp,
+  normalize: (item: string) => string = (item) => item,
+): string[] {
+  const seen = new Map<string, string>();
+  for (const item of parseList(key, value, what)) {
+    if (!pattern.test(item)) {
+      throw new ConfigError(key, `${show(item)} is not a valid ${what}`);
+    }
+    const id = normalize(item);
+    if (!seen.has(id)) seen.set(id, item);
+  }
+  return [...seen.values()];
+}
+
+function parseEmails(key: 'alertEmails' | 'opsEmails', value: unknown): string[] {
+  // SNS treats addresses case-insensitively; a second spelling would only duplicate mail.
+  return parseDistinct(key, value, 'email address', EMAIL, (email) => email.toLowerCase());
+}
+
+function parseSelection(value: unknown): DetectionSelection {
+  if (isUnset(value)) return 'all';
+  const selection = DETECTION_SELECTIONS.find((candidate) => candidate === value);
+  if (selection === undefined) {
+    throw new ConfigError(
+      'detections',
+      `expected one of ${DETECTION_SELECTIONS.join(', ')}, got ${show(value)}`,
+    );
+  }
+  return selection;
+}
+
+function parseOrganizationId(value: unknown): string | undefined {
+  if (isUnset(value)) return undefined;
+  if (typeof value !== 'string' || !ORGANIZATION_ID.test(value.trim())) {
+    throw new ConfigError(
+      'organizationId',
+      `${show(value)} is not an AWS Organizations id (o- followed by 10 to 32 letters or digits)`,
+    );
+  }
+  return value.trim();
+}
+
+function parseAccount(key: ConfigContextKey, value: unknown): string | undefined {
+  if (isUnset(value)) return undefined;
+  const [account, ...more] = parseDistinct(key, value, 'AWS account id', ACCOUNT_ID);
+  if (more.length > 0) throw new ConfigError(key, `expected one account id, got ${show(value)}`);
+  return account;
 }
 
 function parseSeverity(value: unknown): Severity {
@@ -195,8 +283,23 @@ function parseSlack(workspace: unknown, channel: unknown): SlackConfig | undefin
  * the first bad key and value. Pure, so every rule is testable without synthesizing.
  */
 export function parseConfig(context: Readonly<Record<string, unknown>>): SgwatchConfig {
+  const alertEmails = parseEmails('alertEmails', context.alertEmails);
   return {
-    alertEmails: parseEmails(context.alertEmails),
+    alertEmails,
+    opsEmails: isUnset(context.opsEmails)
+      ? alertEmails
+      : parseEmails('opsEmails', context.opsEmails),
+    detections: parseSelection(context.detections),
+    lookups: parseBoolean('lookups', context.lookups, false),
+    regions: parseDistinct('regions', context.regions, 'AWS Region name', REGION),
+    organizationId: parseOrganizationId(context.organizationId),
+    spokeAccounts: parseDistinct(
+      'spokeAccounts',
+      context.spokeAccounts,
+      'AWS account id',
+      ACCOUNT_ID,
+    ),
+    hubAccount: parseAccount('hubAccount', context.hubAccount),
     emailMinSeverity: parseSeverity(context.emailMinSeverity),
     emailNewAlertsOnly: parseBoolean('emailNewAlertsOnly', context.emailNewAlertsOnly, true),
     slack: parseSlack(context.slackWorkspaceId, context.slackChannelId),

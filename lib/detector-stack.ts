@@ -8,10 +8,13 @@ import { DEFAULT_POLICY, expiredExceptions } from '../lambda/core/policy';
 import type { SgwatchConfig } from './config';
 import { AlertTable } from './constructs/alert-table';
 import { AlertTopic } from './constructs/alert-topic';
-import { DetectionRules } from './constructs/detection-rules';
+import { DetectionRules, detectorTarget } from './constructs/detection-rules';
+import { HUB_BUS_NAME, HubEventBus } from './constructs/hub-bus';
 import { DetectorFunction } from './constructs/detector-function';
+import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
+import { STACK_OUTPUTS } from './stack-outputs';
 
 export interface DetectorStackProps extends StackProps {
   readonly config: SgwatchConfig;
@@ -27,12 +30,20 @@ export interface DetectorStackProps extends StackProps {
   readonly policy?: Policy;
 }
 
+function monitored(rules: DetectionRules, bus: MonitoredRule['bus']): MonitoredRule[] {
+  return [...rules.rules].map(([detectionId, rule]) => ({ detectionId, rule, bus }));
+}
+
 /** sgwatch in one Region: rules → detector → alert table and topic, plus its alarms. */
 export class DetectorStack extends Stack {
   readonly alertTable: AlertTable;
   readonly alertTopic: AlertTopic;
   readonly detector: DetectorFunction;
+  /** Rules on the default bus: calls made in this account and Region. */
   readonly rules: DetectionRules;
+  /** The bus spokes forward to, and the same rules on it. */
+  readonly hubBus: HubEventBus;
+  readonly hubRules: DetectionRules;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: DetectorStackProps) {
@@ -63,39 +74,62 @@ export class DetectorStack extends Stack {
       alertRetentionDays: config.alertRetentionDays,
       logRetention: config.logRetention,
       policy,
+      lookups: config.lookups,
+      detections: config.detections,
     });
 
-    this.rules = new DetectionRules(this, 'Rules', {
-      detections: props.detections ?? CATALOG,
-      detector: this.detector.function,
-      deadLetterQueue: undeliveredEvents.queue,
+    const detections = props.detections ?? CATALOG;
+    const target = detectorTarget(this.detector.function, undeliveredEvents.queue);
+    this.rules = new DetectionRules(this, 'Rules', { detections, target });
+    this.hubBus = new HubEventBus(this, 'HubBus', {
+      organizationId: config.organizationId,
+      spokeAccounts: config.spokeAccounts,
+    });
+    this.hubRules = new DetectionRules(this, 'HubRules', {
+      detections,
+      target,
+      eventBus: this.hubBus.bus,
+      purpose: 'events forwarded by spokes',
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       detector: this.detector.function,
       deadLetterQueues: [detectorFailures, undeliveredEvents],
-      rules: this.rules.rules,
-      emails: config.alertEmails,
+      rules: [...monitored(this.rules, 'default'), ...monitored(this.hubRules, 'hub')],
+      alertTopic: this.alertTopic.topic,
+      emails: config.opsEmails,
       slackChannel: this.alertTopic.slackChannel,
     });
 
-    new CfnOutput(this, 'AlertTableName', {
+    new CfnOutput(this, STACK_OUTPUTS.alertTable, {
       description: 'DynamoDB table holding alert records (for `sgwatch alerts`)',
       value: this.alertTable.table.tableName,
     });
-    new CfnOutput(this, 'AlertTopicArn', {
+    new CfnOutput(this, STACK_OUTPUTS.alertTopic, {
       description: 'SNS topic every alert is published to; subscribe consumers here',
       value: this.alertTopic.topic.topicArn,
     });
-    new CfnOutput(this, 'OperationsTopicArn', {
+    new CfnOutput(this, STACK_OUTPUTS.operationsTopic, {
       description: 'SNS topic for sgwatch pipeline alarms',
       value: this.monitoring.topic.topicArn,
     });
-    new CfnOutput(this, 'DetectorFailureQueueUrl', {
+    new CfnOutput(this, STACK_OUTPUTS.detectorFunction, {
+      description: 'The detector Lambda (`sgwatch redrive` invokes it with parked events)',
+      value: this.detector.function.functionName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.hubEventBus, {
+      description: `Event bus spokes forward to (always named ${HUB_BUS_NAME})`,
+      value: this.hubBus.bus.eventBusName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.hubEventBusArn, {
+      description: 'ARN of the event bus spokes forward to',
+      value: this.hubBus.bus.eventBusArn,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.detectorFailureQueue, {
       description: `Dead-letter queue: ${detectorFailures.purpose}`,
       value: detectorFailures.queue.queueUrl,
     });
-    new CfnOutput(this, 'RuleTargetQueueUrl', {
+    new CfnOutput(this, STACK_OUTPUTS.ruleTargetQueue, {
       description: `Dead-letter queue: ${undeliveredEvents.purpose}`,
       value: undeliveredEvents.queue.queueUrl,
     });

@@ -12,9 +12,31 @@ export const DETECTION_TAG = 'sgwatch:detection';
 
 export interface DetectionRulesProps {
   readonly detections: readonly Detection[];
-  readonly detector: lambda.IFunction;
-  /** Receives events EventBridge could not deliver to the detector after its retries. */
-  readonly deadLetterQueue: sqs.IQueue;
+  /** Where matching events go: the detector here, the hub's bus in a spoke. */
+  readonly target: events.IRuleTarget;
+  /**
+   * The bus the rules listen on.
+   * @default - the account's default bus, where CloudTrail management events arrive
+   */
+  readonly eventBus?: events.IEventBus;
+  /** Words for each rule's description after the detection, e.g. `forwarded to the hub`. */
+  readonly purpose?: string;
+}
+
+/**
+ * The detector as a rule target: EventBridge retries with backoff, four tries over two
+ * hours, riding out throttling or a brief Lambda outage before the event is parked in the
+ * dead-letter queue.
+ */
+export function detectorTarget(
+  detector: lambda.IFunction,
+  deadLetterQueue: sqs.IQueue,
+): events.IRuleTarget {
+  return new targets.LambdaFunction(detector, {
+    retryAttempts: 4,
+    maxEventAge: Duration.hours(2),
+    deadLetterQueue,
+  });
 }
 
 /**
@@ -39,30 +61,25 @@ function constructIdFor(detection: Detection): string {
 }
 
 /**
- * One EventBridge rule per detection on the default bus, each routing its CloudTrail
- * events to the detector. The catalog generates every pattern, so the deployed rules,
- * the Lambda and replay cannot disagree on what a detection matches.
+ * One EventBridge rule per detection, each routing its CloudTrail events to one target.
+ * The catalog generates every pattern, so the deployed rules, the Lambda and replay cannot
+ * disagree on what a detection matches; hub and spokes share the same patterns.
+ *
+ * Every description starts with `sgwatch `: `sgwatch doctor` finds the rules by it.
  */
 export class DetectionRules extends Construct {
   readonly rules: ReadonlyMap<string, events.Rule>;
 
   constructor(scope: Construct, id: string, props: DetectionRulesProps) {
     super(scope, id);
-
-    const target = new targets.LambdaFunction(props.detector, {
-      // EventBridge retries with backoff; four tries over two hours ride out throttling
-      // or a brief Lambda outage before the event is parked in the dead-letter queue.
-      retryAttempts: 4,
-      maxEventAge: Duration.hours(2),
-      deadLetterQueue: props.deadLetterQueue,
-    });
-
     const rules = new Map<string, events.Rule>();
     for (const detection of props.detections) {
+      const purpose = props.purpose === undefined ? '' : ` (${props.purpose})`;
       const rule = new events.Rule(this, constructIdFor(detection), {
-        description: `sgwatch ${detection.id}: ${detection.title}`.slice(0, 512),
+        description: `sgwatch ${detection.id}: ${detection.title}${purpose}`.slice(0, 512),
         eventPattern: toEventPattern(eventPatternFor(detection)),
-        targets: [target],
+        ...(props.eventBus !== undefined ? { eventBus: props.eventBus } : {}),
+        targets: [props.target],
       });
       Tags.of(rule).add(DETECTION_TAG, detection.id);
       rules.set(detection.id, rule);

@@ -4,14 +4,19 @@ import { Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { SgwatchApp } from '../../bin/app';
-import { removeTemporaryDirs, synthesize } from '../support/synth';
+import { removeTemporaryDirs, stackSetSpokeOf, synthesize } from '../support/synth';
 
 /** Context that turns on every optional resource, so every one of them is checked. */
 const EVERYTHING = {
   alertEmails: 'soc@example.com',
   slackWorkspaceId: 'T0123ABCD',
   slackChannelId: 'C0456EFGH',
+  lookups: true,
+  regions: 'us-east-1,eu-west-1',
+  organizationId: 'o-a1b2c3d4e5',
 };
+/** Spokes and the StackSet template need a hub with a known account and Region. */
+const HUB = { hubEnv: { account: '111122223333', region: 'us-east-1' } };
 
 afterAll(removeTemporaryDirs);
 
@@ -55,8 +60,9 @@ describe.each([
   ['emails and Slack configured', EVERYTHING],
 ])('cdk-nag AwsSolutions checks with %s', (_, context) => {
   it('synthesizes with no unacknowledged error or warning', () => {
-    const { app } = synthesize(context);
+    const { app } = synthesize(context, HUB);
     const assembly = app.synth();
+    // One report for the whole app, the StackSet stage included (see the wiring test).
     expect(nagViolations(assembly.directory)).toEqual([]);
   });
 });
@@ -65,7 +71,7 @@ describe('cdk-nag acknowledgements', () => {
   let sgwatch: SgwatchApp;
 
   beforeAll(() => {
-    sgwatch = synthesize(EVERYTHING);
+    sgwatch = synthesize(EVERYTHING, HUB);
   });
 
   it('acknowledges only the reviewed findings, each where it arises', () => {
@@ -77,6 +83,9 @@ describe('cdk-nag acknowledgements', () => {
       'AwsSolutions-L1 @ Sgwatch/Detector/Function',
       'AwsSolutions-SQS3 @ Sgwatch/DetectorFailureQueue/Queue',
       'AwsSolutions-SQS3 @ Sgwatch/RuleTargetQueue/Queue',
+      'AwsSolutions-SQS3 @ SgwatchSpoke-eu-west-1/ForwardingFailureQueue/Queue',
+      'AwsSolutions-SQS3 @ StackSet/SgwatchSpoke/ForwardingFailureQueue/Queue',
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*] @ Sgwatch/Detector/Role',
     ]);
   });
 
@@ -103,9 +112,12 @@ describe('cdk-nag acknowledgements', () => {
       )
       .sort();
     expect(findings).toEqual([
+      'AwsSolutions-IAM5[Resource::*] @ Sgwatch/Detector/Role/DefaultPolicy/Resource',
       'AwsSolutions-L1 @ Sgwatch/Detector/Function/Resource',
       'AwsSolutions-SQS3 @ Sgwatch/DetectorFailureQueue/Queue/Resource',
       'AwsSolutions-SQS3 @ Sgwatch/RuleTargetQueue/Queue/Resource',
+      'AwsSolutions-SQS3 @ SgwatchSpoke-eu-west-1/ForwardingFailureQueue/Queue/Resource',
+      'AwsSolutions-SQS3 @ StackSet/SgwatchSpoke/ForwardingFailureQueue/Queue/Resource',
     ]);
   });
 });
@@ -115,5 +127,13 @@ describe('cdk-nag wiring', () => {
     const { app, stack } = synthesize({});
     new sqs.Queue(stack, 'PlaintextQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+
+  it('checks the StackSet spoke too, though it sits in its own stage', () => {
+    const sgwatch = synthesize({ organizationId: 'o-a1b2c3d4e5' }, HUB);
+    new sqs.Queue(stackSetSpokeOf(sgwatch), 'PlaintextQueue', {
+      encryption: sqs.QueueEncryption.UNENCRYPTED,
+    });
+    expect(() => sgwatch.app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 });

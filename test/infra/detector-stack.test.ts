@@ -5,6 +5,7 @@ import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { SgwatchApp } from '../../bin/app';
 import { ALERT_TABLE } from '../../lambda/core/alert-table';
 import { CATALOG, eventPatternFor } from '../../lambda/core/catalog';
+import { DETECTOR_METRICS, METRICS_NAMESPACE } from '../../lambda/core/metric-names';
 import { ConfigError, parseConfig } from '../../lib/config';
 import { DETECTION_TAG } from '../../lib/constructs/detection-rules';
 import { removeTemporaryDirs, synthesize, temporaryDir } from '../support/synth';
@@ -49,6 +50,13 @@ describe('parseConfig', () => {
   it('uses the documented defaults when the context sets nothing', () => {
     expect(parseConfig({})).toEqual({
       alertEmails: [],
+      opsEmails: [],
+      detections: 'all',
+      lookups: false,
+      regions: [],
+      organizationId: undefined,
+      spokeAccounts: [],
+      hubAccount: undefined,
       emailMinSeverity: 'low',
       emailNewAlertsOnly: true,
       slack: undefined,
@@ -66,9 +74,22 @@ describe('parseConfig', () => {
       slackChannelId: 'C0456EFGH',
       alertRetentionDays: '30',
       logRetentionDays: '14',
+      detections: 'seed',
+      lookups: 'true',
+      regions: 'us-east-1, us-gov-west-1,us-east-1',
+      organizationId: 'o-exampleorgid',
+      spokeAccounts: '012345678901',
+      hubAccount: '111122223333',
     });
     expect(config).toEqual({
       alertEmails: ['soc@example.com', 'Oncall@example.org'],
+      opsEmails: ['soc@example.com', 'Oncall@example.org'],
+      detections: 'seed',
+      lookups: true,
+      regions: ['us-east-1', 'us-gov-west-1'],
+      organizationId: 'o-exampleorgid',
+      spokeAccounts: ['012345678901'],
+      hubAccount: '111122223333',
       emailMinSeverity: 'high',
       emailNewAlertsOnly: false,
       slack: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' },
@@ -127,6 +148,19 @@ describe('parseConfig', () => {
     ['a zero retention', { alertRetentionDays: 0 }, 'alertRetentionDays', /0/],
     ['a fractional retention', { alertRetentionDays: '7.5' }, 'alertRetentionDays', /"7.5"/],
     ['a log retention CloudWatch lacks', { logRetentionDays: 42 }, 'logRetentionDays', /42/],
+    ['a bad operations address', { opsEmails: 'ops@' }, 'opsEmails', /"ops@"/],
+    ['an unknown detection pack', { detections: 'everything' }, 'detections', /"everything"/],
+    ['a lookups value it cannot read', { lookups: 'on' }, 'lookups', /"on"/],
+    ['a Region name with a typo', { regions: 'eu-west-1,euwest2' }, 'regions', /"euwest2"/],
+    [
+      'an account id as a JSON number',
+      { spokeAccounts: [123456789012] },
+      'spokeAccounts',
+      /123456789012/,
+    ],
+    ['an 11-digit account id', { spokeAccounts: '12345678901' }, 'spokeAccounts', /"12345678901"/],
+    ['two hub accounts', { hubAccount: '111122223333,444455556666' }, 'hubAccount', /one account/],
+    ['a malformed organization id', { organizationId: 'o-SHOUT' }, 'organizationId', /"o-SHOUT"/],
   ])('rejects %s, naming the context key and value', (_, context, key, value) => {
     let thrown: unknown;
     try {
@@ -158,8 +192,8 @@ describe('DetectorStack with the default context', () => {
     topicId = topic.asString();
   });
 
-  it('deploys one rule per catalog detection with exactly the pattern the catalog generates', () => {
-    template.resourceCountIs('AWS::Events::Rule', CATALOG.length);
+  it('deploys one rule per catalog detection on each bus, with exactly the pattern the catalog generates', () => {
+    template.resourceCountIs('AWS::Events::Rule', CATALOG.length * 2);
     for (const detection of CATALOG) {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: Match.objectEquals(eventPatternFor(detection)),
@@ -212,15 +246,42 @@ describe('DetectorStack with the default context', () => {
           ALERT_TOPIC_ARN: { Ref: topicId },
           ALERT_RETENTION_DAYS: '365',
           DELIVERY_CLAIM_SECONDS: Match.anyValue(),
+          SGWATCH_CONFIG_FILE: Match.anyValue(),
+          SGWATCH_DETECTIONS: 'all',
         },
       },
     });
   });
 
-  it('keeps a delivery claim at least as long as one invocation may run', () => {
+  it('keeps a delivery claim longer than one invocation and shorter than the wait before a retry', () => {
     const [, fn] = only(template.findResources('AWS::Lambda::Function'));
     const claim = Number(fn.Properties.Environment.Variables.DELIVERY_CLAIM_SECONDS);
-    expect(claim).toBeGreaterThanOrEqual(fn.Properties.Timeout as number);
+    expect(claim).toBeGreaterThan(fn.Properties.Timeout as number);
+    // Lambda's first async retry comes a minute after a failure; a claim left by an
+    // invocation that died must have lapsed by then, or that retry is wasted.
+    expect(claim).toBeLessThan(60);
+  });
+
+  it('runs the detections it deployed rules for, without lookups unless asked', () => {
+    const [, fn] = only(template.findResources('AWS::Lambda::Function'));
+    expect(fn.Properties.Environment.Variables.SGWATCH_DETECTIONS).toBe('all');
+    expect(fn.Properties.Environment.Variables.SGWATCH_LOOKUPS).toBeUndefined();
+    const seed = Template.fromStack(synthesize({ detections: 'seed' }).stack);
+    seed.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SGWATCH_DETECTIONS: 'seed' }) },
+    });
+    const deployed = Object.values(seed.findResources('AWS::Events::Rule')).map(
+      (rule) =>
+        (rule.Properties.Tags as { Key: string; Value: string }[]).find(
+          ({ Key }) => Key === DETECTION_TAG,
+        )?.Value,
+    );
+    expect([...new Set(deployed)].sort()).toEqual(
+      CATALOG.filter((d) => d.pack === 'seed')
+        .map((d) => d.id)
+        .sort(),
+    );
+    expect(deployed).toHaveLength(2 * 3);
   });
 
   it('retries failed async invocations twice, then parks them in an SQS queue', () => {
@@ -423,8 +484,19 @@ describe('DetectorStack with the default context', () => {
         Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleId } }],
       });
     }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [topicId, 'TopicName'] } }],
+    });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + 2 + CATALOG.length);
+    // Errors and throttles, two dead-letter queues, each rule on both buses, SNS delivery.
+    expect(alarms).toHaveLength(2 + 2 + CATALOG.length * 2 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: operations }]);
     }
@@ -483,7 +555,7 @@ describe('DetectorStack with emails, Slack and retention context', () => {
     }
   });
 
-  it('emails the same addresses every pipeline alarm, unfiltered', () => {
+  it('emails the alert addresses every pipeline alarm, unfiltered, when opsEmails is not set', () => {
     for (const email of emails) {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         TopicArn: { Ref: operationsTopicId },
@@ -526,6 +598,45 @@ describe('DetectorStack with emails, Slack and retention context', () => {
       Environment: { Variables: Match.objectLike({ ALERT_RETENTION_DAYS: '30' }) },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+  });
+});
+
+describe('DetectorStack operations', () => {
+  const sgwatch = synthesize({ alertEmails: 'soc@example.com', opsEmails: 'platform@example.com' });
+  const template = Template.fromStack(sgwatch.stack);
+  const outputs = template.toJSON().Outputs as Record<string, { Value: { Ref: string } }>;
+
+  it('sends alarms to opsEmails and alerts to alertEmails, each address on its own topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: { Ref: outputs.OperationsTopicArn?.Value.Ref },
+      Endpoint: 'platform@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: { Ref: outputs.AlertTopicArn?.Value.Ref },
+      Endpoint: 'soc@example.com',
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+  });
+
+  it('builds a dashboard of the detector metrics, the Lambda, the rules, the queues and SNS', () => {
+    const [, dashboard] = only(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const name of DETECTOR_METRICS) expect(body).toContain(`\\"${name}\\"`);
+    expect(body).toContain(METRICS_NAMESPACE);
+    for (const metric of [
+      'Throttles',
+      'TriggeredRules',
+      'FailedInvocations',
+      'ApproximateNumberOfMessagesVisible',
+      'NumberOfNotificationsFailed',
+    ]) {
+      expect(body).toContain(metric);
+    }
+  });
+
+  it('names the detector function in an output, for redrive', () => {
+    const [functionId] = only(template.findResources('AWS::Lambda::Function'));
+    expect(outputs.DetectorFunctionName?.Value).toEqual({ Ref: functionId });
   });
 });
 

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import type { Environment } from 'aws-cdk-lib';
 import type { SgwatchApp } from '../../bin/app';
+import type { SpokeStack } from '../../lib/spoke-stack';
 import { createSgwatchApp } from '../../bin/app';
 
 /** The feature flags from cdk.json, which the CLI passes to the app and tests must too. */
@@ -31,6 +33,8 @@ export interface SynthOptions {
   readonly bundle?: boolean;
   /** Run aws-cdk-lib's built-in CloudFormation validation (seconds per synth). @default false */
   readonly validate?: boolean;
+  /** The hub's account and Region. @default - none: an environment-agnostic hub */
+  readonly hubEnv?: Environment;
 }
 
 /**
@@ -50,5 +54,14 @@ export function synthesize(
       ...context,
     },
     builtinCloudFormationValidation: options.validate === true,
+    hubEnv: options.hubEnv ?? {},
   });
+}
+
+/** The StackSet spoke of an app synthesized with `organizationId` or `spokeAccounts`. */
+export function stackSetSpokeOf(sgwatch: SgwatchApp): SpokeStack {
+  if (sgwatch.stackSetSpoke === undefined) {
+    throw new Error('this app has no StackSet spoke: set organizationId or spokeAccounts');
+  }
+  return sgwatch.stackSetSpoke;
 }

@@ -1,0 +1,82 @@
+import type { StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { Detection } from '../lambda/core/catalog';
+import { DetectionRules } from './constructs/detection-rules';
+import { hubBusArn } from './constructs/hub-bus';
+import { DeadLetterQueue } from './constructs/queues';
+
+/**
+ * How long a spoke keeps retrying the hub before parking an event in its dead-letter
+ * queue: EventBridge's own maximum (and default) for a target, a day and 185 attempts, so
+ * a hub outage of up to a day loses nothing and needs no redrive.
+ */
+export const SPOKE_RETRY = { attempts: 185, maxEventAge: Duration.hours(24) } as const;
+
+export interface SpokeStackProps extends StackProps {
+  readonly detections: readonly Detection[];
+  /** Where the hub lives; the spoke builds the hub bus ARN from them. */
+  readonly hub: {
+    readonly region: string;
+    /** @default - this stack's own account (a spoke in another Region of the hub account) */
+    readonly account?: string;
+  };
+}
+
+/**
+ * sgwatch in a Region or account without a detector: one rule per detection with the
+ * catalog's own pattern, forwarding matching CloudTrail events to the hub bus. Nothing
+ * else runs here, so a busy account pays only for the few events that match.
+ */
+export class SpokeStack extends Stack {
+  readonly rules: DetectionRules;
+  readonly hubBusArn: string;
+  readonly deadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: SpokeStackProps) {
+    super(scope, id, props);
+    this.hubBusArn = hubBusArn(
+      Aws.PARTITION,
+      props.hub.region,
+      props.hub.account ?? Aws.ACCOUNT_ID,
+    );
+    const hubBus = events.EventBus.fromEventBusArn(this, 'HubBus', this.hubBusArn);
+
+    this.deadLetterQueue = new DeadLetterQueue(this, 'ForwardingFailureQueue', {
+      purpose: 'events this spoke could not forward to the sgwatch hub bus after a day of retries',
+    });
+    const role = new iam.Role(this, 'ForwardingRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: 'sgwatch spoke: put matching events on the sgwatch hub bus, nothing else',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.hubBusArn] }),
+    );
+
+    this.rules = new DetectionRules(this, 'Rules', {
+      detections: props.detections,
+      target: new targets.EventBus(hubBus, { role, deadLetterQueue: this.deadLetterQueue.queue }),
+      purpose: 'forwarded to the sgwatch hub',
+    });
+    // The CDK's event bus target has no retry props, though EventBridge takes a retry policy
+    // for it like any other target; stating it pins the day of retries the DLQ relies on.
+    for (const rule of this.rules.rules.values()) {
+      (rule.node.defaultChild as events.CfnRule).addPropertyOverride('Targets.0.RetryPolicy', {
+        MaximumRetryAttempts: SPOKE_RETRY.attempts,
+        MaximumEventAgeInSeconds: SPOKE_RETRY.maxEventAge.toSeconds(),
+      });
+    }
+
+    new CfnOutput(this, 'HubEventBusArn', {
+      description: 'The sgwatch hub bus this spoke forwards matching CloudTrail events to',
+      value: this.hubBusArn,
+    });
+    new CfnOutput(this, 'ForwardingFailureQueueUrl', {
+      description: `Dead-letter queue: ${this.deadLetterQueue.purpose}`,
+      value: this.deadLetterQueue.queue.queueUrl,
+    });
+  }
+}
