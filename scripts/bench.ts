@@ -9,11 +9,13 @@
  *   --events N                         handler invocations to time (1000)
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   statSync,
   writeFileSync,
   rmSync,
@@ -187,23 +189,38 @@ async function benchReplay(): Promise<void> {
   const archive = values.archive;
   const files = Number(values.files);
   const recordsPerFile = Number(values.records);
-  if (!existsSync(archive) || listFiles(archive).length === 0) {
+  const options = {
+    root: archive,
+    seed: 2026,
+    accounts: ['111122223333', '444455556666', '777788889999'],
+    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+    start: new Date('2026-01-01T00:00:00Z'),
+    files,
+    recordsPerFile,
+    targetRate: 20 / (files * recordsPerFile),
+    duplicateFiles: 2,
+  };
+  // The archive is reused between runs, but only if the generator and its options are the
+  // ones that made it: a stale archive would silently measure different traffic.
+  const stamp = createHash('sha256')
+    .update(readFileSync(join(ROOT, 'scripts', 'lib', 'cloudtrail-generator.ts')))
+    .update(JSON.stringify(options))
+    .digest('hex');
+  const stampFile = join(archive, '..', 'archive.stamp');
+  const fresh =
+    existsSync(archive) &&
+    listFiles(archive).length > 0 &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8') === stamp;
+  if (!fresh) {
     console.log(
-      `generating ${files} files x ${recordsPerFile} records into ${archive} (once; reused by later runs)...`,
+      `generating ${files} files x ${recordsPerFile} records into ${archive} (reused by later runs until the generator changes)...`,
     );
     const started = Date.now();
+    rmSync(archive, { recursive: true, force: true });
     mkdirSync(archive, { recursive: true });
-    const stats = await writeArchive({
-      root: archive,
-      seed: 2026,
-      accounts: ['111122223333', '444455556666', '777788889999'],
-      regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
-      start: new Date('2026-01-01T00:00:00Z'),
-      files,
-      recordsPerFile,
-      targetRate: 20 / (files * recordsPerFile),
-      duplicateFiles: 2,
-    });
+    const stats = await writeArchive(options);
+    writeFileSync(stampFile, stamp);
     console.log(
       `generated ${stats.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
