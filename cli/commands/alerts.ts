@@ -402,6 +402,24 @@ function contextLines(alert: TriagedAlert): string[] {
   return lines;
 }
 
+/** What an exposure alert found in the request, and what the EC2 lookup saw behind it. */
+function exposureLines(alert: TriagedAlert): string[] {
+  const lines: string[] = [];
+  const findings = alert.findings ?? [];
+  if (findings.length > 0) {
+    lines.push('Findings:', ...findings.map((finding) => `  ${clean(finding, 300)}`));
+  }
+  const attachment = (alert.context as TriagedAlert['context'] | undefined)?.attachment;
+  if (attachment !== undefined) {
+    const reason = attachment.reason !== undefined ? ` (${clean(attachment.reason, 300)})` : '';
+    lines.push(
+      `${'Behind group:'.padEnd(15)}${clean(attachment.status)}${reason}`,
+      ...attachment.resources.map((resource) => `  ${clean(resource, 200)}`),
+    );
+  }
+  return lines;
+}
+
 function showText(alert: TriagedAlert): string {
   const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
   const expires = Number.isFinite(alert.expiresAt)
@@ -426,6 +444,7 @@ function showText(alert: TriagedAlert): string {
     ...contextLines(alert),
     row('Resource', `${clean(alert.resource.name)} (${clean(alert.resource.type)})`),
     row('Description', clean(alert.resource.description)),
+    ...exposureLines(alert),
   ];
   if (alert.error !== undefined) {
     lines.push(row('Error', `${clean(alert.error.code)}: ${clean(alert.error.message)}`));

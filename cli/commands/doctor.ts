@@ -47,6 +47,8 @@ detection, and prints each finding with the fix:
   detector-failure-queue, rule-target-queue
                          no events are waiting in the dead-letter queues
   spoke:<region>         with --regions: each Region has enabled sgwatch rules
+  spoke-queue:<region>   with --regions: this account's spoke there holds no events
+                         it failed to forward to the hub
 
 Options:
   --stack NAME          the sgwatch stack (default: ${DEFAULT_STACK_NAME})
@@ -623,6 +625,69 @@ async function checkSpoke(
   );
 }
 
+/** The stack `-c regions=...` deploys in each of the hub account's other Regions. */
+const SPOKE_STACK_PREFIX = 'SgwatchSpoke-';
+const SPOKE_QUEUE_OUTPUT = 'ForwardingFailureQueueUrl';
+
+/**
+ * A spoke has no alarms (it has no topic to send them to), so its dead-letter queue is
+ * checked here: events in it failed to reach the hub for a day and raise no alert. Only
+ * spokes deployed by this app in this account are found; StackSet spokes live in other
+ * accounts, where this check cannot look.
+ */
+async function checkSpokeQueue(
+  cloudFormation: CloudFormationClient,
+  sqs: SQSClient,
+  region: string,
+  hub: { region: string; functionName?: string },
+): Promise<Finding | undefined> {
+  let spoke: DeployedStack;
+  try {
+    spoke = await describeStack(cloudFormation, `${SPOKE_STACK_PREFIX}${region}`, region);
+  } catch (error) {
+    if (error instanceof StackNotFoundError) return undefined;
+    return unreadable(
+      `spoke-queue:${region}`,
+      `the spoke stack in ${region}`,
+      error,
+      'cloudformation:DescribeStacks',
+    );
+  }
+  const queueUrl = spoke.outputs[SPOKE_QUEUE_OUTPUT];
+  if (queueUrl === undefined) return undefined;
+  const check = `spoke-queue:${region}`;
+  let waiting: number;
+  try {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0);
+  } catch (error) {
+    if (isAccountWideError(error)) throw error;
+    return unreadable(
+      check,
+      `the spoke queue ${clean(queueNameOf(queueUrl))}`,
+      error,
+      'sqs:GetQueueAttributes',
+    );
+  }
+  if (waiting === 0) {
+    return ok(check, `the spoke's forwarding dead-letter queue in ${region} is empty`);
+  }
+  const fn = hub.functionName !== undefined ? clean(hub.functionName) : '<DetectorFunctionName>';
+  return problem(
+    check,
+    'warn',
+    `${waiting} event(s) in ${region} could not be forwarded to the hub for a day and wait in ${clean(queueNameOf(queueUrl))}; they raise no alert until redriven`,
+    [
+      `once the hub accepts events again, send them through the detector: sgwatch redrive --queue ${clean(queueUrl)} --function ${fn} --region ${hub.region}`,
+    ],
+  );
+}
+
 // ---- the run ----------------------------------------------------------------------------
 
 function parseRegions(raw: string | undefined): string[] {
@@ -646,6 +711,8 @@ async function runChecks(
   const sns = new SNSClient({ region });
   const sqs = new SQSClient({ region });
   const spokeClients = spokeRegions.map((r) => new EventBridgeClient({ region: r }));
+  const spokeStacks = spokeRegions.map((r) => new CloudFormationClient({ region: r }));
+  const spokeQueues = spokeRegions.map((r) => new SQSClient({ region: r }));
   try {
     let stack: DeployedStack | undefined;
     let stackFinding: Finding;
@@ -716,7 +783,27 @@ async function runChecks(
         checkSpoke(spokeClients[i] as EventBridgeClient, spokeRegion, spokeRegions),
       ),
     );
-    const findings = [stackFinding, ...(await Promise.all(checks)).flat()];
+    const hub = {
+      region,
+      ...(outputs?.[STACK_OUTPUTS.detectorFunction] !== undefined
+        ? { functionName: outputs[STACK_OUTPUTS.detectorFunction] }
+        : {}),
+    };
+    const spokeQueueFindings = Promise.all(
+      spokeRegions.map((spokeRegion, i) =>
+        checkSpokeQueue(
+          spokeStacks[i] as CloudFormationClient,
+          spokeQueues[i] as SQSClient,
+          spokeRegion,
+          hub,
+        ),
+      ),
+    ).then((found) => found.filter((finding) => finding !== undefined));
+    const findings = [
+      stackFinding,
+      ...(await Promise.all(checks)).flat(),
+      ...(await spokeQueueFindings),
+    ];
     return { ...(stack !== undefined ? { stack } : {}), findings };
   } catch (error) {
     if (error instanceof AwsCommandError) throw error;
@@ -724,7 +811,16 @@ async function runChecks(
       cause: error,
     });
   } finally {
-    for (const client of [cloudFormation, cloudTrail, eventBridge, sns, sqs, ...spokeClients]) {
+    for (const client of [
+      cloudFormation,
+      cloudTrail,
+      eventBridge,
+      sns,
+      sqs,
+      ...spokeClients,
+      ...spokeStacks,
+      ...spokeQueues,
+    ]) {
       client.destroy();
     }
   }

@@ -224,6 +224,9 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
   if (!isObject(input)) {
     throw new InvalidEventError(path === '' ? 'record' : path.slice(0, -1), 'must be an object');
   }
+  // A bare record (replay reads them from archives) gets the depth check an envelope gets;
+  // inside an envelope it has passed already.
+  if (path === '') checkDepth(input);
   for (const key of ['eventID', 'eventTime', 'eventSource', 'eventName', 'awsRegion']) {
     requireString(input, key, path);
   }

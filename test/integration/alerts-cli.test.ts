@@ -14,6 +14,7 @@ import { loadRecord } from '../support/fixtures';
 
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+const EXPOSURE = 'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json';
 const NOW = new Date('2026-03-15T12:00:00Z');
 const ESC = '\u001b';
 const HOSTILE_NAME = `legacy${ESC}[31mRED${ESC}[0m`;
@@ -183,6 +184,30 @@ describe('sgwatch alerts show', () => {
     const parsed = JSON.parse(run.stdout) as TriagedAlert;
     expect(parsed.alertId).toBe(cache.alertId);
     expect(JSON.parse(parsed.cloudTrailEvent)).toEqual(JSON.parse(cache.cloudTrailEvent));
+  });
+
+  it('shows what an exposure alert found and what sits behind the group', async () => {
+    const exposure = alertFor(EXPOSURE, { eventID: 'cli-exposure' });
+    const withLookup: Alert = {
+      ...exposure,
+      context: {
+        ...exposure.context,
+        attachment: {
+          status: 'rds',
+          resources: [`eni-0a1b2c3d amazon-rds: RDSNetworkInterface ${ESC}[2J`],
+        },
+      },
+    };
+    await seedStore([withLookup]);
+    const run = await alerts(['show', exposure.alertId]);
+    expect(run.code).toBe(0);
+    expect(exposure.findings?.length).toBeGreaterThan(0);
+    for (const finding of exposure.findings ?? []) expect(run.stdout).toContain(`  ${finding}`);
+    expect(run.stdout).toMatch(/Findings:\n {2}\S/);
+    expect(run.stdout).toMatch(
+      /Behind group:\s+rds\n {2}eni-0a1b2c3d amazon-rds: RDSNetworkInterface/,
+    );
+    expect(run.stdout).not.toContain(ESC);
   });
 
   it('shows the triage history after changes', async () => {

@@ -3,7 +3,7 @@ import { DOCTOR_HELP, uncoveredSources } from '../../cli/commands/doctor';
 import { MAIN_HELP } from '../../cli/main';
 import { runCli } from '../support/cli';
 import type { FakeAws, SgwatchDeployment } from '../support/fakes';
-import { deploySgwatch, HUB_BUS, startFakeAws } from '../support/fakes';
+import { deploySgwatch, DETECTOR_FUNCTION, HUB_BUS, startFakeAws } from '../support/fakes';
 
 const REGION = 'us-east-1';
 const ESC = '\u001b';
@@ -508,6 +508,51 @@ describe('sgwatch doctor: spokes', () => {
     expect(missing?.fix[0]).toContain(
       "npx cdk deploy Sgwatch 'SgwatchSpoke-*' -c regions=us-east-1,eu-west-1,eu-central-1,ap-southeast-2",
     );
+  });
+});
+
+describe('sgwatch doctor: spoke dead-letter queues', () => {
+  it('warns when a spoke in this account holds events it could not forward, with the redrive command', async () => {
+    const spokeQueue = fakes.sqs.createQueue('SgwatchSpoke-eu-west-1-ForwardingFailureQueue-Q1', {
+      region: 'eu-west-1',
+    });
+    fakes.cloudFormation.putStack({
+      name: 'SgwatchSpoke-eu-west-1',
+      region: 'eu-west-1',
+      status: 'CREATE_COMPLETE',
+      outputs: { ForwardingFailureQueueUrl: spokeQueue },
+    });
+    const emptyQueue = fakes.sqs.createQueue(
+      'SgwatchSpoke-eu-central-1-ForwardingFailureQueue-Q2',
+      {
+        region: 'eu-central-1',
+      },
+    );
+    fakes.cloudFormation.putStack({
+      name: 'SgwatchSpoke-eu-central-1',
+      region: 'eu-central-1',
+      status: 'CREATE_COMPLETE',
+      outputs: { ForwardingFailureQueueUrl: emptyQueue },
+    });
+    fakes.sqs.send(spokeQueue, '{}');
+    fakes.sqs.send(spokeQueue, '{}');
+
+    const { code, report: result } = await report([
+      '--regions',
+      'eu-west-1,eu-central-1,ap-southeast-2',
+    ]);
+
+    const queues = result.findings.filter((f) => f.check.startsWith('spoke-queue:'));
+    // ap-southeast-2 has no spoke stack of this app (say a StackSet spoke): nothing to read.
+    expect(queues.map((f) => [f.check, f.status])).toEqual([
+      ['spoke-queue:eu-west-1', 'warn'],
+      ['spoke-queue:eu-central-1', 'ok'],
+    ]);
+    expect(queues[0]?.finding).toMatch(/^2 event\(s\) in eu-west-1 could not be forwarded/);
+    expect(queues[0]?.fix).toEqual([
+      `once the hub accepts events again, send them through the detector: sgwatch redrive --queue ${spokeQueue} --function ${DETECTOR_FUNCTION} --region ${REGION}`,
+    ]);
+    expect(code).toBe(0);
   });
 });
 

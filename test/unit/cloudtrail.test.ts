@@ -108,6 +108,12 @@ describe('validateRecord', () => {
     const { eventSource: _omitted, ...record } = loadRecord(RDS_FIXTURE);
     expect(() => validateRecord(record)).toThrow('invalid event: eventSource is missing');
   });
+
+  it('rejects a bare record nested thousands of levels deep, as replay reads them from archives', () => {
+    const record = { ...loadRecord(RDS_FIXTURE), requestParameters: nestedValue(5_000) };
+    expect(() => validateRecord(record)).toThrow(InvalidEventError);
+    expect(() => validateRecord(record)).toThrow('requestParameters.a.a nests deeper than 100');
+  });
 });
 
 function nestedValue(depth: number): unknown {
