@@ -7,14 +7,12 @@ import type { Detection } from '../lambda/core/catalog';
 import { catalogFor } from '../lambda/core/catalog';
 import type { SgwatchConfig } from '../lib/config';
 import { CONFIG_CONTEXT_KEYS, ConfigError, parseConfig } from '../lib/config';
+import { SPOKE_STACK_PREFIX, STACK_NAME } from '../lib/deployment-names';
 import { DetectorStack } from '../lib/detector-stack';
 import type { Policy } from '../lambda/core/policy';
 import { loadPolicyFile, resolvePolicyFile } from '../lib/policy-file';
 import { SpokeStack } from '../lib/spoke-stack';
 
-export const STACK_NAME = 'Sgwatch';
-/** Spokes for the hub account's other Regions: `SgwatchSpoke-eu-west-1`, ... */
-export const SPOKE_STACK_PREFIX = 'SgwatchSpoke-';
 /** The stage holding the StackSet spoke, kept out of `cdk deploy`'s top-level stacks. */
 export const STACKSET_STAGE = 'StackSet';
 /** Where synth copies the StackSet spoke template, inside the cloud assembly folder. */

@@ -9,12 +9,12 @@ import type { SgwatchConfig } from './config';
 import { AlertTable } from './constructs/alert-table';
 import { AlertTopic } from './constructs/alert-topic';
 import { DetectionRules, detectorTarget } from './constructs/detection-rules';
-import { HUB_BUS_NAME, HubEventBus } from './constructs/hub-bus';
+import { HubEventBus } from './constructs/hub-bus';
 import { DetectorFunction } from './constructs/detector-function';
 import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
-import { STACK_OUTPUTS } from './stack-outputs';
+import { HUB_BUS_NAME, STACK_OUTPUTS } from './deployment-names';
 
 export interface DetectorStackProps extends StackProps {
   readonly config: SgwatchConfig;

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { DetectionRules } from './constructs/detection-rules';
+import { SPOKE_OUTPUTS } from './deployment-names';
 import { hubBusArn } from './constructs/hub-bus';
 import { DeadLetterQueue } from './constructs/queues';
 
@@ -70,11 +71,11 @@ export class SpokeStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'HubEventBusArn', {
+    new CfnOutput(this, SPOKE_OUTPUTS.hubEventBusArn, {
       description: 'The sgwatch hub bus this spoke forwards matching CloudTrail events to',
       value: this.hubBusArn,
     });
-    new CfnOutput(this, 'ForwardingFailureQueueUrl', {
+    new CfnOutput(this, SPOKE_OUTPUTS.forwardingFailureQueue, {
       description: `Dead-letter queue: ${this.deadLetterQueue.purpose}`,
       value: this.deadLetterQueue.queue.queueUrl,
     });

@@ -27,6 +27,7 @@ import {
   STACK_OUTPUTS,
   StackNotFoundError,
 } from '../aws';
+import { SPOKE_OUTPUTS, SPOKE_STACK_PREFIX, STACK_NAME } from '../../lib/deployment-names';
 import type { CliIo } from '../io';
 import { UsageError } from '../store';
 
@@ -601,7 +602,7 @@ async function checkSpoke(
     );
   }
   // Named stacks rather than --all: the StackSet spoke in the app is not for this account.
-  const deploy = `npx cdk deploy Sgwatch 'SgwatchSpoke-*' -c regions=${allRegions.join(',')} with AWS_REGION set to the hub Region (for other accounts, deploy the StackSet spoke; see the README)`;
+  const deploy = `npx cdk deploy ${STACK_NAME} '${SPOKE_STACK_PREFIX}*' -c regions=${allRegions.join(',')} with AWS_REGION set to the hub Region (for other accounts, deploy the StackSet spoke; see the README)`;
   if (rules.length === 0) {
     return problem(
       check,
@@ -624,10 +625,6 @@ async function checkSpoke(
     `${enabled.length} sgwatch rule(s) enabled on the default event bus in ${region}`,
   );
 }
-
-/** The stack `-c regions=...` deploys in each of the hub account's other Regions. */
-const SPOKE_STACK_PREFIX = 'SgwatchSpoke-';
-const SPOKE_QUEUE_OUTPUT = 'ForwardingFailureQueueUrl';
 
 /**
  * A spoke has no alarms (it has no topic to send them to), so its dead-letter queue is
@@ -653,7 +650,7 @@ async function checkSpokeQueue(
       'cloudformation:DescribeStacks',
     );
   }
-  const queueUrl = spoke.outputs[SPOKE_QUEUE_OUTPUT];
+  const queueUrl = spoke.outputs[SPOKE_OUTPUTS.forwardingFailureQueue];
   if (queueUrl === undefined) return undefined;
   const check = `spoke-queue:${region}`;
   let waiting: number;

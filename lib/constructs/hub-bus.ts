@@ -2,12 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-
-/**
- * The hub bus's name. Spokes address the bus by an ARN built from it, so it is fixed rather
- * than generated: a spoke in another account cannot look up a generated name.
- */
-export const HUB_BUS_NAME = 'sgwatch-hub';
+import { HUB_BUS_NAME } from '../deployment-names';
 
 /** The hub bus ARN that a spoke in `partition` forwards to. */
 export function hubBusArn(partition: string, region: string, account: string): string {
@@ -76,19 +71,14 @@ export class HubEventBus extends Construct {
     principals: iam.IPrincipal[],
     conditions?: Record<string, unknown>,
   ): iam.PolicyStatement {
+    const stack = Stack.of(this);
     return new iam.PolicyStatement({
       sid,
       principals,
       actions: ['events:PutEvents'],
       // Built from the fixed name: the bus's own ARN attribute would make the bus depend
       // on itself.
-      resources: [
-        Stack.of(this).formatArn({
-          service: 'events',
-          resource: 'event-bus',
-          resourceName: HUB_BUS_NAME,
-        }),
-      ],
+      resources: [hubBusArn(stack.partition, stack.region, stack.account)],
       ...(conditions !== undefined ? { conditions } : {}),
     });
   }

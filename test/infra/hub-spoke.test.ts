@@ -7,7 +7,7 @@ import type { Detection } from '../../lambda/core/catalog';
 import { CATALOG, eventPatternFor } from '../../lambda/core/catalog';
 import { ConfigError } from '../../lib/config';
 import { DETECTION_TAG } from '../../lib/constructs/detection-rules';
-import { HUB_BUS_NAME } from '../../lib/constructs/hub-bus';
+import { HUB_BUS_NAME } from '../../lib/deployment-names';
 import { SPOKE_RETRY } from '../../lib/spoke-stack';
 import { removeTemporaryDirs, stackSetSpokeOf, synthesize } from '../support/synth';
 

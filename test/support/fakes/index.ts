@@ -19,6 +19,7 @@ import type { FakeSnsSubscriptions } from './sns-subscriptions';
 import { startFakeSnsSubscriptions } from './sns-subscriptions';
 import type { FakeSqs } from './sqs';
 import { startFakeSqs } from './sqs';
+import { HUB_BUS_NAME as HUB_BUS, STACK_NAME } from '../../../lib/deployment-names';
 
 export interface FakeAws {
   readonly sqs: FakeSqs;
@@ -91,9 +92,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   };
 }
 
-export const STACK_NAME = 'Sgwatch';
+export { HUB_BUS, STACK_NAME };
 export const DETECTOR_FUNCTION = 'Sgwatch-DetectorFunction1A2B3C4D-5E6F7G8H9I0J';
-export const HUB_BUS = 'sgwatch-hub';
 
 export interface SgwatchDeployment {
   readonly region: string;
