@@ -5,6 +5,7 @@ export class ConfigurationError extends Error {
 
 import type { LogThreshold } from './adapters/logger';
 import type { DetectionSelection } from './core/catalog';
+import { DETECTION_SELECTIONS } from './core/catalog';
 import { isLogThreshold } from './adapters/logger';
 
 /**
@@ -66,11 +67,9 @@ function positiveInteger(env: NodeJS.ProcessEnv, key: string, fallback: number):
   return value;
 }
 
-const SELECTIONS: readonly DetectionSelection[] = ['seed', 'exposure', 'all'];
-
 function detections(env: NodeJS.ProcessEnv): DetectionSelection {
   const raw = env.SGWATCH_DETECTIONS ?? 'all';
-  const selection = SELECTIONS.find((candidate) => candidate === raw);
+  const selection = DETECTION_SELECTIONS.find((candidate) => candidate === raw);
   if (selection === undefined) {
     throw new ConfigurationError(
       `environment variable SGWATCH_DETECTIONS must be seed, exposure or all, got "${raw}"`,

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
+import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
 
 /** Severities from least to most urgent; email filters keep a suffix of this list. */
 export const SEVERITY_ORDER = [
@@ -14,13 +15,6 @@ export interface SlackConfig {
   readonly workspaceId: string;
   readonly channelId: string;
 }
-
-/** Which detection packs to deploy: the two seed rules, the exposure pack, or both. */
-export const DETECTION_SELECTIONS = [
-  'seed',
-  'exposure',
-  'all',
-] as const satisfies readonly DetectionSelection[];
 
 /** Everything the CDK app takes from context, validated and typed. */
 export interface SgwatchConfig {

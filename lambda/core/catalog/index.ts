@@ -41,7 +41,8 @@ export const EXPOSURE_PACK: readonly Detection[] = [
 export const CATALOG: readonly Detection[] = [...SEED_PACK, ...EXPOSURE_PACK];
 
 /** What a deployment can choose to run. */
-export type DetectionSelection = 'seed' | 'exposure' | 'all';
+export const DETECTION_SELECTIONS = ['seed', 'exposure', 'all'] as const;
+export type DetectionSelection = (typeof DETECTION_SELECTIONS)[number];
 
 /** The detections of one pack, or all of them, in catalog order. */
 export function catalogFor(selection: DetectionSelection): readonly Detection[] {
