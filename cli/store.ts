@@ -1,3 +1,5 @@
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
@@ -71,4 +73,24 @@ async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Pro
     description: path !== undefined ? `embedded store at ${path}` : 'in-memory store',
     close: () => db.close(),
   };
+}
+
+/**
+ * parseArgs with its errors turned into UsageError, so a mistyped option exits 2 however
+ * the command is called (node's own TypeError comes from another realm under jest's VM,
+ * so `instanceof` checks on it fail there).
+ */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(String(message));
+    }
+    throw error;
+  }
 }

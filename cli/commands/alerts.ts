@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
-import { parseArgs } from 'node:util';
+
 import type { AlertFilter, TriagedAlert, TriageTarget } from '../../lambda/adapters/alert-queries';
 import {
   ALERT_STATUSES,
@@ -22,7 +21,7 @@ import { cleanText } from '../../lambda/core/text';
 import { ALERT_HEADERS, alertRows, table } from '../format';
 import type { CliIo } from '../io';
 import { whoAmI } from '../io';
-import { openStore, UsageError } from '../store';
+import { openStore, parseOptions, UsageError } from '../store';
 import { parseTime } from '../time';
 
 export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
@@ -157,26 +156,6 @@ function safeJson(value: unknown, indent?: number): string {
     JSON_UNSAFE,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-}
-
-/**
- * parseArgs with its errors turned into UsageError, so a mistyped option exits 2 however
- * the command is called (node's own TypeError comes from another realm under jest's VM,
- * so `instanceof` checks on it fail there).
- */
-function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: readonly string[],
-  options: T,
-) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
-  } catch (error) {
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(String(message));
-    }
-    throw error;
-  }
 }
 
 function clean(value: string | undefined, max = FIELD): string {

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { GetEventSelectorsCommandOutput, Trail } from '@aws-sdk/client-cloudtrail';
 import {
@@ -29,7 +28,7 @@ import {
 } from '../aws';
 import { SPOKE_OUTPUTS, SPOKE_STACK_PREFIX, STACK_NAME } from '../../lib/deployment-names';
 import type { CliIo } from '../io';
-import { UsageError } from '../store';
+import { parseOptions, UsageError } from '../store';
 
 export const DOCTOR_HELP = `Usage: sgwatch doctor [options]
 
@@ -880,12 +879,7 @@ function textReport(report: DoctorReport, io: CliIo): string {
 
 /** `sgwatch doctor`: returns the exit code; usage mistakes throw UsageError. */
 export async function doctorCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help === true) {
     io.stdout.write(DOCTOR_HELP);
     return 0;

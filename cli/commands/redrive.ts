@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type {
@@ -31,7 +30,7 @@ import {
   StackNotFoundError,
 } from '../aws';
 import type { CliIo } from '../io';
-import { UsageError } from '../store';
+import { parseOptions, UsageError } from '../store';
 
 export const REDRIVE_HELP = `Usage: sgwatch redrive [options]
 
@@ -565,12 +564,7 @@ async function readStack(stackName: string, region: string): Promise<DeployedSta
 
 /** `sgwatch redrive`: returns the exit code; usage mistakes throw UsageError. */
 export async function redriveCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseOptions(argv, OPTIONS);
   if (values.help === true) {
     io.stdout.write(REDRIVE_HELP);
     return 0;
