@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-
 import type { AlertFilter, TriagedAlert, TriageTarget } from '../../lambda/adapters/alert-queries';
 import {
   ALERT_STATUSES,

@@ -520,6 +520,23 @@ async function checkSubscriptions(
 
 // ---- dead-letter queues -----------------------------------------------------------------
 
+/** Messages waiting in a queue, and those received but not yet deleted. */
+async function queueDepth(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
 async function checkQueue(
   client: SQSClient,
   check: string,
@@ -538,14 +555,7 @@ async function checkQueue(
   let visible: number;
   let inFlight: number;
   try {
-    const { Attributes = {} } = await client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
-    inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+    ({ visible, inFlight } = await queueDepth(client, queueUrl));
   } catch (error) {
     if (isAccountWideError(error)) throw error;
     if (errorNameOf(error) === 'QueueDoesNotExist') {
@@ -654,13 +664,7 @@ async function checkSpokeQueue(
   const check = `spoke-queue:${region}`;
   let waiting: number;
   try {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages'],
-      }),
-    );
-    waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0);
+    ({ visible: waiting } = await queueDepth(sqs, queueUrl));
   } catch (error) {
     if (isAccountWideError(error)) throw error;
     return unreadable(
