@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readLimitedBody } from './loopback';
+import { closeServer, listenOnLoopback, readQueryForm } from './loopback';
 
 export interface PublishedMessage {
   messageId: string;
@@ -170,25 +170,12 @@ function defaultErrorCode(status: number): string {
   return 'InvalidParameter';
 }
 
-async function readQueryRequest(request: IncomingMessage): Promise<URLSearchParams> {
-  if (request.method !== 'POST') {
-    throw new SnsError(400, 'InvalidAction', `Only POST is supported, got ${request.method}.`);
-  }
-  const body = await readLimitedBody(
-    request,
-    MAX_REQUEST_BYTES,
-    () => new SnsError(413, 'RequestEntityTooLarge', 'Request body too large.'),
-  );
-  const contentType = request.headers['content-type'] ?? '';
-  if (!contentType.startsWith('application/x-www-form-urlencoded')) {
-    // A future SDK moving SNS to a JSON protocol should fail loudly here, not half-work.
-    throw new SnsError(
-      400,
-      'UnsupportedProtocol',
-      `Local SNS speaks awsQuery only; got content-type "${contentType}".`,
-    );
-  }
-  return new URLSearchParams(body.toString('utf8'));
+function readQueryRequest(request: IncomingMessage): Promise<URLSearchParams> {
+  return readQueryForm(request, {
+    maxBytes: MAX_REQUEST_BYTES,
+    server: 'Local SNS',
+    fail: (status, code, message) => new SnsError(status, code, message),
+  });
 }
 
 function parsePublish(params: URLSearchParams): Omit<PublishedMessage, 'messageId'> {

@@ -42,3 +42,34 @@ export async function readLimitedBody(
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * An awsQuery request's parameters: a form-encoded POST. Anything else is refused through
+ * `fail`, so a future SDK moving the service to another protocol fails loudly rather than
+ * half-working. `server` names the endpoint in that message.
+ */
+export async function readQueryForm(
+  request: IncomingMessage,
+  options: {
+    readonly maxBytes: number;
+    readonly server: string;
+    readonly fail: (status: number, code: string, message: string) => Error;
+  },
+): Promise<URLSearchParams> {
+  const { fail } = options;
+  if (request.method !== 'POST') {
+    throw fail(400, 'InvalidAction', `Only POST is supported, got ${request.method}.`);
+  }
+  const body = await readLimitedBody(request, options.maxBytes, () =>
+    fail(413, 'RequestEntityTooLarge', 'Request body too large.'),
+  );
+  const contentType = request.headers['content-type'] ?? '';
+  if (!contentType.startsWith('application/x-www-form-urlencoded')) {
+    throw fail(
+      400,
+      'UnsupportedProtocol',
+      `${options.server} speaks awsQuery only; got content-type "${contentType}".`,
+    );
+  }
+  return new URLSearchParams(body.toString('utf8'));
+}

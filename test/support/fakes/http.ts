@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readLimitedBody } from '../loopback';
+import { closeServer, listenOnLoopback, readLimitedBody, readQueryForm } from '../loopback';
 
 /** Well above any legal request; stops a runaway test from filling memory. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -133,25 +133,12 @@ export function queryProtocol(service: QueryService) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     try {
-      if (request.method !== 'POST') {
-        throw new AwsFakeError(
-          400,
-          'InvalidAction',
-          `Only POST is supported, got ${request.method}.`,
-        );
-      }
-      const body = await readBody(request);
-      const contentType = request.headers['content-type'] ?? '';
-      if (!contentType.startsWith('application/x-www-form-urlencoded')) {
-        // A future SDK moving this service to another protocol should fail loudly here.
-        throw new AwsFakeError(
-          400,
-          'UnsupportedProtocol',
-          `This fake speaks awsQuery only; got content-type "${contentType}".`,
-        );
-      }
+      const params = await readQueryForm(request, {
+        maxBytes: MAX_REQUEST_BYTES,
+        server: 'This fake',
+        fail: (status, code, message) => new AwsFakeError(status, code, message),
+      });
       const { region } = signedScope(request.headers, service.signingName);
-      const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? '';
       if (params.get('Version') !== service.version) {
         throw new AwsFakeError(
