@@ -12,7 +12,7 @@ import { InvalidEventError, validateEnvelope } from './core/cloudtrail';
 import type { AlertPublisher, Logger } from './core/ports';
 import { systemClock } from './core/ports';
 import type { AlertOutcome, ProcessDeps, ProcessResult } from './core/process';
-import { AlertInFlightError, processRecord } from './core/process';
+import { AlertInFlightError, deliver } from './core/process';
 import { cleanText } from './core/text';
 import type { SdkSettings } from './env';
 import { readEnvironment } from './env';
@@ -194,21 +194,15 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
       const alertId = alertIdFor(detection.id, record.eventID);
       const ruleLog = withFields(log, { ruleId: detection.id, alertId });
       try {
-        const delivered = await processRecord(record, {
-          ...invocationDeps,
-          logger: ruleLog,
-          catalog: [detection],
+        const result = await deliver(detection, record, { ...invocationDeps, logger: ruleLog });
+        metrics.add(METRIC_BY_OUTCOME[result.outcome]);
+        ruleLog.info('alert processed', {
+          outcome: result.outcome,
+          delivery: result.alert.delivery,
+          severity: result.alert.severity,
+          ...(result.alert.burst !== undefined ? { notification: result.alert.burst.kind } : {}),
         });
-        for (const result of delivered) {
-          metrics.add(METRIC_BY_OUTCOME[result.outcome]);
-          ruleLog.info('alert processed', {
-            outcome: result.outcome,
-            delivery: result.alert.delivery,
-            severity: result.alert.severity,
-            ...(result.alert.burst !== undefined ? { notification: result.alert.burst.kind } : {}),
-          });
-        }
-        results.push(...delivered);
+        results.push(result);
       } catch (error) {
         if (error instanceof AlertInFlightError) {
           metrics.add('AlertsInFlight');

@@ -157,7 +157,11 @@ async function attachmentOf(
   }
 }
 
-async function deliver(
+/**
+ * Delivers the alert `detection` raises on `record` exactly once per (detection, eventID):
+ * the caller has already established that the detection matches.
+ */
+export async function deliver(
   detection: Detection,
   record: CloudTrailRecord,
   deps: ProcessDeps,
