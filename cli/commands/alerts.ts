@@ -316,12 +316,16 @@ function recordText(cloudTrailEvent: string): string {
   }
 }
 
+/** One `show` line: the label padded to a column, then the value. */
+function row(label: string, value: string): string {
+  return `${`${label}:`.padEnd(15)}${value}`;
+}
+
 /**
  * Enrichment, risk, suppression and burst lines. Alerts stored before these fields
  * existed lack them, so each is shown only when present.
  */
 function contextLines(alert: TriagedAlert): string[] {
-  const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
   const lines: string[] = [];
   const context = alert.context as TriagedAlert['context'] | undefined;
   if (context !== undefined) {
@@ -391,7 +395,7 @@ function exposureLines(alert: TriagedAlert): string[] {
   if (attachment !== undefined) {
     const reason = attachment.reason !== undefined ? ` (${clean(attachment.reason, 300)})` : '';
     lines.push(
-      `${'Behind group:'.padEnd(15)}${clean(attachment.status)}${reason}`,
+      row('Behind group', `${clean(attachment.status)}${reason}`),
       ...attachment.resources.map((resource) => `  ${clean(resource, 200)}`),
     );
   }
@@ -399,7 +403,6 @@ function exposureLines(alert: TriagedAlert): string[] {
 }
 
 function showText(alert: TriagedAlert): string {
-  const row = (label: string, value: string) => `${`${label}:`.padEnd(15)}${value}`;
   const expires = Number.isFinite(alert.expiresAt)
     ? new Date(alert.expiresAt * 1000).toISOString()
     : '-';
