@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback';
+import { closeServer, escapeXml, listenOnLoopback } from './loopback';
 
 export interface LocalNetworkInterface {
   readonly networkInterfaceId: string;
@@ -68,14 +68,6 @@ class Ec2Error extends Error {
   ) {
     super(message);
   }
-}
-
-function escapeXml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
 }
 
 function element(name: string, value: string | boolean | undefined): string {

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readQueryForm } from './loopback';
+import { closeServer, escapeXml, listenOnLoopback, readQueryForm } from './loopback';
 
 export interface PublishedMessage {
   messageId: string;
@@ -403,13 +403,4 @@ function sendXml(response: ServerResponse, status: number, requestId: string, bo
     'x-amzn-requestid': requestId,
   });
   response.end(body);
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
 }

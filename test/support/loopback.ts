@@ -73,3 +73,13 @@ export async function readQueryForm(
   }
   return new URLSearchParams(body.toString('utf8'));
 }
+
+/** Text made safe inside an XML element or attribute value. */
+export function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}

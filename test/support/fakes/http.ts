@@ -11,7 +11,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readLimitedBody, readQueryForm } from '../loopback';
+import {
+  closeServer,
+  escapeXml,
+  listenOnLoopback,
+  readLimitedBody,
+  readQueryForm,
+} from '../loopback';
+
+export { escapeXml };
 
 /** Well above any legal request; stops a runaway test from filling memory. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -97,15 +105,6 @@ export function signedScope(
     );
   }
   return { region, accessKeyId };
-}
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
 }
 
 /** `<Name>value</Name>`, or nothing when the value is absent. */
