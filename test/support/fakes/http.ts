@@ -19,8 +19,6 @@ import {
   readQueryForm,
 } from '../loopback';
 
-export { escapeXml };
-
 /** Well above any legal request; stops a runaway test from filling memory. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
