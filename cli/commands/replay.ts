@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
+import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
@@ -209,18 +209,21 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
-  const deps: Promise<ProcessDeps> = opening.then((store) => ({
-    store: new DynamoDbAlertStore(store.client, store.tableName),
-    publisher,
-    clock: { now: () => io.now() },
-    policy,
-    logger: jsonLogger({
-      base: { service: 'sgwatch-replay' },
-      write: (_level, line) => io.stderr.write(`${line}\n`),
+  const deps: Promise<ProcessDeps> = opening.then((store) =>
+    composeDelivery({
+      dynamodb: store.client,
+      tableName: store.tableName,
+      publisher,
+      clock: { now: () => io.now() },
+      policy,
+      logger: jsonLogger({
+        base: { service: 'sgwatch-replay' },
+        // Problems only: a line per alert would bury the run's own output.
+        threshold: 'warn',
+        write: (_level, line) => io.stderr.write(`${line}\n`),
+      }),
     }),
-    retentionDays: 365,
-    claimSeconds: 60,
-  }));
+  );
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;

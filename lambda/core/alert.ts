@@ -64,15 +64,19 @@ export interface Suppression {
 /**
  * Where an alert sits in its burst: `new` opens a group and notifies at once; `update`s
  * follow in the same thread; `summary` is sent once when the detection's cap for the
- * window is reached; after that alerts are `capped` (recorded and counted, not sent).
+ * window is reached; after that alerts are `capped` (recorded, not sent). Windows are fixed
+ * spans of `windowMinutes` (see `windowStartOf`).
  */
 export interface BurstPlacement {
   readonly kind: 'new' | 'update' | 'summary' | 'capped';
   readonly groupId: string;
   readonly threadId: string;
-  /** This alert's position in its group's window, 1 for the first. */
+  /** This alert's position in its group's window, 1 for the first; 0 when capped. */
   readonly sequence: number;
-  /** Notifications of this detection in the window so far, this one included. */
+  /**
+   * This alert's position among its detection's alerts in the window (cap + 1 is the
+   * summary); for a capped alert, cap + 1: the window was full before it.
+   */
   readonly detectionCount: number;
   readonly windowMinutes: number;
   readonly cap: number;
