@@ -179,6 +179,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([dynamo.close(), sns.close()]);
   await aws.close();
+  // Across every scenario that ran (all of them, or those picked with -t): no alert lost,
+  // and a duplicate only where a publish was acknowledged to no one, never more than one.
+  expect(table.reduce((sum, r) => sum + r.lost, 0)).toBe(0);
+  const duplicated = table.filter((r) => r.duplicates > 0).map((r) => r.fault);
+  expect(duplicated).toEqual(table.filter((r) => r.duplicateExpected).map((r) => r.fault));
+  expect(table.every((r) => r.duplicates <= 1)).toBe(true);
   const header =
     '| Fault | Events | Deliveries | Alerts lost | Duplicate notifications | Recovered by |';
   const lines = table.map(
@@ -512,15 +518,5 @@ describe('concurrent and abandoned deliveries', () => {
       2,
       'SDK retry; the claim token shows the claim was its own',
     );
-  });
-});
-
-describe('the fault table', () => {
-  it('loses no alert across every fault, duplicating only where a publish was acknowledged to no one', () => {
-    expect(table.length).toBeGreaterThanOrEqual(18);
-    expect(table.reduce((sum, r) => sum + r.lost, 0)).toBe(0);
-    const duplicated = table.filter((r) => r.duplicates > 0).map((r) => r.fault);
-    expect(duplicated).toEqual(table.filter((r) => r.duplicateExpected).map((r) => r.fault));
-    expect(table.every((r) => r.duplicates <= 1)).toBe(true);
   });
 });
