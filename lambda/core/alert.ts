@@ -142,8 +142,6 @@ export interface BuildAlertOptions {
   readonly retentionDays: number;
   /** Accounts, exceptions and IaC roles. @default - no accounts, exceptions or roles */
   readonly policy?: Policy;
-  /** The principal's earlier alerts. @default - not looked up */
-  readonly history?: PrincipalHistory;
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -197,7 +195,8 @@ function suppressionOf(exception: ExceptionRule): Suppression {
 
 /**
  * Turns a matched record into the alert to store and send: enriched, scored, and checked
- * against the policy's exceptions. Pure: the clock, the policy and the history are inputs.
+ * against the policy's exceptions. Pure: the clock and the policy are inputs; the delivery adds
+ * the principal's history and the attachment context, which need the store and EC2.
  */
 export function buildAlert(
   detection: Detection,
@@ -282,7 +281,6 @@ export function buildAlert(
       sourceIp: classifySourceIp(record.sourceIPAddress),
       account: accountInfo,
       iacRole,
-      ...(options.history !== undefined ? { history: options.history } : {}),
     },
     risk: {
       baseScore: detection.riskScore,
