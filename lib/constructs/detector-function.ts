@@ -148,7 +148,8 @@ export class DetectorFunction extends Construct {
       timeout: DETECTOR_TIMEOUT,
       role,
       logGroup: this.logGroup,
-      description: 'sgwatch detector: records and publishes legacy security group creation alerts',
+      description:
+        'sgwatch detector: records and publishes alerts on RDS and ElastiCache exposure and legacy security groups',
       environment: {
         ALERT_TABLE_NAME: props.table.tableName,
         ALERT_TOPIC_ARN: props.topic.topicArn,
