@@ -27,6 +27,10 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
+  huntDatabase: 'HuntDatabaseName',
+  huntTable: 'HuntTableName',
+  huntWorkGroup: 'HuntWorkGroupName',
+  huntOperatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
 
 /** A spoke stack's output keys. */
