@@ -194,14 +194,3 @@ export function createHandler(deps: HandlerDeps): Handler {
     }
   };
 }
-
-let deployed: Handler | undefined;
-
-/**
- * The deployed entry point. Its dependencies are read from the environment once per
- * process, on the first event: a missing setting fails that event with the setting's name.
- */
-export async function handler(event: unknown, context?: InvocationContext): Promise<HandlerResult> {
-  deployed ??= createHandler(handlerDepsFromEnvironment(process.env));
-  return deployed(event, context);
-}

@@ -33,6 +33,14 @@ export const STACK_OUTPUTS = {
   huntOperatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
 
+/** Outputs a hub has only when an option asks for them (`cloudTrailBucket` for hunting). */
+export const OPTIONAL_STACK_OUTPUTS: readonly string[] = [
+  STACK_OUTPUTS.huntDatabase,
+  STACK_OUTPUTS.huntTable,
+  STACK_OUTPUTS.huntWorkGroup,
+  STACK_OUTPUTS.huntOperatorPolicy,
+];
+
 /** A spoke stack's output keys. */
 export const SPOKE_OUTPUTS = {
   hubEventBusArn: 'HubEventBusArn',

@@ -23,6 +23,7 @@ import {
   isAccountWideError,
   queueNameOf,
   resolveRegion,
+  OPTIONAL_STACK_OUTPUTS,
   STACK_OUTPUTS,
   StackNotFoundError,
 } from '../aws';
@@ -139,7 +140,9 @@ function stackStatusFinding(stack: DeployedStack): Finding {
   const { status, region } = stack;
   const events = `aws cloudformation describe-stack-events --stack-name ${name} --region ${region}`;
   if (['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'].includes(status)) {
-    const missing = Object.values(STACK_OUTPUTS).filter((key) => stack.outputs[key] === undefined);
+    const missing = Object.values(STACK_OUTPUTS).filter(
+      (key) => !OPTIONAL_STACK_OUTPUTS.includes(key) && stack.outputs[key] === undefined,
+    );
     if (missing.length > 0) {
       return problem(
         'stack',

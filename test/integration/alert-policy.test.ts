@@ -84,7 +84,7 @@ async function stored(alertId: string): Promise<Alert | undefined> {
 
 describe('burst control against dynalite and the local SNS endpoint', () => {
   it('sends one new notification and updates for 50 concurrent events from one caller, recording all 50', async () => {
-    const { handler } = await import('../../lambda/handler');
+    const { handler } = await import('../../lambda/main');
     const events = burstOf(50).map((record) => toEnvelope(record));
     const results = await Promise.all(events.map((event) => handler(event)));
 
