@@ -1,27 +1,30 @@
-import { resolve } from 'node:path';
-import type { AlertFilter, TriagedAlert, TriageTarget } from '../../lambda/adapters/alert-queries';
+import type { AlertFilter } from '../../lambda/adapters/alert-queries';
 import {
-  ALERT_STATUSES,
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
   DEFAULT_LIST_LIMIT,
   DEFAULT_WINDOW_DAYS,
-  InvalidTransitionError,
-  MAX_ACTOR_LENGTH,
-  MAX_NOTE_LENGTH,
   SEVERITIES,
-  TriageInputError,
 } from '../../lambda/adapters/alert-queries';
 import type { AlertStatus } from '../../lambda/core/alert';
 import { CATALOG } from '../../lambda/core/catalog';
 import type { Severity } from '../../lambda/core/catalog';
 import { cleanText } from '../../lambda/core/text';
-import { ALERT_HEADERS, alertRows, table } from '../format';
+import type { TriagedAlert, TriageTarget } from '../../lambda/core/triage';
+import {
+  ALERT_STATUSES,
+  InvalidTransitionError,
+  MAX_ACTOR_LENGTH,
+  MAX_NOTE_LENGTH,
+  TriageInputError,
+} from '../../lambda/core/triage';
+import { OPTION, parseOptions, parseTime, STORE_OPTIONS, UsageError } from '../args';
+import { callerArn } from '../aws';
+import { ALERT_HEADERS, ALERT_KEY_HEADERS, alertRows, layoutFor, table } from '../format';
 import type { CliIo } from '../io';
-import { whoAmI } from '../io';
-import { openStore, parseOptions, UsageError } from '../store';
-import { parseTime } from '../time';
+import { osUser } from '../io';
+import { existingStateDir, openStore, STATE_DIR_ENV } from '../store';
 
 export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
 
@@ -54,6 +57,9 @@ list options:
   --severity S          minimum severity: low, medium, high or critical
                         (high shows high and critical alerts)
   --limit N             show at most N alerts, 1-1000 (default: ${DEFAULT_LIST_LIMIT})
+  --wide                show every column whole; by default the table fits the
+                        terminal, cutting the widest columns (never ID, TIME or
+                        SEV) with "…". Piped or redirected output is never cut.
   --json                print a JSON array of the alerts as stored, each without
                         its bulky cloudTrailEvent (\`show --json\` has it)
   The time window applies to every filter, --status open included: widen
@@ -67,18 +73,21 @@ show options:
 ack, resolve and reopen options:
   --note TEXT           why (required for resolve, optional otherwise; at most
                         ${MAX_NOTE_LENGTH} characters). Kept in the alert's history.
-  --user NAME           who is making the change (default: $SGWATCH_USER, else
-                        $USER or $USERNAME)
+  --by NAME             who is making the change (--user NAME also works).
+                        Default: $SGWATCH_USER; else, with --table, your AWS
+                        identity (the ARN STS GetCallerIdentity returns); else
+                        your login name ($USER, $USERNAME, or the system's)
   A change only applies if nobody else changed the alert since it was read; if
   someone did, nothing is written and the command exits 1.
 
 Store options (every subcommand):
-  --store embedded      (default) the local store in --state-dir that replay writes
+  --store embedded      (default) the local store replay writes
   --store memory        an empty throwaway store (for trying the commands out)
   --table NAME          a deployed sgwatch alert table (AWS credentials from the
                         standard chain)
   --region R            the Region of --table (default: from your AWS profile)
-  --state-dir DIR       where the embedded store lives (default: ./.sgwatch)
+  --state-dir DIR       where the local store lives (default: $${STATE_DIR_ENV}, else
+                        the nearest .sgwatch/ in this folder or one above it)
   -h, --help            this help
 
 Examples:
@@ -98,25 +107,18 @@ const MAX_LIMIT = 1000;
 /** Width for one-line fields in `show`: enough for a full ARN, bounded for hostile input. */
 const FIELD = 1024;
 
-const STORE_OPTIONS = {
-  store: { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  'state-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 const LIST_OPTIONS = {
   ...STORE_OPTIONS,
-  since: { type: 'string' },
-  until: { type: 'string' },
+  since: OPTION.time,
+  until: OPTION.time,
   status: { type: 'string' },
   rule: { type: 'string' },
-  account: { type: 'string' },
+  account: OPTION.account,
   principal: { type: 'string' },
   severity: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  wide: { type: 'boolean' },
 } as const;
 
 const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
@@ -124,6 +126,7 @@ const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
 const CHANGE_OPTIONS = {
   ...STORE_OPTIONS,
   note: { type: 'string' },
+  by: { type: 'string' },
   user: { type: 'string' },
 } as const;
 
@@ -201,17 +204,34 @@ async function withStore<T>(
       '--region is the Region of a deployed --table; the embedded store has none',
     );
   }
+  const local = flags.table === undefined && (flags.store ?? 'embedded') === 'embedded';
   const store = await openStore({
     ...(flags.store !== undefined ? { store: flags.store } : {}),
     ...(flags.table !== undefined ? { table: flags.table } : {}),
     ...(flags.region !== undefined ? { region: flags.region } : {}),
-    stateDir: resolve(io.cwd, flags['state-dir'] ?? '.sgwatch'),
+    // Reading or triaging never creates a store: an empty one would only say "no alerts".
+    stateDir: local ? existingStateDir(flags['state-dir'], io.env, io.cwd) : io.cwd,
   });
   try {
     return await use(new AlertQueries(store.client, store.tableName, { now: () => io.now() }));
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Who is making a change when --by is not given: $SGWATCH_USER; else, on a deployed table,
+ * the AWS identity whose credentials make the write; else the login name.
+ */
+async function actorOf(flags: StoreFlags, io: CliIo): Promise<string> {
+  const named = io.env.SGWATCH_USER?.trim();
+  if (named !== undefined && named !== '') return named.slice(0, MAX_ACTOR_LENGTH);
+  if (flags.table !== undefined) return (await callerArn(flags.region)).slice(0, MAX_ACTOR_LENGTH);
+  const login = osUser(io.env);
+  if (login === undefined) {
+    throw new UsageError('cannot tell who is making the change: pass --by NAME');
+  }
+  return login.slice(0, MAX_ACTOR_LENGTH);
 }
 
 function notFoundMessage(id: string): string {
@@ -285,7 +305,10 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     );
     return 0;
   }
-  io.stdout.write(table(ALERT_HEADERS, alertRows(alerts)));
+  const wide = values.wide === true;
+  io.stdout.write(
+    table(ALERT_HEADERS, alertRows(alerts, wide), layoutFor(io.stdout, wide, ALERT_KEY_HEADERS)),
+  );
   return 0;
 }
 
@@ -502,10 +525,14 @@ async function changeCommand(
   if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
     throw new UsageError(`--note must be at most ${MAX_NOTE_LENGTH} characters`);
   }
-  const user = (values.user ?? whoAmI(io.env)).trim();
-  if (user === '' || user.length > MAX_ACTOR_LENGTH) {
-    throw new UsageError(`--user must be 1-${MAX_ACTOR_LENGTH} characters`);
+  if (values.by !== undefined && values.user !== undefined && values.by !== values.user) {
+    throw new UsageError('--by and --user name the same thing: give one of them');
   }
+  const given = values.by ?? values.user;
+  if (given !== undefined && (given.trim() === '' || given.trim().length > MAX_ACTOR_LENGTH)) {
+    throw new UsageError(`--by must be 1-${MAX_ACTOR_LENGTH} characters`);
+  }
+  const user = given?.trim() ?? (await actorOf(values, io));
 
   try {
     const updated = await withStore(values, io, (queries) =>

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TriagedAlert } from '../../lambda/adapters/alert-queries';
+import type { TriagedAlert } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import type { Alert } from '../../lambda/core/alert';
@@ -148,6 +148,60 @@ describe('sgwatch alerts list', () => {
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
       expect(run.stderr).toMatch(/sgwatch alerts --help/);
     }
+  });
+});
+
+describe('sgwatch alerts list in a terminal', () => {
+  // A terminal's width only reaches the CLI through a TTY, which a child process on pipes
+  // does not have: these run the CLI in this process with a terminal-shaped stdout.
+  const KEPT = 3; // ID, TIME and SEV
+
+  function list(args: string[], options: { tty: boolean; columns?: number }) {
+    return runCli(['alerts', 'list', ...args], { cwd: dir, now: NOW, ...options });
+  }
+
+  function rowOf(stdout: string, alertId: string): string {
+    return stdout.split('\n').find((line) => line.startsWith(alertId)) ?? '';
+  }
+
+  it.each([100, 132])(
+    'fits a %i-column terminal, cutting wide columns with an ellipsis',
+    async (columns) => {
+      const run = await list([], { tty: true, columns });
+
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(columns);
+      expect(run.stdout).toContain('…');
+      // The id, time and severity are whole, so the id can be pasted into `show`.
+      const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
+      expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
+    },
+  );
+
+  it('keeps the id, time and severity whole even when the terminal is too narrow for the rest', async () => {
+    const run = await list([], { tty: true, columns: 60 });
+
+    const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
+    expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
+    expect(cells.slice(KEPT).every((cell) => cell.length <= 6)).toBe(true);
+  });
+
+  it('shows every column whole with --wide, whatever the terminal', async () => {
+    const run = await list(['--wide'], { tty: true, columns: 80 });
+
+    expect(run.stdout).not.toContain('…');
+    expect(rowOf(run.stdout, rds.alertId)).toContain(
+      rds.principal.replace(/^arn:aws:iam::\d{12}:/, ''),
+    );
+    expect(Math.max(...run.stdout.split('\n').map((line) => line.length))).toBeGreaterThan(80);
+  });
+
+  it('does not fit the table when the output is not a terminal', async () => {
+    const piped = await list([], { tty: false, columns: 80 });
+    const wide = await list([], { tty: true, columns: 1000 });
+
+    expect(piped.stdout).toBe(wide.stdout);
+    expect(Math.max(...piped.stdout.split('\n').map((line) => line.length))).toBeGreaterThan(80);
   });
 });
 
