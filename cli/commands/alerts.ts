@@ -10,6 +10,7 @@ import {
 import type { AlertStatus } from '../../lambda/core/alert';
 import { CATALOG } from '../../lambda/core/catalog';
 import type { Severity } from '../../lambda/core/catalog';
+import { alertFacts } from '../../lambda/core/render';
 import { cleanText } from '../../lambda/core/text';
 import type { TriagedAlert, TriageTarget } from '../../lambda/core/triage';
 import {
@@ -339,51 +340,54 @@ function recordText(cloudTrailEvent: string): string {
   }
 }
 
-/** One `show` line: the label padded to a column, then the value. */
+/** One `show` line: the label padded to a column, then the value (at least one space apart). */
 function row(label: string, value: string): string {
-  return `${`${label}:`.padEnd(15)}${value}`;
+  return `${`${label}:`.padEnd(14)} ${value}`;
 }
 
 /**
- * Enrichment, risk, suppression and burst lines. Alerts stored before these fields
- * existed lack them, so each is shown only when present.
+ * The stored alert, for a person at a terminal: the facts the email states, worded by the
+ * same formatter, then what only the store knows (identity details, suppression, burst,
+ * triage, delivery) and the original record. Alerts stored before a field existed lack it,
+ * so each optional line is shown only when present.
  */
-function contextLines(alert: TriagedAlert): string[] {
-  const lines: string[] = [];
+function showText(alert: TriagedAlert): string {
+  const facts = alertFacts(alert, clean);
+  const expires = Number.isFinite(alert.expiresAt)
+    ? new Date(alert.expiresAt * 1000).toISOString()
+    : '-';
   const context = alert.context as TriagedAlert['context'] | undefined;
+  const lines = [
+    `Alert ${clean(alert.alertId, 200)}`,
+    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
+    row('Severity', facts.severity),
+    row('Outcome', clean(alert.outcome)),
+    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
+    row('Event', facts.call),
+    row('Event time', clean(alert.eventTime)),
+    row('Event id', facts.eventId),
+    row('Account', context !== undefined ? facts.account : clean(alert.account)),
+    row('Region', clean(alert.region)),
+    row('Principal', clean(alert.principal)),
+    row('Caller', facts.caller),
+    'Actor:',
+    ...identityLines(alert),
+    row('Source IP', facts.sourceIp),
+    row('User agent', facts.userAgent),
+  ];
   if (context !== undefined) {
-    const ip = context.sourceIp;
     lines.push(
-      row(
-        'Tool',
-        `${clean(context.userAgent.label)} [${clean(context.userAgent.kind)}]${context.iacRole ? ', registered IaC role' : ''}`,
-      ),
-      row('Source class', ip.kind === 'aws-service' ? `AWS service ${clean(ip.service)}` : ip.kind),
-      row(
-        'Account info',
-        context.account.name !== undefined
-          ? `${clean(context.account.name)} (${clean(context.account.environment)})`
-          : 'not in the account directory',
-      ),
+      row('Tool', facts.tool),
+      row('Source class', facts.sourceClass),
+      ...(context.history !== undefined ? [row('Caller history', facts.callerHistory)] : []),
     );
-    if (context.history !== undefined) {
-      const h = context.history;
-      lines.push(
-        row(
-          'Caller history',
-          h.firstSeen
-            ? 'first alert for this principal'
-            : `${h.last24h} earlier alert(s) in 24 h, ${h.last7d} in 7 days`,
-        ),
-      );
-    }
   }
   const risk = alert.risk as TriagedAlert['risk'] | undefined;
   if (risk !== undefined) {
-    lines.push(row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`));
-    for (const factor of risk.factors) {
-      lines.push(`  ${factor.delta > 0 ? '+' : ''}${factor.delta}  ${clean(factor.reason)}`);
-    }
+    lines.push(
+      row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`),
+      ...facts.riskFactors.map((factor) => `  ${factor}`),
+    );
   }
   if (alert.suppression !== undefined) {
     const s = alert.suppression;
@@ -404,55 +408,24 @@ function contextLines(alert: TriagedAlert): string[] {
       ),
     );
   }
-  return lines;
-}
-
-/** What an exposure alert found in the request, and what the EC2 lookup saw behind it. */
-function exposureLines(alert: TriagedAlert): string[] {
-  const lines: string[] = [];
-  const findings = alert.findings ?? [];
-  if (findings.length > 0) {
-    lines.push('Findings:', ...findings.map((finding) => `  ${clean(finding, 300)}`));
+  lines.push(
+    row('Resource', `${facts.resourceName} (${facts.resourceType})`),
+    row('Description', facts.description),
+  );
+  if (facts.findings.length > 0) {
+    lines.push('Findings:', ...facts.findings.map((finding) => `  ${finding}`));
   }
-  const attachment = (alert.context as TriagedAlert['context'] | undefined)?.attachment;
+  const attachment = context !== undefined ? facts.attachment : undefined;
   if (attachment !== undefined) {
-    const reason = attachment.reason !== undefined ? ` (${clean(attachment.reason, 300)})` : '';
     lines.push(
-      row('Behind group', `${clean(attachment.status)}${reason}`),
-      ...attachment.resources.map((resource) => `  ${clean(resource, 200)}`),
+      row(
+        'Behind group',
+        `${attachment.status}${attachment.reason !== undefined ? ` (${attachment.reason})` : ''}`,
+      ),
+      ...attachment.resources.map((resource) => `  ${resource}`),
     );
   }
-  return lines;
-}
-
-function showText(alert: TriagedAlert): string {
-  const expires = Number.isFinite(alert.expiresAt)
-    ? new Date(alert.expiresAt * 1000).toISOString()
-    : '-';
-  const lines = [
-    `Alert ${clean(alert.alertId, 200)}`,
-    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
-    row('Severity', `${clean(alert.severity)} (risk score ${alert.riskScore})`),
-    row('Outcome', clean(alert.outcome)),
-    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
-    row('Event', `${clean(alert.eventName)} from ${clean(alert.eventSource)}`),
-    row('Event time', clean(alert.eventTime)),
-    row('Event id', clean(alert.eventId)),
-    row('Account', clean(alert.account)),
-    row('Region', clean(alert.region)),
-    row('Principal', clean(alert.principal)),
-    'Actor:',
-    ...identityLines(alert),
-    row('Source IP', clean(alert.sourceIp)),
-    row('User agent', clean(alert.userAgent)),
-    ...contextLines(alert),
-    row('Resource', `${clean(alert.resource.name)} (${clean(alert.resource.type)})`),
-    row('Description', clean(alert.resource.description)),
-    ...exposureLines(alert),
-  ];
-  if (alert.error !== undefined) {
-    lines.push(row('Error', `${clean(alert.error.code)}: ${clean(alert.error.message)}`));
-  }
+  if (facts.error !== undefined) lines.push(row('Error', facts.error));
   lines.push(
     row('Status', clean(alert.status)),
     ...(alert.statusChangedBy !== undefined

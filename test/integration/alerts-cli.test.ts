@@ -11,6 +11,9 @@ import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { ALERTS_HELP } from '../../cli/commands/alerts';
 import { runCli } from '../support/cli';
 import { loadRecord } from '../support/fixtures';
+import { CATALOG } from '../../lambda/core/catalog';
+import { alertFacts, renderEmail } from '../../lambda/core/render';
+import { cleanText } from '../../lambda/core/text';
 
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
@@ -262,6 +265,52 @@ describe('sgwatch alerts show', () => {
       /Behind group:\s+rds\n {2}eni-0a1b2c3d amazon-rds: RDSNetworkInterface/,
     );
     expect(run.stdout).not.toContain(ESC);
+  });
+
+  it('states the facts the email states, in the same words', async () => {
+    // Prepare: an alert with every optional fact, stored as the detector stores it.
+    const exposure = alertFor(EXPOSURE, { eventID: 'cli-same-words' });
+    const full: Alert = {
+      ...exposure,
+      error: { code: 'Client.InvalidPermission.Duplicate', message: 'the rule already exists' },
+      context: {
+        ...exposure.context,
+        history: { firstSeen: true, last24h: 0, last7d: 0 },
+        attachment: { status: 'rds', resources: ['eni-0a1b2c3d amazon-rds'] },
+      },
+    };
+    await seedStore([full]);
+    const detection = CATALOG.find((d) => d.id === full.ruleId);
+    if (detection === undefined) throw new Error('no detection for the exposure fixture');
+
+    // Act
+    const shown = (await alerts(['show', full.alertId])).stdout;
+    const email = renderEmail(full, detection);
+
+    // Assess: every fact, worded once, appears in both.
+    const facts = alertFacts(full, (value, max) => cleanText(value, max));
+    const stated = [
+      facts.severity,
+      facts.caller,
+      facts.mfa,
+      facts.sourceIp,
+      facts.userAgent,
+      facts.tool,
+      facts.account,
+      facts.callerHistory,
+      facts.call,
+      facts.resourceName,
+      facts.resourceType,
+      facts.description,
+      facts.error ?? 'no error',
+      facts.eventId,
+      ...facts.findings,
+      ...facts.riskFactors,
+      ...(facts.attachment?.resources ?? []),
+    ];
+    expect(stated.filter((fact) => !shown.includes(fact))).toEqual([]);
+    expect(stated.filter((fact) => !email.includes(fact))).toEqual([]);
+    expect(shown).toContain('Caller history: first alert for this principal\n');
   });
 
   it('shows the triage history after changes', async () => {
