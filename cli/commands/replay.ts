@@ -10,7 +10,14 @@ import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
 import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
-import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
+import {
+  ALERT_HEADERS,
+  ALERT_KEY_HEADERS,
+  alertRows,
+  formatBytes,
+  layoutFor,
+  table,
+} from '../format';
 import type { CliIo } from '../io';
 import { commandPrefix, shellWord } from '../io';
 import { discoverFiles } from '../replay/files';
@@ -293,7 +300,13 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
         ];
       });
-      io.stdout.write(table([...ALERT_HEADERS, 'THIS RUN'], cells));
+      io.stdout.write(
+        table(
+          [...ALERT_HEADERS, 'THIS RUN'],
+          cells,
+          layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
+        ),
+      );
       const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
       const stored = `\n${rows.length} alert${rows.length === 1 ? '' : 's'} stored in the ${store.description}.\n`;
       io.stdout.write(
