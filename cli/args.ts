@@ -153,7 +153,7 @@ function usageMessage(code: string, message: string, known: readonly string[]): 
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const suggestion = closest(quoted, known);
-      return `unknown option ${quoted}${suggestion !== undefined ? ` (did you mean --${suggestion}?)` : ''}; to pass a value that starts with "-", put it after "--"`;
+      return `unknown option ${quoted}${suggestion !== undefined ? ` (did you mean --${suggestion}?)` : ''}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const option = quoted.replace(/ <value>$/, '').replace(/^-\w, /, '');

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
+import { commandPrefix } from './io';
 
 export type StoreKind = 'embedded' | 'memory' | 'table';
 
@@ -86,15 +87,16 @@ export function existingStateDir(
   cwd: string,
 ): string {
   const state = locateStateDir(flag, env, cwd);
+  const replay = `${commandPrefix(env)} replay <path>`;
   if (state.source === 'new') {
     throw new StoreNotFoundError(
-      `no local sgwatch store in ${resolve(cwd)} or any folder above it: run "sgwatch replay <path>" to create one, or pass --state-dir DIR, or --table NAME for a deployed table`,
+      `no local sgwatch store in ${resolve(cwd)} or any folder above it: run "${replay}" to create one, or pass --state-dir DIR, or --table NAME for a deployed table`,
     );
   }
   if (!existsSync(state.path)) {
     const named = state.source === 'flag' ? '--state-dir' : `$${STATE_DIR_ENV}`;
     throw new StoreNotFoundError(
-      `no local sgwatch store at ${state.path} (from ${named}): check the path, or run "sgwatch replay <path>" with it to create one`,
+      `no local sgwatch store at ${state.path} (from ${named}): check the path, or run "${replay}" with it to create one`,
     );
   }
   return state.path;

@@ -385,6 +385,14 @@ describe('finding the local store', () => {
     expect(existsSync(join(dir, '.sgwatch'))).toBe(false);
   });
 
+  it('names the replay command in the form the person ran sgwatch', async () => {
+    const run = await cli.run(['alerts', 'list'], {
+      cwd: dir,
+      env: { npm_lifecycle_event: 'sgwatch' },
+    });
+    expect(run.stderr).toContain('run "npm run sgwatch -- replay <path>" to create one');
+  });
+
   it('refuses a --state-dir that does not exist', async () => {
     const run = await cli.run(['alerts', 'list', '--state-dir', 'nowhere'], { cwd: dir });
     expect(run.code).toBe(1);
