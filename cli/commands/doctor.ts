@@ -29,7 +29,7 @@ import {
 } from '../aws';
 import { SPOKE_OUTPUTS, SPOKE_STACK_PREFIX, STACK_NAME } from '../../lib/deployment-names';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../store';
+import { parseOptions, UsageError } from '../args';
 
 export const DOCTOR_HELP = `Usage: sgwatch doctor [options]
 

@@ -4,10 +4,9 @@ import {
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
-  InvalidTransitionError,
   monthBucketsBetween,
-  TriageInputError,
 } from '../../lambda/adapters/alert-queries';
+import { InvalidTransitionError, TriageInputError } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
