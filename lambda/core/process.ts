@@ -4,6 +4,7 @@ import { burstGroupId, placeInBurst } from './burst';
 import type { Detection } from './catalog';
 import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
+import { recordFinding } from './finding-sink';
 import type { Policy } from './policy';
 import { DEFAULT_POLICY } from './policy';
 import type {
@@ -12,6 +13,7 @@ import type {
   AttachmentLookup,
   AttachmentResult,
   Clock,
+  FindingSink,
   Logger,
 } from './ports';
 import { renderMessage } from './render';
@@ -33,6 +35,11 @@ export interface ProcessDeps {
    * @default - no lookup; alerts carry no attachment context
    */
   readonly attachmentLookup?: AttachmentLookup;
+  /**
+   * Where findings go beside SNS (AWS Security Hub); its failures never reach the caller.
+   * @default - no findings
+   */
+  readonly findings?: FindingSink;
 }
 
 /**
@@ -162,6 +169,18 @@ async function attachmentOf(
  * the caller has already established that the detection matches.
  */
 export async function deliver(
+  detection: Detection,
+  record: CloudTrailRecord,
+  deps: ProcessDeps,
+): Promise<ProcessResult> {
+  const result = await deliverAlert(detection, record, deps);
+  // Optional finding sink (Security Hub), once the alert is notified or recorded as
+  // suppressed, duplicates and resumes included; it logs its own errors and never throws.
+  await recordFinding(result.alert, detection, deps);
+  return result;
+}
+
+async function deliverAlert(
   detection: Detection,
   record: CloudTrailRecord,
   deps: ProcessDeps,
