@@ -1,10 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { jsonLogger, withFields } from './adapters/logger';
 import type { DetectorMetric } from './adapters/metrics';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
+import { countingFindingSink, SecurityHubFindingSink } from './adapters/securityhub-sink';
 import { SnsAlertPublisher } from './adapters/sns-publisher';
 import { alertIdFor } from './core/alert';
 import { catalogFor, detect } from './core/catalog';
@@ -55,6 +57,19 @@ const deps: ProcessDeps = {
         attachmentLookup: new Ec2AttachmentLookup(
           lazyEc2(clientOptions(env.sdk)),
           env.accountId !== undefined ? { account: env.accountId } : {},
+        ),
+      }
+    : {}),
+  // Security Hub gets two attempts, not the full budget: it runs after the alert went out,
+  // and must not hold the invocation near its timeout.
+  ...(env.securityHub !== undefined
+    ? {
+        findings: new SecurityHubFindingSink(
+          new SecurityHubClient({
+            ...clientOptions(env.sdk),
+            maxAttempts: Math.min(2, env.sdk.maxAttempts),
+          }),
+          env.securityHub,
         ),
       }
     : {}),
@@ -187,7 +202,13 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         eventName: short(record.eventName),
       });
     }
-    const invocationDeps = { ...deps, publisher: countingPublisher(deps.publisher, metrics) };
+    const invocationDeps = {
+      ...deps,
+      publisher: countingPublisher(deps.publisher, metrics),
+      ...(deps.findings !== undefined
+        ? { findings: countingFindingSink(deps.findings, () => metrics.add('SecurityHubFailures')) }
+        : {}),
+    };
     const results: ProcessResult[] = [];
     for (const detection of detections) {
       ruleIds.push(detection.id);

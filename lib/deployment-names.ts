@@ -27,7 +27,16 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
+  /** Present only when the deployment imports findings into Security Hub. */
+  securityHubProductArn: 'SecurityHubProductArn',
 } as const;
+
+/**
+ * Tag on the alert table of a deployment that imports findings into Security Hub; its value is
+ * the default product ARN. `sgwatch alerts ack|resolve|reopen --table` reads it to know that
+ * the finding's workflow should follow the alert's status.
+ */
+export const SECURITY_HUB_TABLE_TAG = 'sgwatch:securityHubProductArn';
 
 /** A spoke stack's output keys. */
 export const SPOKE_OUTPUTS = {

@@ -20,6 +20,7 @@ import { cleanText } from '../../lambda/core/text';
 import { ALERT_HEADERS, alertRows, table } from '../format';
 import type { CliIo } from '../io';
 import { whoAmI } from '../io';
+import { syncFindingWorkflow } from '../securityhub';
 import { openStore, parseOptions, UsageError } from '../store';
 import { parseTime } from '../time';
 
@@ -520,6 +521,18 @@ async function changeCommand(
           ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
           : ''),
     );
+    // A deployed table whose deployment imports findings: the finding's workflow follows.
+    if (values.table !== undefined) {
+      io.stdout.write(
+        await syncFindingWorkflow({
+          table: values.table,
+          ...(values.region !== undefined ? { region: values.region } : {}),
+          alert: updated,
+          user,
+          ...(note !== undefined && note !== '' ? { note } : {}),
+        }),
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof AlertNotFoundError) {

@@ -160,7 +160,7 @@ export function parseProductArn(productArn: string): FindingProduct & { readonly
  * window) and alerts still pending are not imported: each import is billed, and a flood that
  * SNS stays quiet about should not become a flood of ingestion events either.
  */
-export function isImportable(alert: Alert): boolean {
+export function isImportable(alert: Pick<Alert, 'delivery'>): boolean {
   return alert.delivery === 'notified' || alert.delivery === 'suppressed';
 }
 
