@@ -27,7 +27,11 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
-  /** Present only when the deployment imports findings into Security Hub. */
+} as const;
+
+/** Output keys the hub stack has only with an optional feature on. */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /** The deployment imports findings into Security Hub under this product. */
   securityHubProductArn: 'SecurityHubProductArn',
 } as const;
 

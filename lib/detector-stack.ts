@@ -14,7 +14,12 @@ import { DetectorFunction } from './constructs/detector-function';
 import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
-import { HUB_BUS_NAME, SECURITY_HUB_TABLE_TAG, STACK_OUTPUTS } from './deployment-names';
+import {
+  HUB_BUS_NAME,
+  OPTIONAL_STACK_OUTPUTS,
+  SECURITY_HUB_TABLE_TAG,
+  STACK_OUTPUTS,
+} from './deployment-names';
 
 export interface DetectorStackProps extends StackProps {
   readonly config: SgwatchConfig;
@@ -107,7 +112,7 @@ export class DetectorStack extends Stack {
     if (productArn !== undefined) {
       // `sgwatch alerts ack|resolve|reopen --table` reads this to update the finding too.
       Tags.of(this.alertTable.table).add(SECURITY_HUB_TABLE_TAG, productArn);
-      new CfnOutput(this, STACK_OUTPUTS.securityHubProductArn, {
+      new CfnOutput(this, OPTIONAL_STACK_OUTPUTS.securityHubProductArn, {
         description: 'Security Hub product sgwatch imports findings under (for `sgwatch doctor`)',
         value: productArn,
       });

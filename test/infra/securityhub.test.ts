@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { SECURITY_HUB_TABLE_TAG, STACK_OUTPUTS } from '../../lib/deployment-names';
+import { OPTIONAL_STACK_OUTPUTS, SECURITY_HUB_TABLE_TAG } from '../../lib/deployment-names';
 import { removeTemporaryDirs, synthesize } from '../support/synth';
 
 afterAll(removeTemporaryDirs);
@@ -62,14 +62,14 @@ describe('Security Hub sink in the stack', () => {
     on.hasResourceProperties('AWS::DynamoDB::Table', {
       Tags: Match.arrayWith([{ Key: SECURITY_HUB_TABLE_TAG, Value: PRODUCT_ARN }]),
     });
-    on.hasOutput(STACK_OUTPUTS.securityHubProductArn, { Value: PRODUCT_ARN });
+    on.hasOutput(OPTIONAL_STACK_OUTPUTS.securityHubProductArn, { Value: PRODUCT_ARN });
   });
 
   it('adds none of it when securityHub is off', () => {
     const text = JSON.stringify(off.toJSON());
     expect(text.includes('securityhub')).toBe(false);
     expect(text.includes(SECURITY_HUB_TABLE_TAG)).toBe(false);
-    expect(text.includes(STACK_OUTPUTS.securityHubProductArn)).toBe(false);
+    expect(text.includes(OPTIONAL_STACK_OUTPUTS.securityHubProductArn)).toBe(false);
     off.resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
       { MetricName: 'SecurityHubFailures' },
