@@ -72,6 +72,9 @@ ack, resolve and reopen options:
                         $USER or $USERNAME)
   A change only applies if nobody else changed the alert since it was read; if
   someone did, nothing is written and the command exits 1.
+  With --table, when the deployment imports findings into Security Hub (its
+  table carries the sgwatch:securityHubProductArn tag), the alert's finding
+  follows: ack -> NOTIFIED, resolve -> RESOLVED, reopen -> NEW.
 
 Store options (every subcommand):
   --store embedded      (default) the local store in --state-dir that replay writes
