@@ -1,12 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { jsonLogger, withFields } from './adapters/logger';
 import type { DetectorMetric } from './adapters/metrics';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
-import { countingFindingSink, SecurityHubFindingSink } from './adapters/securityhub-sink';
+import {
+  countingFindingSink,
+  lazySecurityHub,
+  SecurityHubFindingSink,
+} from './adapters/securityhub-sink';
 import { SnsAlertPublisher } from './adapters/sns-publisher';
 import { alertIdFor } from './core/alert';
 import { catalogFor, detect } from './core/catalog';
@@ -65,7 +68,7 @@ const deps: ProcessDeps = {
   ...(env.securityHub !== undefined
     ? {
         findings: new SecurityHubFindingSink(
-          new SecurityHubClient({
+          lazySecurityHub({
             ...clientOptions(env.sdk),
             maxAttempts: Math.min(2, env.sdk.maxAttempts),
           }),

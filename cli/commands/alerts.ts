@@ -20,7 +20,6 @@ import { cleanText } from '../../lambda/core/text';
 import { ALERT_HEADERS, alertRows, table } from '../format';
 import type { CliIo } from '../io';
 import { whoAmI } from '../io';
-import { syncFindingWorkflow } from '../securityhub';
 import { openStore, parseOptions, UsageError } from '../store';
 import { parseTime } from '../time';
 
@@ -525,7 +524,9 @@ async function changeCommand(
           : ''),
     );
     // A deployed table whose deployment imports findings: the finding's workflow follows.
+    // Loaded only here, so the Security Hub client costs no other command its start-up time.
     if (values.table !== undefined) {
+      const { syncFindingWorkflow } = await import('../securityhub');
       io.stdout.write(
         await syncFindingWorkflow({
           table: values.table,

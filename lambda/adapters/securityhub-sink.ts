@@ -1,5 +1,11 @@
-import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { BatchImportFindingsCommand } from '@aws-sdk/client-securityhub';
+// Types only: the Security Hub client is loaded on first use (see `lazySecurityHub`), so a
+// deployment without Security Hub neither bundles nor loads it.
+import type {
+  BatchImportFindingsCommandInput,
+  BatchImportFindingsCommandOutput,
+  SecurityHubClientConfig,
+} from '@aws-sdk/client-securityhub';
+import type * as SecurityHubSdk from '@aws-sdk/client-securityhub';
 import type { Alert } from '../core/alert';
 import type { FindingProduct } from '../core/asff';
 import { toFinding } from '../core/asff';
@@ -18,10 +24,38 @@ export class FindingImportError extends Error {
   }
 }
 
+/** The one Security Hub call the detector makes. */
+export interface SecurityHubImportApi {
+  batchImportFindings(
+    input: BatchImportFindingsCommandInput,
+  ): Promise<BatchImportFindingsCommandOutput>;
+}
+
+/**
+ * A Security Hub client created, and its SDK module imported, on the first import. The
+ * module is external to the detector bundle (lib/bundling.ts): it is about 200 KB, which
+ * every cold start would otherwise load whether or not Security Hub is on.
+ */
+export function lazySecurityHub(config: SecurityHubClientConfig = {}): SecurityHubImportApi {
+  type Sdk = typeof SecurityHubSdk;
+  let sdk: Promise<{ module: Sdk; client: InstanceType<Sdk['SecurityHubClient']> }> | undefined;
+  const load = () =>
+    (sdk ??= import('@aws-sdk/client-securityhub').then((module) => ({
+      module,
+      client: new module.SecurityHubClient(config),
+    })));
+  return {
+    batchImportFindings: async (input) => {
+      const { module, client } = await load();
+      return client.send(new module.BatchImportFindingsCommand(input));
+    },
+  };
+}
+
 /** Imports each alert as one ASFF finding under the account's default product. */
 export class SecurityHubFindingSink implements FindingSink {
   constructor(
-    private readonly client: SecurityHubClient,
+    private readonly api: SecurityHubImportApi,
     private readonly product: FindingProduct,
   ) {}
 
@@ -29,21 +63,19 @@ export class SecurityHubFindingSink implements FindingSink {
     const finding = toFinding(alert, detection, this.product);
     let failed: { Id?: string; ErrorCode?: string; ErrorMessage?: string }[] | undefined;
     try {
-      ({ FailedFindings: failed } = await this.client.send(
-        new BatchImportFindingsCommand({
-          Findings: [
-            {
-              ...finding,
-              Types: [...finding.Types],
-              Resources: finding.Resources.map((resource) => ({ ...resource })),
-              FindingProviderFields: {
-                ...finding.FindingProviderFields,
-                Types: [...finding.FindingProviderFields.Types],
-              },
+      ({ FailedFindings: failed } = await this.api.batchImportFindings({
+        Findings: [
+          {
+            ...finding,
+            Types: [...finding.Types],
+            Resources: finding.Resources.map((resource) => ({ ...resource })),
+            FindingProviderFields: {
+              ...finding.FindingProviderFields,
+              Types: [...finding.FindingProviderFields.Types],
             },
-          ],
-        }),
-      ));
+          },
+        ],
+      }));
     } catch (error) {
       throw new FindingImportError(describeSdkError(error), { cause: error });
     }
