@@ -240,10 +240,9 @@ const IAM_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(user|role)\/[\w+=,.@/-]{1,5
 
 interface ResourceShape {
   readonly type: string;
-  readonly arn: (
-    where: { partition: string; region: string; account: string },
-    name: string,
-  ) => string;
+  /** The ARN's service and the resource part before the name (`db:`, `security-group/`). */
+  readonly service: 'ec2' | 'rds' | 'elasticache';
+  readonly prefix: string;
   readonly valid: RegExp;
 }
 
@@ -251,38 +250,45 @@ interface ResourceShape {
 const RESOURCE_SHAPES: Readonly<Record<string, ResourceShape>> = {
   'EC2 security group': {
     type: 'AwsEc2SecurityGroup',
-    arn: (w, n) => `arn:${w.partition}:ec2:${w.region}:${w.account}:security-group/${n}`,
+    service: 'ec2',
+    prefix: 'security-group/',
     valid: SECURITY_GROUP_ID,
   },
   'RDS DB instance': {
     type: 'AwsRdsDbInstance',
-    arn: (w, n) => `arn:${w.partition}:rds:${w.region}:${w.account}:db:${n}`,
+    service: 'rds',
+    prefix: 'db:',
     valid: RESOURCE_NAME,
   },
   'RDS DB cluster': {
     type: 'AwsRdsDbCluster',
-    arn: (w, n) => `arn:${w.partition}:rds:${w.region}:${w.account}:cluster:${n}`,
+    service: 'rds',
+    prefix: 'cluster:',
     valid: RESOURCE_NAME,
   },
   'RDS DB security group': {
     type: 'AwsRdsDbSecurityGroup',
-    arn: (w, n) => `arn:${w.partition}:rds:${w.region}:${w.account}:secgrp:${n}`,
+    service: 'rds',
+    prefix: 'secgrp:',
     valid: RESOURCE_NAME,
   },
   // The ASFF has no ElastiCache resource types: `Other`, with the resource's ARN.
   'ElastiCache cluster': {
     type: 'Other',
-    arn: (w, n) => `arn:${w.partition}:elasticache:${w.region}:${w.account}:cluster:${n}`,
+    service: 'elasticache',
+    prefix: 'cluster:',
     valid: RESOURCE_NAME,
   },
   'ElastiCache replication group': {
     type: 'Other',
-    arn: (w, n) => `arn:${w.partition}:elasticache:${w.region}:${w.account}:replicationgroup:${n}`,
+    service: 'elasticache',
+    prefix: 'replicationgroup:',
     valid: RESOURCE_NAME,
   },
   'ElastiCache cache security group': {
     type: 'Other',
-    arn: (w, n) => `arn:${w.partition}:elasticache:${w.region}:${w.account}:securitygroup:${n}`,
+    service: 'elasticache',
+    prefix: 'securitygroup:',
     valid: RESOURCE_NAME,
   },
 };
@@ -307,7 +313,7 @@ function targetResource(alert: Alert, partition: AsffPartition): AsffResource | 
   }
   return {
     Type: shape.type,
-    Id: shape.arn({ partition, region: alert.region, account: alert.account }, name),
+    Id: `arn:${partition}:${shape.service}:${alert.region}:${alert.account}:${shape.prefix}${name}`,
     Partition: partition,
     Region: alert.region,
     ResourceRole: 'Target',
@@ -317,23 +323,24 @@ function targetResource(alert: Alert, partition: AsffPartition): AsffResource | 
 
 function callerResource(alert: Alert, partition: AsffPartition): AsffResource | undefined {
   const actor = alert.actor;
+  const caller = (type: string, id: string, details: Record<string, string | undefined>) => ({
+    Type: type,
+    Id: id,
+    Partition: partition,
+    ResourceRole: 'Actor' as const,
+    Details: other(details),
+  });
   if (actor.kind === 'assumed-role' && actor.roleArn !== undefined && IAM_ARN.test(actor.roleArn)) {
-    return {
-      Type: 'AwsIamRole',
-      Id: actor.roleArn,
-      Partition: partition,
-      ResourceRole: 'Actor',
-      Details: other({ sessionName: actor.sessionName, principalArn: actor.principalArn }),
-    };
+    return caller('AwsIamRole', actor.roleArn, {
+      sessionName: actor.sessionName,
+      principalArn: actor.principalArn,
+    });
   }
   if (actor.kind === 'iam-user' && IAM_ARN.test(actor.principalArn)) {
-    return {
-      Type: 'AwsIamUser',
-      Id: actor.principalArn,
-      Partition: partition,
-      ResourceRole: 'Actor',
-      Details: other({ userName: actor.userName, accessKeyId: actor.accessKeyId }),
-    };
+    return caller('AwsIamUser', actor.principalArn, {
+      userName: actor.userName,
+      accessKeyId: actor.accessKeyId,
+    });
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, GetItemCommand, TagResourceCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, TagResourceCommand } from '@aws-sdk/client-dynamodb';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import {
   EnableSecurityHubCommand,
@@ -14,7 +14,6 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { createServer } from 'node:http';
-import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
 import { alertIdFor } from '../../lambda/core/alert';
 import { findingIdFor } from '../../lambda/core/asff';
 import type { HandlerResult } from '../../lambda/handler';
@@ -25,7 +24,7 @@ import type { LocalSecurityHub } from '../support/local-securityhub';
 import { startLocalSecurityHub } from '../support/local-securityhub';
 import { closeServer, listenOnLoopback } from '../support/loopback';
 import type { LocalAws } from '../support/servers';
-import { startLocalAws } from '../support/servers';
+import { readStoredAlert, startLocalAws } from '../support/servers';
 
 type Handler = (event: unknown) => Promise<HandlerResult>;
 
@@ -68,15 +67,8 @@ async function findingsWithId(id: string): Promise<AwsSecurityFinding[]> {
   return Findings.filter((finding) => finding.Id === id);
 }
 
-async function stored(alertId: string) {
-  const { Item } = await aws.dynamodb.client.send(
-    new GetItemCommand({
-      TableName: aws.dynamodb.tableName,
-      Key: { alertId: { S: alertId } },
-      ConsistentRead: true,
-    }),
-  );
-  return Item === undefined ? undefined : alertFromItem(Item);
+function stored(alertId: string) {
+  return readStoredAlert(aws.dynamodb, alertId);
 }
 
 /** The detector's EMF metrics lines written since the test started. */
