@@ -12,7 +12,7 @@ import { checkRegionName, isRegionName, UsageError } from './args';
 /** The stack `npx cdk deploy` creates. */
 export { STACK_NAME as DEFAULT_STACK_NAME } from '../lib/deployment-names';
 
-export { OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../lib/deployment-names';
+export { STACK_OUTPUTS } from '../lib/deployment-names';
 
 export { checkRegionName } from './args';
 
@@ -96,6 +96,17 @@ interface ErrorShape {
  */
 function shapeOf(error: unknown): { name: string; code: string; message: string } {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
+  // The SDK wraps a network failure ("AWS SDK error wrapper for Error: getaddrinfo
+  // ENOTFOUND ..."); the wrapped error is the one worth describing.
+  const cause = (shape as { cause?: unknown }).cause;
+  if (
+    typeof shape.message === 'string' &&
+    shape.message.startsWith('AWS SDK error wrapper for ') &&
+    typeof cause === 'object' &&
+    cause !== null
+  ) {
+    return shapeOf(cause);
+  }
   return {
     name: typeof shape.name === 'string' ? shape.name : '',
     code: typeof shape.code === 'string' ? shape.code : '',

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import type { Detection } from './core/catalog';
 import type { Policy } from './core/policy';
-import type { AlertPublisher, AttachmentLookup, Clock, Logger } from './core/ports';
+import type { AlertPublisher, AttachmentLookup, Clock, FindingSink, Logger } from './core/ports';
 import { systemClock } from './core/ports';
 import type { ProcessDeps } from './core/process';
 import { DELIVERY_DEFAULTS } from './env';
@@ -24,6 +24,8 @@ export interface DeliveryWiring {
   readonly claimSeconds?: number;
   /** @default - no lookup */
   readonly attachmentLookup?: AttachmentLookup;
+  /** Security Hub, beside SNS. @default - no findings */
+  readonly findings?: FindingSink;
 }
 
 /**
@@ -41,5 +43,6 @@ export function composeDelivery(wiring: DeliveryWiring): ProcessDeps {
     claimSeconds: wiring.claimSeconds ?? DELIVERY_DEFAULTS.claimSeconds,
     ...(wiring.catalog !== undefined ? { catalog: wiring.catalog } : {}),
     ...(wiring.attachmentLookup !== undefined ? { attachmentLookup: wiring.attachmentLookup } : {}),
+    ...(wiring.findings !== undefined ? { findings: wiring.findings } : {}),
   };
 }

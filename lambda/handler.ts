@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { jsonLogger, withFields } from './adapters/logger';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
+import { lazySecurityHub, SecurityHubFindingSink } from './adapters/securityhub-sink';
 import { SnsAlertPublisher } from './adapters/sns-publisher';
 import { composeDelivery } from './compose';
 import { catalogFor, detect } from './core/catalog';
@@ -64,6 +65,19 @@ export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDe
             attachmentLookup: new Ec2AttachmentLookup(
               lazyEc2(clientOptions(env.sdk)),
               env.accountId !== undefined ? { account: env.accountId } : {},
+            ),
+          }
+        : {}),
+      // Security Hub gets two attempts, not the full budget: it runs after the alert went
+      // out, and must not hold the invocation near its timeout.
+      ...(env.securityHub !== undefined
+        ? {
+            findings: new SecurityHubFindingSink(
+              lazySecurityHub({
+                ...clientOptions(env.sdk),
+                maxAttempts: Math.min(2, env.sdk.maxAttempts),
+              }),
+              env.securityHub,
             ),
           }
         : {}),

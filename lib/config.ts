@@ -46,6 +46,11 @@ export interface SgwatchConfig {
   /** Whether the detector may ask EC2 what sits behind an exposed security group. */
   readonly lookups: boolean;
   /**
+   * Whether every notified or suppressed alert is also imported into AWS Security Hub as an
+   * ASFF finding, under the hub account's default product.
+   */
+  readonly securityHub: boolean;
+  /**
    * Regions of the hub account to watch. Every listed Region other than the hub's gets a
    * spoke stack forwarding matching events to the hub bus.
    */
@@ -89,6 +94,7 @@ export const CONFIG_CONTEXT_KEYS = [
   'opsEmails',
   'detections',
   'lookups',
+  'securityHub',
   'regions',
   'organizationId',
   'spokeAccounts',
@@ -401,6 +407,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
       : parseEmails('opsEmails', context.opsEmails),
     detections: parseSelection(context.detections),
     lookups: parseBoolean('lookups', context.lookups, false),
+    securityHub: parseBoolean('securityHub', context.securityHub, false),
     regions: parseDistinct('regions', context.regions, 'AWS Region name', REGION),
     organizationId: parseOrganizationId(context.organizationId),
     spokeAccounts: parseDistinct(

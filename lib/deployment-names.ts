@@ -33,13 +33,26 @@ export const STACK_OUTPUTS = {
   huntOperatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
 
-/** Outputs a hub has only when an option asks for them (`cloudTrailBucket` for hunting). */
-export const OPTIONAL_STACK_OUTPUTS: readonly string[] = [
+/** The hunt outputs: a hub has them only with `cloudTrailBucket`. */
+export const HUNT_STACK_OUTPUTS: readonly string[] = [
   STACK_OUTPUTS.huntDatabase,
   STACK_OUTPUTS.huntTable,
   STACK_OUTPUTS.huntWorkGroup,
   STACK_OUTPUTS.huntOperatorPolicy,
 ];
+
+/** Output keys the hub stack has only with an optional feature on. */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /** The deployment imports findings into Security Hub under this product. */
+  securityHubProductArn: 'SecurityHubProductArn',
+} as const;
+
+/**
+ * Tag on the alert table of a deployment that imports findings into Security Hub; its value is
+ * the default product ARN. `sgwatch alerts ack|resolve|reopen --table` reads it to know that
+ * the finding's workflow should follow the alert's status.
+ */
+export const SECURITY_HUB_TABLE_TAG = 'sgwatch:securityHubProductArn';
 
 /** A spoke stack's output keys. */
 export const SPOKE_OUTPUTS = {

@@ -80,6 +80,9 @@ ack, resolve and reopen options:
                         your login name ($USER, $USERNAME, or the system's)
   A change only applies if nobody else changed the alert since it was read; if
   someone did, nothing is written and the command exits 1.
+  With --table, when the deployment imports findings into Security Hub (its
+  table carries the sgwatch:securityHubProductArn tag), the alert's finding
+  follows: ack -> NOTIFIED, resolve -> RESOLVED, reopen -> NEW.
 
 Store options (every subcommand):
   --store embedded      (default) the local store replay writes
@@ -520,6 +523,20 @@ async function changeCommand(
           ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
           : ''),
     );
+    // A deployed table whose deployment imports findings: the finding's workflow follows.
+    // Loaded only here, so the Security Hub client costs no other command its start-up time.
+    if (values.table !== undefined) {
+      const { syncFindingWorkflow } = await import('../securityhub');
+      io.stdout.write(
+        await syncFindingWorkflow({
+          table: values.table,
+          ...(values.region !== undefined ? { region: values.region } : {}),
+          alert: updated,
+          user,
+          ...(note !== undefined && note !== '' ? { note } : {}),
+        }),
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof AlertNotFoundError) {

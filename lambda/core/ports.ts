@@ -1,4 +1,5 @@
 import type { Alert, BurstPlacement, PrincipalHistory } from './alert';
+import type { Detection } from './catalog';
 import type { RenderedMessage } from './render';
 
 /**
@@ -82,6 +83,15 @@ export class ClaimLostError extends Error {
 
 export interface AlertPublisher {
   publish(message: RenderedMessage): Promise<{ readonly messageId: string }>;
+}
+
+/**
+ * An optional destination beside the alert topic (AWS Security Hub). It receives alerts that
+ * were notified or suppressed; importing the same alert again must be harmless. It must
+ * never decide an alert's fate: the core logs and drops whatever it throws.
+ */
+export interface FindingSink {
+  record(alert: Alert, detection: Detection): Promise<void>;
 }
 
 export interface Clock {

@@ -6,6 +6,7 @@ import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
 import { errorFields, withFields } from './logging';
 import type { DetectorMetric } from './metric-names';
+import { recordFinding } from './finding-sink';
 import type { Policy } from './policy';
 import { DEFAULT_POLICY } from './policy';
 import type {
@@ -15,6 +16,7 @@ import type {
   AttachmentResult,
   ClaimToken,
   Clock,
+  FindingSink,
   Logger,
 } from './ports';
 import { ClaimLostError } from './ports';
@@ -45,6 +47,11 @@ export interface ProcessDeps {
   readonly attachmentLookup?: AttachmentLookup;
   /** @default - nothing is counted */
   readonly metrics?: MetricSink;
+  /**
+   * Where findings go beside SNS (AWS Security Hub); its failures never reach the caller.
+   * @default - no findings
+   */
+  readonly findings?: FindingSink;
 }
 
 /**
@@ -224,6 +231,18 @@ async function attachmentOf(
  * the caller has already established that the detection matches.
  */
 export async function deliver(
+  detection: Detection,
+  record: CloudTrailRecord,
+  deps: ProcessDeps,
+): Promise<ProcessResult> {
+  const result = await deliverAlert(detection, record, deps);
+  // Optional finding sink (Security Hub), once the alert is notified or recorded as
+  // suppressed, duplicates and resumes included; it logs its own errors and never throws.
+  await recordFinding(result.alert, detection, deps);
+  return result;
+}
+
+async function deliverAlert(
   detection: Detection,
   record: CloudTrailRecord,
   deps: ProcessDeps,

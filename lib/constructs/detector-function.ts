@@ -74,6 +74,12 @@ export interface DetectorFunctionProps {
    * @default false
    */
   readonly lookups?: boolean;
+  /**
+   * Import every notified or suppressed alert into Security Hub, under this account's
+   * default product (the only resource the detector may import to).
+   * @default false
+   */
+  readonly securityHub?: boolean;
 }
 
 /**
@@ -92,10 +98,23 @@ export function writePolicyCommand(outputDir: string, json: string): string {
 export class DetectorFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
+  /** The account's default Security Hub product, when findings are imported. */
+  readonly securityHubProductArn?: string;
 
   constructor(scope: Construct, id: string, props: DetectorFunctionProps) {
     super(scope, id);
     const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
+    // With the default product, Security Hub takes findings only from the account that owns
+    // them: this one. Member accounts' calls become this account's findings (see README).
+    const productArn =
+      props.securityHub === true
+        ? Stack.of(this).formatArn({
+            service: 'securityhub',
+            resource: 'product',
+            resourceName: `${Stack.of(this).account}/default`,
+          })
+        : undefined;
+    this.securityHubProductArn = productArn;
 
     // The log holds CloudTrail details (principals, IPs, request parameters): encrypt it
     // under a key of our own, which CloudWatch Logs may use only for this account's groups.
@@ -167,6 +186,7 @@ export class DetectorFunction extends Construct {
         ...(props.lookups === true
           ? { SGWATCH_LOOKUPS: 'true', SGWATCH_ACCOUNT_ID: Stack.of(this).account }
           : {}),
+        ...(productArn !== undefined ? { SECURITY_HUB_PRODUCT_ARN: productArn } : {}),
       },
       // Async invocations from EventBridge: two retries, then the event and its error go
       // to the failure queue. Six hours of age covers an SNS or DynamoDB outage.
@@ -228,6 +248,14 @@ export class DetectorFunction extends Construct {
       resourceArns: [props.topic.topicArn],
     });
     props.topic.masterKey?.grant(this.function, ...TOPIC_KEY_ACTIONS);
+
+    if (productArn !== undefined) {
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['securityhub:BatchImportFindings'],
+        resourceArns: [productArn],
+      });
+    }
 
     if (props.lookups === true) {
       // EC2's Describe* calls support no resource-level permissions: IAM accepts only "*"
