@@ -11,7 +11,7 @@ import { UsageError } from './store';
 /** The stack `npx cdk deploy` creates. */
 export { STACK_NAME as DEFAULT_STACK_NAME } from '../lib/deployment-names';
 
-export { STACK_OUTPUTS } from '../lib/deployment-names';
+export { OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../lib/deployment-names';
 
 // Every commercial, GovCloud, China and ISO Region name has this shape. Checking it keeps a
 // typo from turning into an endpoint host name, and gives a clear message instead.

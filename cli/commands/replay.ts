@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
+import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
@@ -15,6 +15,7 @@ import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
 import type { CliIo } from '../io';
 import { discoverFiles } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
+import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
@@ -27,7 +28,9 @@ Runs sgwatch's detections over CloudTrail logs on this machine, through the same
 code the deployed Lambda runs, and stores the alerts so \`sgwatch alerts\` can
 query them.
 
-<path> may be a file or a folder (searched recursively). Accepted files:
+<path> may be a file, a folder (searched recursively) or s3://BUCKET/PREFIX (listed
+with the standard AWS credentials; --since, --until, --account and --region skip the
+accounts, Regions and days of the CloudTrail key layout they leave out). Accepted files:
   *.json.gz, *.json    CloudTrail log files as delivered to S3 ({"Records":[...]})
   *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or JSON lines
   (gzip is detected from the bytes, so any of them may be compressed)
@@ -84,7 +87,7 @@ function progressLine(progress: ReplayProgress): string {
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
   const recordsPerSecond = Math.round(progress.records / seconds).toLocaleString('en-US');
   const mbPerSecond = (progress.bytesDone / 1024 / 1024 / seconds).toFixed(1);
-  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
+  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${formatBytes(progress.bytesDone)}  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
 }
 
 export function countsLine(counts: ReplayCounts): string {
@@ -114,6 +117,16 @@ function list(values: string[] | undefined): string[] | undefined {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
+}
+
+function reportS3Listing(remote: S3Inputs, io: CliIo): void {
+  if (remote.ignored.length > 0) {
+    io.stderr.write(
+      `sgwatch: ignored ${remote.ignored.length} object(s) that are not .json/.jsonl/.json.gz logs, e.g. ${remote.ignored[0] ?? ''}\n`,
+    );
+  }
+  if (remote.digestPrefixes > 0)
+    io.stderr.write(`sgwatch: skipped ${remote.digestPrefixes} CloudTrail-Digest prefix(es)\n`);
 }
 
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -167,7 +180,15 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
   }
 
-  const discovery = await discoverFiles(positionals.map((p) => resolve(io.cwd, p)));
+  const remotePaths = positionals.filter((p) => /^s3:\/\//i.test(p));
+  const discovery = await discoverFiles(
+    positionals.filter((p) => !remotePaths.includes(p)).map((p) => resolve(io.cwd, p)),
+  );
+  const remote =
+    remotePaths.length > 0
+      ? await (await import('../replay/s3-source')).openS3Inputs(remotePaths, filter, io.env)
+      : undefined;
+  if (remote !== undefined) reportS3Listing(remote, io);
   let failed = false;
   for (const missing of discovery.missing) {
     io.stderr.write(`sgwatch: cannot read ${missing.path}: ${missing.reason}\n`);
@@ -209,18 +230,21 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
-  const deps: Promise<ProcessDeps> = opening.then((store) => ({
-    store: new DynamoDbAlertStore(store.client, store.tableName),
-    publisher,
-    clock: { now: () => io.now() },
-    policy,
-    logger: jsonLogger({
-      base: { service: 'sgwatch-replay' },
-      write: (_level, line) => io.stderr.write(`${line}\n`),
+  const deps: Promise<ProcessDeps> = opening.then((store) =>
+    composeDelivery({
+      dynamodb: store.client,
+      tableName: store.tableName,
+      publisher,
+      clock: { now: () => io.now() },
+      policy,
+      logger: jsonLogger({
+        base: { service: 'sgwatch-replay' },
+        // Problems only: a line per alert would bury the run's own output.
+        threshold: 'warn',
+        write: (_level, line) => io.stderr.write(`${line}\n`),
+      }),
     }),
-    retentionDays: 365,
-    claimSeconds: 60,
-  }));
+  );
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
@@ -235,6 +259,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         workers: threads,
         fullParse: values['full-parse'] === true,
         deps,
+        ...(remote !== undefined ? { sources: [remote.source] } : {}),
       },
       {
         onAlert: (result) => {
@@ -269,6 +294,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   } finally {
     if (showProgress && lastDraw > 0) io.stderr.write('\r\x1b[K');
     destroyPublisher();
+    remote?.close();
     await (await opening).close();
   }
   const store = await opening;

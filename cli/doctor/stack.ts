@@ -1,5 +1,5 @@
 import type { DeployedStack } from '../aws';
-import { STACK_OUTPUTS } from '../aws';
+import { OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../aws';
 import type { DoctorTarget, Finding } from './findings';
 import { clean, ok, problem } from './findings';
 
@@ -8,7 +8,9 @@ export function stackStatusFinding(stack: DeployedStack): Finding {
   const { status, region } = stack;
   const events = `aws cloudformation describe-stack-events --stack-name ${name} --region ${region}`;
   if (['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'].includes(status)) {
-    const missing = Object.values(STACK_OUTPUTS).filter((key) => stack.outputs[key] === undefined);
+    const missing = Object.values(STACK_OUTPUTS).filter(
+      (key) => !OPTIONAL_STACK_OUTPUTS.includes(key) && stack.outputs[key] === undefined,
+    );
     if (missing.length > 0) {
       return problem(
         'stack',

@@ -66,7 +66,7 @@ function burstHeadline(alert: Alert): string | undefined {
   const burst = alert.burst;
   if (burst === undefined) return undefined;
   if (burst.kind === 'update') {
-    return `Update #${burst.sequence} in a burst: the same caller did this again within ${burst.windowMinutes} minutes of the first alert.`;
+    return `Update #${burst.sequence} in a burst: the same caller did this again in the same ${burst.windowMinutes}-minute window as the first alert.`;
   }
   if (burst.kind === 'summary') {
     return `Notification cap reached: ${burst.cap} notifications for this detection within ${burst.windowMinutes} minutes. Further alerts in this window are recorded in the alert table but not sent.`;

@@ -18,7 +18,7 @@ import { DETECTOR_BUNDLING } from '../bundling';
 import { POLICY_FILE_NAME } from '../policy-file';
 
 /** The Lambda entry point, resolved from this file so synth works from any directory. */
-export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
+export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'main.ts');
 
 export const DETECTOR_TIMEOUT = Duration.seconds(30);
 export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);

@@ -37,8 +37,9 @@ async function seedStore(alerts: readonly Alert[]): Promise<void> {
   try {
     const store = new DynamoDbAlertStore(db.client, db.tableName);
     for (const alert of alerts) {
-      await store.create(alert, NOW);
-      await store.markNotified(alert.alertId, `msg-${alert.eventId}`, NOW);
+      const result = await store.create(alert, NOW);
+      if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
+      await store.markNotified(alert.alertId, result.token, `msg-${alert.eventId}`, NOW);
     }
   } finally {
     await db.close();
