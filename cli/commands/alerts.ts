@@ -456,6 +456,8 @@ function showText(alert: TriagedAlert): string {
   );
   const history = alert.history ?? [];
   if (history.length === 0) lines.push('  (no status changes yet)');
+  const dropped = (alert.historyCount ?? history.length) - history.length;
+  if (dropped > 0) lines.push(`  (${dropped} earlier change(s) not kept; the latest follow)`);
   for (const change of history) {
     lines.push(
       `  ${clean(change.at)}  ${clean(change.by, MAX_ACTOR_LENGTH)}: ${clean(change.from)} -> ${clean(change.to)}` +

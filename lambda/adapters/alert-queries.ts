@@ -10,8 +10,8 @@ import type { IndexSchema } from '../core/alert-table';
 import { ALERT_TABLE, timeBucketOf } from '../core/alert-table';
 import type { Severity } from '../core/catalog';
 import { alertFromItem } from './dynamodb-store';
-import { toAttribute } from './dynamodb-item';
-import type { ChangeRequest, TriagedAlert, TriageTarget } from '../core/triage';
+import { MAX_ITEM_BYTES, itemSize, toAttribute, toItem } from './dynamodb-item';
+import type { ChangeRequest, StatusChange, TriagedAlert, TriageTarget } from '../core/triage';
 import { checkChangeRequest, planChange } from '../core/triage';
 
 /** Severities from least to most severe; a `severity` filter keeps its level and those after. */
@@ -314,13 +314,20 @@ export class AlertQueries {
 
   private async write(current: TriagedAlert, request: ChangeRequest): Promise<TriagedAlert> {
     const { alertId } = current;
-    const { entry, expectedVersion: expected } = planChange(current, request);
+    const {
+      entry,
+      expectedVersion: expected,
+      historyCount,
+      ...plan
+    } = planChange(current, request);
+    const history = fittingHistory(current, entry, plan.history);
     const set = [
       '#status = :to',
       'statusVersion = :next',
       'statusChangedBy = :by',
       'statusChangedAt = :at',
-      'history = list_append(if_not_exists(history, :empty), :entry)',
+      'history = :history',
+      'historyCount = :count',
     ];
     // A note belongs to the change it was written for: reopening without one must not leave
     // the resolve note looking like the reason for the reopen.
@@ -331,8 +338,8 @@ export class AlertQueries {
       ':next': { N: String(expected + 1) },
       ':by': { S: entry.by },
       ':at': { S: entry.at },
-      ':empty': { L: [] },
-      ':entry': { L: [toAttribute(entry) ?? { NULL: true }] },
+      ':history': toAttribute(history) ?? { L: [] },
+      ':count': { N: String(historyCount) },
       ...(entry.note !== undefined ? { ':note': { S: entry.note } } : {}),
       ...(expected > 0 ? { ':expected': { N: String(expected) } } : {}),
     };
@@ -364,4 +371,36 @@ export class AlertQueries {
     if (now === undefined) throw new AlertNotFoundError(alertId);
     throw new ConcurrentUpdateError(alertId, now);
   }
+}
+
+/** Room an item keeps below DynamoDB's limit for the attributes other writers add. */
+const TRIAGE_HEADROOM_BYTES = 8 * 1024;
+
+/**
+ * The history to store with a status change: `planned` (the kept entries and the new one),
+ * less its oldest entries while the item would not fit in DynamoDB's 400 KB as DynamoDB
+ * counts it (UTF-8). The newest entry always stays, so no status change fails for size.
+ * The item is written whole by the update (versioned), so the list replaces the old one.
+ */
+export function fittingHistory(
+  current: TriagedAlert,
+  entry: StatusChange,
+  planned: readonly StatusChange[],
+): StatusChange[] {
+  const history = [...planned];
+  const sizeWith = (kept: readonly StatusChange[]) =>
+    itemSize(
+      toItem({
+        ...current,
+        status: entry.to,
+        statusChangedBy: entry.by,
+        statusChangedAt: entry.at,
+        statusNote: entry.note,
+        history: kept,
+      }),
+    );
+  while (history.length > 1 && sizeWith(history) > MAX_ITEM_BYTES - TRIAGE_HEADROOM_BYTES) {
+    history.shift();
+  }
+  return history;
 }

@@ -19,6 +19,11 @@ export type TriageTarget = 'acknowledged' | 'resolved' | 'open';
 export const MAX_NOTE_LENGTH = 2000;
 /** Longest name recorded as the person making a change. */
 export const MAX_ACTOR_LENGTH = 200;
+/**
+ * Status changes an alert keeps, newest last; `historyCount` counts them all. The store may
+ * keep fewer when the item would otherwise outgrow DynamoDB's 400 KB.
+ */
+export const MAX_HISTORY_ENTRIES = 20;
 
 /** Which statuses each target may be reached from. */
 const ALLOWED_FROM: Readonly<Record<TriageTarget, readonly AlertStatus[]>> = {
@@ -52,7 +57,10 @@ export interface TriageState {
   readonly statusChangedBy?: string;
   readonly statusChangedAt?: string;
   readonly statusNote?: string;
+  /** The latest status changes, oldest first: at most `MAX_HISTORY_ENTRIES`. */
   readonly history?: readonly StatusChange[];
+  /** Every status change ever made, including those no longer in `history`. */
+  readonly historyCount?: number;
 }
 
 export type TriagedAlert = Alert & TriageState;
@@ -70,6 +78,10 @@ export interface PlannedChange {
   readonly entry: StatusChange & { readonly to: TriageTarget };
   /** The alert's statusVersion when it was read (0 when never changed). */
   readonly expectedVersion: number;
+  /** The history to store: the kept entries and this one, newest last, bounded. */
+  readonly history: readonly StatusChange[];
+  /** Every change so far, this one included. */
+  readonly historyCount: number;
 }
 
 export class InvalidTransitionError extends Error {
@@ -139,14 +151,18 @@ export function planChange(current: TriagedAlert, request: ChangeRequest): Plann
   if (!ALLOWED_FROM[change.to].includes(current.status)) {
     throw new InvalidTransitionError(current.alertId, current.status, change.to);
   }
+  const entry = {
+    from: current.status,
+    to: change.to,
+    by: change.by,
+    at: change.at,
+    ...(change.note !== undefined ? { note: change.note } : {}),
+  };
+  const kept = current.history ?? [];
   return {
-    entry: {
-      from: current.status,
-      to: change.to,
-      by: change.by,
-      at: change.at,
-      ...(change.note !== undefined ? { note: change.note } : {}),
-    },
+    entry,
     expectedVersion: current.statusVersion ?? 0,
+    history: [...kept, entry].slice(-MAX_HISTORY_ENTRIES),
+    historyCount: (current.historyCount ?? kept.length) + 1,
   };
 }

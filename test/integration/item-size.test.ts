@@ -11,12 +11,14 @@ import {
   itemSize,
   toItem,
 } from '../../lambda/adapters/dynamodb-item';
+import { AlertQueries } from '../../lambda/adapters/alert-queries';
 import { ALERT_CREATE_BUDGET_BYTES, newAlertItem } from '../../lambda/adapters/dynamodb-store';
 import { alertIdFor, buildAlert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
 import { findDetection } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { MAX_EVENT_BYTES } from '../../lambda/core/cloudtrail';
+import { MAX_HISTORY_ENTRIES, MAX_NOTE_LENGTH } from '../../lambda/core/triage';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import { loadRecord, toEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
@@ -108,4 +110,41 @@ describe('a new alert item', () => {
       String(Buffer.byteLength(swollen.cloudTrailEvent, 'utf8')),
     );
   });
+});
+
+describe('triage on the largest alerts', () => {
+  it.each([
+    ['ASCII', 'a'],
+    ['3-byte characters', '€'],
+  ])(
+    'keeps 200 status changes with %s notes of the longest length from ever failing for size',
+    async (label, unit) => {
+      // Given a stored alert carrying a 250 KB record
+      const record = recordOf(250 * 1024, unit, `triage-${label}`);
+      const handler = createHandler(handlerDepsFromEnvironment(process.env));
+      await handler(toEnvelope(record));
+      const alertId = alertIdFor(rds.id, record.eventID);
+      const queries = new AlertQueries(aws.dynamodb.client, aws.dynamodb.tableName);
+      const note = unit.repeat(MAX_NOTE_LENGTH);
+      // When it is acknowledged, resolved and reopened over and over, 200 changes in all
+      const cycle = ['acknowledged', 'resolved', 'open'] as const;
+      for (let i = 0; i < 200; i += 1) {
+        await queries.transition(alertId, cycle[i % 3] ?? 'open', `analyst-${i}`, new Date(), note);
+      }
+      // Then every change went through, the item fits as DynamoDB counts it, and the
+      // history keeps the latest changes and the count of all of them
+      const stored = await aws.dynamodb.client.send(
+        new GetItemCommand({ TableName: aws.dynamodb.tableName, Key: { alertId: { S: alertId } } }),
+      );
+      const item = stored.Item ?? {};
+      expect(itemSize(item)).toBeLessThanOrEqual(MAX_ITEM_BYTES);
+      const alert = await queries.get(alertId);
+      expect(alert?.historyCount).toBe(200);
+      expect(alert?.history?.length).toBeGreaterThanOrEqual(1);
+      expect(alert?.history?.length).toBeLessThanOrEqual(MAX_HISTORY_ENTRIES);
+      expect(alert?.history?.at(-1)).toMatchObject({ by: 'analyst-199', note });
+      expect(alert?.status).toBe(cycle[199 % 3]);
+    },
+    120_000,
+  );
 });

@@ -3,6 +3,7 @@ import type { TriagedAlert, TriageTarget } from '../../lambda/core/triage';
 import {
   allowedTargets,
   InvalidTransitionError,
+  MAX_HISTORY_ENTRIES,
   planChange,
   TriageInputError,
 } from '../../lambda/core/triage';
@@ -50,16 +51,32 @@ describe('the history entry a change leaves', () => {
       at: AT,
       note: '  approved in CHG-12  ',
     });
-    expect(planned).toEqual({
-      entry: {
-        from: 'acknowledged',
-        to: 'resolved',
-        by: 'bob',
-        at: '2026-03-15T12:00:00.000Z',
-        note: 'approved in CHG-12',
-      },
-      expectedVersion: 3,
-    });
+    const entry = {
+      from: 'acknowledged',
+      to: 'resolved',
+      by: 'bob',
+      at: '2026-03-15T12:00:00.000Z',
+      note: 'approved in CHG-12',
+    };
+    expect(planned).toEqual({ entry, expectedVersion: 3, history: [entry], historyCount: 1 });
+  });
+
+  it('keeps the latest entries and counts every change once the history is full', () => {
+    // Given an alert whose history already holds the most it keeps, after 30 changes
+    const old = Array.from({ length: MAX_HISTORY_ENTRIES }, (_, i) => ({
+      from: 'open' as const,
+      to: 'acknowledged' as const,
+      by: `analyst-${i}`,
+      at: AT.toISOString(),
+    }));
+    const current = { ...alertIn('open', 30), history: old, historyCount: 30 };
+    // When one more change is planned
+    const planned = planChange(current, { to: 'acknowledged', by: 'erin', at: AT });
+    // Then the oldest entry makes room, and the count goes on
+    expect(planned.history).toHaveLength(MAX_HISTORY_ENTRIES);
+    expect(planned.history[0]?.by).toBe('analyst-1');
+    expect(planned.history.at(-1)).toEqual(planned.entry);
+    expect(planned.historyCount).toBe(31);
   });
 
   it('leaves out a note that is only spaces, and expects version 0 on a never-changed alert', () => {
