@@ -1,15 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
+import { SEVERITIES } from '../lambda/core/model';
 import { DEAD_LETTER_RETENTION_DAYS } from './constructs/queues';
-
-/** Severities from least to most urgent; email filters keep a suffix of this list. */
-export const SEVERITY_ORDER = [
-  'low',
-  'medium',
-  'high',
-  'critical',
-] as const satisfies readonly Severity[];
 
 /** The Slack channel that AWS Chatbot posts alerts to. */
 export interface SlackConfig {
@@ -245,11 +238,11 @@ function parseAccount(key: ConfigContextKey, value: unknown): string | undefined
 
 function parseSeverity(value: unknown): Severity {
   if (isUnset(value)) return 'low';
-  const severity = SEVERITY_ORDER.find((candidate) => candidate === value);
+  const severity = SEVERITIES.find((candidate) => candidate === value);
   if (severity === undefined) {
     throw new ConfigError(
       'emailMinSeverity',
-      `expected one of ${SEVERITY_ORDER.join(', ')}, got ${show(value)}`,
+      `expected one of ${SEVERITIES.join(', ')}, got ${show(value)}`,
     );
   }
   return severity;
@@ -429,5 +422,5 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
 
 /** The severities an email subscription with minimum `min` should receive. */
 export function severitiesAtLeast(min: Severity): Severity[] {
-  return SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(min));
+  return SEVERITIES.slice(SEVERITIES.indexOf(min));
 }

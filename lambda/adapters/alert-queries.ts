@@ -9,13 +9,14 @@ import type { AlertStatus } from '../core/alert';
 import type { IndexSchema } from '../core/alert-table';
 import { ALERT_TABLE, timeBucketOf } from '../core/alert-table';
 import type { Severity } from '../core/catalog';
+import { SEVERITIES } from '../core/model';
 import { alertFromItem } from './dynamodb-store';
 import { MAX_ITEM_BYTES, itemSize, toAttribute, toItem } from './dynamodb-item';
 import type { ChangeRequest, StatusChange, TriagedAlert, TriageTarget } from '../core/triage';
 import { checkChangeRequest, planChange } from '../core/triage';
 
-/** Severities from least to most severe; a `severity` filter keeps its level and those after. */
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+// A `severity` filter keeps its level and those after it in this order.
+export { SEVERITIES } from '../core/model';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const DEFAULT_WINDOW_DAYS = 30;

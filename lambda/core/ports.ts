@@ -1,6 +1,11 @@
-import type { Alert, BurstPlacement, PrincipalHistory } from './alert';
+import type {
+  Alert,
+  AttachmentResult,
+  BurstPlacement,
+  PrincipalHistory,
+  RenderedMessage,
+} from './model';
 import type { Detection } from './catalog';
-import type { RenderedMessage } from './render';
 
 /**
  * Names the delivery that holds an alert's claim. Every write a delivery makes on the alert
@@ -106,23 +111,7 @@ export interface Logger {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/**
- * What sits behind a security group, as far as its network interfaces tell: an RDS or an
- * ElastiCache resource, something else, nothing at all, or `unknown` when the question could
- * not be answered (lookups off for this event, a timeout, a denial, an error).
- */
-export type AttachmentStatus = 'rds' | 'elasticache' | 'other' | 'none' | 'unknown';
-
-export interface AttachmentResult {
-  readonly status: AttachmentStatus;
-  /**
-   * The interfaces found, one short line each (`eni-… amazon-rds: RDSNetworkInterface`).
-   * Descriptions of interfaces people created are theirs to write: treat them as untrusted.
-   */
-  readonly resources: readonly string[];
-  /** Why the status is `unknown`, or a note on a partial answer. */
-  readonly reason?: string;
-}
+export type { AttachmentResult, AttachmentStatus } from './model';
 
 export interface AttachmentLookupRequest {
   /** Well-formed security group ids from the request. */

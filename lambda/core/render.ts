@@ -1,14 +1,8 @@
-import type { Alert } from './alert';
+import type { Alert, RenderedMessage } from './model';
 import type { Detection } from './catalog';
 import { cleanText, truncate } from './text';
 
-/** What the publisher port sends: an SNS message with `MessageStructure: json`. */
-export interface RenderedMessage {
-  readonly subject: string;
-  /** JSON text with `default`, `email`, `sqs` and `lambda` keys, every value a string. */
-  readonly message: string;
-  readonly attributes: Readonly<Record<string, string>>;
-}
+export type { RenderedMessage } from './model';
 
 /** SNS rejects a message over 256 KiB (bytes); keep room for the envelope SNS adds. */
 export const MAX_MESSAGE_BYTES = 240 * 1024;

@@ -1,7 +1,7 @@
 import type { CloudTrailRecord } from '../cloudtrail';
-import type { RiskFactor } from '../enrich/risk';
+import type { Outcome, RiskFactor, Severity } from '../model';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type { Outcome, Severity } from '../model';
 
 /** The alert fields a burst group can be keyed on. */
 export type BurstGroupField = 'account' | 'region' | 'principal' | 'resourceName';
@@ -17,9 +17,6 @@ export interface AttackMapping {
   readonly technique: AttackReference;
   readonly subtechnique?: AttackReference;
 }
-
-/** Which outcome of the API call a detection fires on. */
-export type Outcome = 'success' | 'failure';
 
 /** The Elastic rule a detection re-implements, when it has one. */
 export interface ElasticOrigin {

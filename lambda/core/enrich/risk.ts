@@ -6,7 +6,7 @@
  * the tests all read the same table. Every adjustment that applies is reported as a factor,
  * so an analyst can see why an alert scored what it did.
  */
-import type { Severity } from '../catalog/detection';
+import type { RiskFactor, Severity } from '../model';
 import type { IdentitySummary } from './identity';
 import type { UserAgentInfo } from './user-agent';
 
@@ -31,11 +31,7 @@ export interface RiskInput {
   readonly iacRole?: boolean;
 }
 
-export interface RiskFactor {
-  readonly id: string;
-  readonly delta: number;
-  readonly reason: string;
-}
+export type { RiskFactor } from '../model';
 
 export interface RiskAssessment {
   readonly score: number;
