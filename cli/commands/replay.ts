@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
-import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
 import type { Alert } from '../../lambda/core/alert';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
@@ -204,7 +203,11 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   let publisher: AlertPublisher = new LocalPublisher();
   let destroyPublisher = (): void => undefined;
   if (values.publish === true && values.topic !== undefined) {
-    const { SNSClient } = await import('@aws-sdk/client-sns');
+    // Loaded only to publish: the SNS client is a large part of start-up otherwise.
+    const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('../../lambda/adapters/sns-publisher'),
+    ]);
     const sns = new SNSClient(regions?.length === 1 ? { region: regions[0] } : {});
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
