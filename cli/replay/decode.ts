@@ -60,31 +60,6 @@ function firstByte(buffer: Buffer): number | undefined {
   return undefined;
 }
 
-function lastByte(buffer: Buffer): number | undefined {
-  for (let i = buffer.length - 1; i >= 0; i--) {
-    if (!isPadding(buffer[i])) return buffer[i];
-  }
-  return undefined;
-}
-
-/**
- * The check a file gets when the prefilter shows it cannot hold a match and so is not
- * parsed: it must look like a JSON document from end to end. That catches empty files,
- * non-JSON files and truncated ones (gzip's CRC catches corruption inside .gz files); only
- * `--full-parse` finds a syntax error in the middle of a plain file that holds no match.
- */
-export function checkShape(buffer: Buffer): void {
-  const first = firstByte(buffer);
-  if (first === undefined) throw new UnreadableFileError('file is empty');
-  if (first !== 0x7b && first !== 0x5b) {
-    throw new UnreadableFileError('file is not JSON (it does not start with { or [)');
-  }
-  const last = lastByte(buffer);
-  if (last !== 0x7d && last !== 0x5d) {
-    throw new UnreadableFileError('file is not valid JSON (it ends mid-document: truncated?)');
-  }
-}
-
 function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);

@@ -166,9 +166,7 @@ describe('sgwatch replay with bad input', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/unreadable .*a-empty\.json: file is empty/);
     expect(run.stderr).toMatch(/unreadable .*b-text\.json: file is not JSON/);
-    expect(run.stderr).toMatch(
-      /unreadable .*c-cut\.json\.gz: file is not valid JSON \(it ends mid-document/,
-    );
+    expect(run.stderr).toMatch(/unreadable .*c-cut\.json\.gz: file is not valid JSON/);
     expect(run.stderr).toContain('files 4  records 1');
   });
 
