@@ -53,8 +53,9 @@ Filters:
   --region R              only this Region (repeatable; with --table it is also the table's Region)
 
 Output:
-  --format table|jsonl    table (default): a summary on stdout; jsonl: one stored alert per
-                          line on stdout and nothing else. Counts always go to stderr.
+  --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
+                          alert on stdout and nothing else. Counts always go to stderr:
+                          matched = new + already stored; new = notified + suppressed + capped.
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -88,11 +89,13 @@ function progressLine(progress: ReplayProgress): string {
 
 export function countsLine(counts: ReplayCounts): string {
   return (
-    `files ${counts.files}  records ${counts.records}  matched ${counts.matched}  alerts ${counts.alerts}  ` +
-    `duplicates ${counts.duplicates}  suppressed ${counts.suppressed}  unreadable ${counts.unreadable}` +
-    (counts.capped > 0 ? `  (capped, not sent: ${counts.capped})` : '') +
+    `files ${counts.files}  records ${counts.records}  ` +
+    `matched ${counts.matched} = new ${counts.new} + already stored ${counts.alreadyStored}  ` +
+    `new ${counts.new} = notified ${counts.notified} + suppressed ${counts.suppressed} + capped ${counts.capped}  ` +
+    `unreadable ${counts.unreadable}` +
     (counts.invalidRecords > 0 ? `  invalid records ${counts.invalidRecords}` : '') +
-    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '')
+    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '') +
+    (counts.repeats > 0 ? `  repeats ${counts.repeats}` : '')
   );
 }
 
@@ -240,16 +243,16 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         deps,
       },
       {
-        onAlert: (result) => {
-          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+        onAlert: (result, repeat) => {
           const row = seen.get(result.alert.alertId);
-          if (row !== undefined) row.times += 1;
-          else
-            seen.set(result.alert.alertId, {
-              alert: result.alert,
-              isNew: result.outcome !== 'duplicate',
-              times: 1,
-            });
+          if (repeat && row !== undefined) {
+            row.times += 1;
+            return;
+          }
+          // One line per stored alert: a repeated event adds nothing to stdout.
+          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+          const isNew = result.outcome !== 'duplicate' && result.outcome !== 'resumed';
+          seen.set(result.alert.alertId, { alert: result.alert, isNew, times: 1 });
         },
         onFileError: (path, reason) =>
           io.stderr.write(
@@ -293,7 +296,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       });
       io.stdout.write(table([...ALERT_HEADERS, 'THIS RUN'], cells));
       const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
-      const stored = `\n${rows.length} alert${rows.length === 1 ? '' : 's'} stored in the ${store.description}.\n`;
+      const stored = `\n${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
           ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`

@@ -69,8 +69,8 @@ describe('sgwatch replay input formats', () => {
       ['a-1', 'aws.rds.create-db-security-group'],
       ['f-1', 'aws.legacy-security-group.create-failed'],
     ]);
-    expect(run.stderr).toMatch(
-      /files 1 {2}records 3 {2}matched 2 {2}alerts 2 {2}duplicates 0 {2}suppressed 0 {2}unreadable 0/,
+    expect(run.stderr).toContain(
+      'files 1  records 3  matched 2 = new 2 + already stored 0  new 2 = notified 2 + suppressed 0 + capped 0  unreadable 0',
     );
   });
 
@@ -104,7 +104,7 @@ describe('sgwatch replay input formats', () => {
       expect(alert).toMatchObject({ delivery: 'notified', status: 'open' });
       expect(JSON.parse(alert.cloudTrailEvent)).toMatchObject({ eventID: alert.eventId });
     }
-    expect(run.stderr).toContain('alerts 2');
+    expect(run.stderr).toContain('matched 2 = new 2 + already stored 0');
     expect(run.stdout).not.toContain('files ');
   });
 
@@ -258,19 +258,50 @@ describe('sgwatch replay output for people', () => {
     expect(run.stdout).toContain('in-memory store');
   });
 
-  it('counts an event seen twice as one alert and one duplicate', async () => {
+  it('counts an event delivered twice as one matched alert and one repeat, printed once', async () => {
     write('a.json', JSON.stringify({ Records: [withId(RDS, 'dup-1')] }));
     write('b.json', JSON.stringify({ Records: [withId(RDS, 'dup-1')] }));
+
     const run = await replay(['.']);
-    expect(run.stderr).toContain('alerts 1  duplicates 1');
+
+    expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['dup-1']);
+    expect(run.stderr).toContain('matched 1 = new 1 + already stored 0');
+    expect(run.stderr).toContain('repeats 1');
   });
 
-  it('keeps alerts in the embedded store between runs', async () => {
-    write('a.json', JSON.stringify({ Records: [withId(RDS, 'persist-1')] }));
-    const first = await runCli(['replay', '--format', 'jsonl', 'a.json'], { cwd: dir });
-    expect(first.stderr).toContain('alerts 1  duplicates 0');
-    const second = await runCli(['replay', '--format', 'jsonl', 'a.json'], { cwd: dir });
-    expect(second.stderr).toContain('alerts 0  duplicates 1');
+  it('prints one jsonl line per stored alert for the sample archive, whose redelivered event matches twice', async () => {
+    const sample = join(__dirname, '..', '..', 'samples', 'archive');
+
+    const run = await replay([sample]);
+
+    const ids = jsonlAlerts(run.stdout).map((a) => a.alertId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(run.stderr).toContain(`matched ${ids.length} = new ${ids.length} + already stored 0`);
+    expect(run.stderr).toMatch(/repeats [1-9]/);
+  });
+
+  it('uses counts that add up, in the same words on stderr and under the table', async () => {
+    // Prepare: two alerts, one of them redelivered, and a second run over the same files.
+    write(
+      'a.json',
+      JSON.stringify({ Records: [withId(RDS, 'sum-1'), withId(ELASTICACHE, 'sum-2')] }),
+    );
+    write('b.json', JSON.stringify({ Records: [withId(RDS, 'sum-1')] }));
+
+    // Act
+    const first = await runCli(['replay', 'a.json', 'b.json'], { cwd: dir });
+    const second = await runCli(['replay', 'a.json', 'b.json'], { cwd: dir });
+
+    // Assess
+    expect(first.stderr).toContain(
+      'matched 2 = new 2 + already stored 0  new 2 = notified 2 + suppressed 0 + capped 0',
+    );
+    expect(first.stdout).toContain('2 alerts matched (new 2, already stored 0)');
+    expect(second.stderr).toContain(
+      'matched 2 = new 0 + already stored 2  new 0 = notified 0 + suppressed 0 + capped 0',
+    );
+    expect(second.stdout).toContain('2 alerts matched (new 0, already stored 2)');
+    expect(second.stdout).toContain('already stored, seen 2x');
   });
 
   it('fires on every positive fixture exactly as the catalog says', async () => {
