@@ -12,7 +12,7 @@ import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
 import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
 import type { CliIo } from '../io';
-import { discoverFiles } from '../replay/files';
+import { discoverFiles, NoLogsError } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
@@ -169,7 +169,11 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
   }
 
-  const discovery = await discoverFiles(positionals.map((p) => resolve(io.cwd, p)));
+  const discovery = await discoverFiles(positionals.map((p) => resolve(io.cwd, p))).catch(
+    (error: unknown) => {
+      throw error instanceof NoLogsError ? new UsageError(error.message) : error;
+    },
+  );
   let failed = false;
   for (const missing of discovery.missing) {
     io.stderr.write(`sgwatch: cannot read ${missing.path}: ${missing.reason}\n`);

@@ -198,12 +198,48 @@ describe('sgwatch replay with bad input', () => {
 
   it('fails with exit code 2 on a path that does not exist or a bad flag', async () => {
     const missing = await replay(['nope']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('cannot read');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split('\n')[0]).toBe(`sgwatch: ${join(dir, 'nope')} does not exist`);
     expect((await runCli(['replay', '--format', 'xml', 'x'])).code).toBe(2);
     expect((await runCli(['replay', '--store', 'disk', 'x'])).code).toBe(2);
     expect((await runCli(['replay', '--since', 'last tuesday', 'x'])).code).toBe(2);
     expect((await runCli(['replay'])).stderr).toContain('replay needs at least one file or folder');
+  });
+});
+
+describe('sgwatch replay with nothing to read', () => {
+  it.each([
+    ['an empty folder', () => mkdirSync(join(dir, 'in')), 'the folder is empty'],
+    [
+      'a folder of files that are not logs',
+      () => write('in/notes.txt', 'hello'),
+      'none of its 1 file(s) is a .json, .jsonl or .json.gz log (e.g.',
+    ],
+    [
+      'a folder holding only digest files',
+      () => write('in/CloudTrail-Digest/d.json.gz', gzipSync('{}')),
+      'it holds only CloudTrail digest files',
+    ],
+  ])('fails as a usage error naming the path for %s', async (_label, prepare, reason) => {
+    prepare();
+
+    const run = await replay(['in']);
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n')[0]).toContain(
+      `sgwatch: no CloudTrail logs in ${join(dir, 'in')}: ${reason}`,
+    );
+  });
+
+  it('fails as a usage error before reading anything when one of several paths is missing', async () => {
+    write('a.json', JSON.stringify({ Records: [withId(RDS, 'early-1')] }));
+
+    const run = await replay(['a.json', 'missing']);
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${join(dir, 'missing')} does not exist`);
   });
 });
 
