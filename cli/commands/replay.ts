@@ -65,7 +65,8 @@ Output:
   -h, --help              this help
 
 Exit status: 0 when every file was read, 1 when any file was unreadable or a
-record invalid, 2 on a usage error.
+record invalid, 2 on a usage error (among them a path that does not exist or a
+folder without log files).
 `;
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
