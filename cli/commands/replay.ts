@@ -37,7 +37,9 @@ Store (where alerts are written):
   --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table (AWS credentials from the
-                       standard chain); add --region R if not in your profile
+                       standard chain)
+  --table-region R     the table's Region (default: the standard chain, e.g. AWS_REGION
+                       or your profile); --region does not set it
   --publish            with --table: also publish alerts to --topic ARN (off by default)
   --topic ARN          the deployed alert topic, for --publish
   --state-dir DIR      where the embedded store lives (default: ./.sgwatch)
@@ -50,7 +52,7 @@ Policy:
 Filters:
   --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
   --account ID            only this account (repeatable)
-  --region R              only this Region (repeatable; with --table it is also the table's Region)
+  --region R              only records of this Region (repeatable)
 
 Output:
   --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
@@ -100,6 +102,19 @@ export function countsLine(counts: ReplayCounts): string {
   );
 }
 
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[\w-]+$/;
+
+/** The Region a topic lives in, from its ARN: a topic is published to in its own Region. */
+function topicRegion(arn: string): string {
+  const region = TOPIC_ARN.exec(arn)?.[1];
+  if (region === undefined) {
+    throw new UsageError(
+      `--topic must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got "${arn}"`,
+    );
+  }
+  return region;
+}
+
 /** The policy file replay applies: the one named, else the project's own when present. */
 function loadReplayPolicy(file: string | undefined, cwd: string): Policy {
   const path = file !== undefined ? resolve(cwd, file) : join(cwd, DEFAULT_CONFIG_FILE);
@@ -127,6 +142,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       store: { type: 'string' },
       table: { type: 'string' },
       region: { type: 'string', multiple: true },
+      'table-region': { type: 'string' },
       publish: { type: 'boolean' },
       topic: { type: 'string' },
       'state-dir': { type: 'string' },
@@ -154,6 +170,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       '--publish needs --table and --topic: replay only publishes to a deployed topic',
     );
   }
+  const topicRegionName =
+    values.publish === true && values.topic !== undefined ? topicRegion(values.topic) : undefined;
   const now = io.now();
   const regions = list(values.region);
   const accounts = list(values.account);
@@ -199,7 +217,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const opening = openStore({
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
-    ...(regions?.length === 1 && values.table !== undefined ? { region: regions[0] } : {}),
+    ...(values['table-region'] !== undefined ? { region: values['table-region'] } : {}),
     stateDir: values['state-dir'] ?? join(io.cwd, '.sgwatch'),
   });
   // A store that fails to open (another sgwatch holds it, say) stops the scan at the next
@@ -210,13 +228,13 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   });
   let publisher: AlertPublisher = new LocalPublisher();
   let destroyPublisher = (): void => undefined;
-  if (values.publish === true && values.topic !== undefined) {
+  if (values.topic !== undefined && topicRegionName !== undefined) {
     // Loaded only to publish: the SNS client is a large part of start-up otherwise.
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
       import('@aws-sdk/client-sns'),
       import('../../lambda/adapters/sns-publisher'),
     ]);
-    const sns = new SNSClient(regions?.length === 1 ? { region: regions[0] } : {});
+    const sns = new SNSClient({ region: topicRegionName });
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }

@@ -7,6 +7,8 @@ import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 import { runCli } from '../support/cli';
+import type { LocalAws } from '../support/servers';
+import { startLocalAws } from '../support/servers';
 
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const ELASTICACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
@@ -348,5 +350,80 @@ describe('sgwatch replay output for people', () => {
       c.detections.map((d) => `${loadRecord(c.file).eventID}:${d}`),
     );
     expect(jsonlAlerts(run.stdout).map((a) => `${a.eventId}:${a.ruleId}`)).toEqual(expected);
+  });
+});
+
+describe('sgwatch replay into a deployed table', () => {
+  let aws: LocalAws;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    delete process.env.AWS_REGION;
+  });
+
+  afterAll(async () => {
+    await aws.close();
+    process.env = saved;
+  });
+
+  beforeEach(() => {
+    write(
+      'log.json',
+      JSON.stringify({
+        Records: [
+          withId(RDS, 'us-1'),
+          withId(RDS, 'eu-1', { awsRegion: 'eu-west-1', eventTime: '2026-03-02T10:00:00Z' }),
+        ],
+      }),
+    );
+  });
+
+  it('filters records with --region and takes the table Region from --table-region', async () => {
+    const run = await runCli(
+      [
+        'replay',
+        '--table',
+        aws.dynamodb.tableName,
+        '--table-region',
+        'eu-west-1',
+        '--region',
+        'us-east-1',
+        'log.json',
+      ],
+      { cwd: dir },
+    );
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`DynamoDB table ${aws.dynamodb.tableName} in eu-west-1`);
+    expect(run.stdout).toContain('111122223333/us-east-1');
+    expect(run.stdout).toContain('1 alert matched');
+    expect(run.stderr).toContain('filtered out 1');
+  });
+
+  it('does not take the table Region from --region', async () => {
+    process.env.AWS_REGION = 'ap-southeast-2';
+    try {
+      const run = await runCli(
+        ['replay', '--table', aws.dynamodb.tableName, '--region', 'eu-west-1', 'log.json'],
+        { cwd: dir },
+      );
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`DynamoDB table ${aws.dynamodb.tableName}.`);
+      expect(run.stdout).not.toContain('in eu-west-1');
+    } finally {
+      delete process.env.AWS_REGION;
+    }
+  });
+
+  it('rejects a --topic that is not an SNS topic ARN before opening anything', async () => {
+    const run = await runCli(
+      ['replay', '--table', 'T', '--publish', '--topic', 'alerts', 'log.json'],
+      { cwd: dir },
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--topic must be an SNS topic ARN');
   });
 });
