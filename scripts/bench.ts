@@ -195,9 +195,16 @@ function maxRssMb(stderr: string): number {
  */
 async function ensureArchive(shape: ShapeName, root: string): Promise<string[]> {
   const options = shapeOptions(shape, root, Number(values.files), Number(values.records));
-  const stamp = createHash('sha256')
-    .update(readFileSync(join(ROOT, 'scripts', 'lib', 'cloudtrail-generator.ts')))
-    .update(readFileSync(join(ROOT, 'scripts', 'bench', 'shapes.ts')))
+  const generator = join(ROOT, 'scripts', 'lib', 'cloudtrail');
+  const sources = [
+    join(ROOT, 'scripts', 'lib', 'cloudtrail-generator.ts'),
+    ...readdirSync(generator)
+      .sort()
+      .map((name) => join(generator, name)),
+    join(ROOT, 'scripts', 'bench', 'shapes.ts'),
+  ];
+  const stamp = sources
+    .reduce((hash, path) => hash.update(readFileSync(path)), createHash('sha256'))
     .update(JSON.stringify({ ...options, planted: options.planted?.length }))
     .digest('hex');
   const stampFile = `${root}.stamp`;
