@@ -39,6 +39,17 @@ export interface DetectorEnvironment {
   readonly accountId?: string;
 }
 
+/**
+ * The delivery settings every entry point shares unless told otherwise. The claim outlasts
+ * the detector's 30 s timeout (a live invocation keeps its claim) and lapses before the
+ * minute Lambda waits for its first retry (which can then take over from a dead one); see
+ * docs/delivery-guarantees.md.
+ */
+export const DELIVERY_DEFAULTS = {
+  retentionDays: 365,
+  claimSeconds: 45,
+} as const;
+
 /** Defaults for the deployed function; tests shorten them through the environment. */
 export const SDK_DEFAULTS: SdkSettings = {
   // DynamoDB and SNS answer in milliseconds; three seconds is a stuck connection, not load.
@@ -117,8 +128,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv): DetectorEnvironment {
   return {
     tableName: required(env, 'ALERT_TABLE_NAME'),
     topicArn: required(env, 'ALERT_TOPIC_ARN'),
-    retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', 365),
-    claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', 45),
+    retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', DELIVERY_DEFAULTS.retentionDays),
+    claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', DELIVERY_DEFAULTS.claimSeconds),
     logLevel: logLevel(env),
     detections: detections(env),
     lookups: lookups(env),

@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
+import { DEAD_LETTER_RETENTION_DAYS } from './constructs/queues';
 
 /** Severities from least to most urgent; email filters keep a suffix of this list. */
 export const SEVERITY_ORDER = [
@@ -14,6 +15,24 @@ export const SEVERITY_ORDER = [
 export interface SlackConfig {
   readonly workspaceId: string;
   readonly channelId: string;
+}
+
+/** The organization's CloudTrail bucket, for hunting its history with Athena. */
+export interface HuntConfig {
+  /** The S3 bucket the trail delivers to. */
+  readonly bucket: string;
+  /**
+   * The trail's S3 key prefix, before `AWSLogs/`.
+   * @default - none: the trail writes to `AWSLogs/` at the bucket root
+   */
+  readonly prefix?: string;
+  /** The most one hunt query may scan before Athena cancels it, in gigabytes (10^9 bytes). */
+  readonly maxScanGb: number;
+  /**
+   * The accounts the table projects. Empty means the account is injected: every query must
+   * name its accounts (`sgwatch hunt --account`).
+   */
+  readonly accounts: readonly string[];
 }
 
 /** Everything the CDK app takes from context, validated and typed. */
@@ -56,6 +75,12 @@ export interface SgwatchConfig {
    * @default - sgwatch.config.json at the repository root
    */
   readonly configFile?: string;
+  /**
+   * Present when the trail bucket is named (`cloudTrailBucket`): the Glue table, Athena
+   * workgroup and results bucket `sgwatch hunt` uses.
+   * @default - no hunt resources
+   */
+  readonly hunt?: HuntConfig;
 }
 
 /** The context keys sgwatch reads; anything else in context belongs to the CDK. */
@@ -75,6 +100,10 @@ export const CONFIG_CONTEXT_KEYS = [
   'alertRetentionDays',
   'logRetentionDays',
   'configFile',
+  'cloudTrailBucket',
+  'cloudTrailPrefix',
+  'cloudTrailAccounts',
+  'huntMaxScanGb',
 ] as const;
 
 export type ConfigContextKey = (typeof CONFIG_CONTEXT_KEYS)[number];
@@ -92,6 +121,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_ALERT_RETENTION_DAYS = 365;
+/** 1,000 GB: at Athena's $5 per TB, one runaway query costs at most about $5. */
+export const DEFAULT_HUNT_MAX_SCAN_GB = 1000;
 export const DEFAULT_LOG_RETENTION = RetentionDays.THREE_MONTHS;
 
 // Deliberately simple: one @, no whitespace or list separators, a dot in the domain. SNS
@@ -103,6 +134,10 @@ const ACCOUNT_ID = /^\d{12}$/;
 // Commercial, GovCloud and China Region names: us-east-1, us-gov-west-1, cn-north-1, ...
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]+$/;
+// S3's rules for bucket names created since 2018: 3-63 lower-case letters, digits, dots, dashes.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// A key prefix without `..`, control characters or characters a Glue location cannot carry.
+const KEY_PREFIX = /^[A-Za-z0-9!_.*'()\/-]+$/;
 const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((value) => typeof value === 'number'),
 );
@@ -231,6 +266,25 @@ function parseWholeNumber(key: ConfigContextKey, value: unknown): number {
   return number;
 }
 
+/**
+ * Alerts must outlive every copy of their event: a dead-letter queue keeps one for 14
+ * days, and EventBridge and Lambda retry for up to a day before it gets there. An alert
+ * that TTL removed earlier would notify again when its event is redriven.
+ */
+export const MIN_ALERT_RETENTION_DAYS = DEAD_LETTER_RETENTION_DAYS + 1;
+
+function parseAlertRetention(value: unknown): number {
+  if (isUnset(value)) return DEFAULT_ALERT_RETENTION_DAYS;
+  const days = parseWholeNumber('alertRetentionDays', value);
+  if (days < MIN_ALERT_RETENTION_DAYS) {
+    throw new ConfigError(
+      'alertRetentionDays',
+      `${days} days is shorter than the ${DEAD_LETTER_RETENTION_DAYS} days a dead-letter queue keeps an event, so a redriven event would notify again; use ${MIN_ALERT_RETENTION_DAYS} or more`,
+    );
+  }
+  return days;
+}
+
 function parseLogRetention(value: unknown): RetentionDays {
   if (isUnset(value)) return DEFAULT_LOG_RETENTION;
   const days = parseWholeNumber('logRetentionDays', value);
@@ -272,6 +326,68 @@ function parseSlack(workspace: unknown, channel: unknown): SlackConfig | undefin
   };
 }
 
+function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | undefined {
+  const bucket = context.cloudTrailBucket;
+  if (isUnset(bucket)) {
+    const stray = (['cloudTrailPrefix', 'cloudTrailAccounts', 'huntMaxScanGb'] as const).find(
+      (key) => !isUnset(context[key]),
+    );
+    if (stray !== undefined) {
+      throw new ConfigError(stray, 'needs cloudTrailBucket, the bucket the trail delivers to');
+    }
+    return undefined;
+  }
+  if (typeof bucket !== 'string' || !BUCKET_NAME.test(bucket.trim())) {
+    throw new ConfigError('cloudTrailBucket', `${show(bucket)} is not an S3 bucket name`);
+  }
+  let prefix: string | undefined;
+  const rawPrefix = context.cloudTrailPrefix;
+  if (!isUnset(rawPrefix)) {
+    const trimmed = typeof rawPrefix === 'string' ? rawPrefix.trim().replace(/^\/+|\/+$/g, '') : '';
+    if (trimmed === '' || !KEY_PREFIX.test(trimmed) || trimmed.split('/').includes('..')) {
+      throw new ConfigError(
+        'cloudTrailPrefix',
+        `${show(rawPrefix)} is not an S3 key prefix (letters, digits and !_.*'()/- only)`,
+      );
+    }
+    if (/(^|\/)AWSLogs(\/|$)/.test(trimmed)) {
+      throw new ConfigError(
+        'cloudTrailPrefix',
+        `${show(rawPrefix)} includes AWSLogs: give the trail's prefix only, the part before AWSLogs/`,
+      );
+    }
+    prefix = trimmed;
+  }
+  let maxScanGb = DEFAULT_HUNT_MAX_SCAN_GB;
+  const rawMax = context.huntMaxScanGb;
+  if (!isUnset(rawMax)) {
+    maxScanGb =
+      typeof rawMax === 'number'
+        ? rawMax
+        : typeof rawMax === 'string'
+          ? Number(rawMax.trim())
+          : NaN;
+    // Athena's smallest cutoff is 10 MB; below 1 GB a hunt of one day would already stop.
+    if (!Number.isInteger(maxScanGb) || maxScanGb < 1) {
+      throw new ConfigError(
+        'huntMaxScanGb',
+        `expected a whole number of gigabytes, at least 1, got ${show(rawMax)}`,
+      );
+    }
+  }
+  return {
+    bucket: bucket.trim(),
+    ...(prefix !== undefined ? { prefix } : {}),
+    maxScanGb,
+    accounts: parseDistinct(
+      'cloudTrailAccounts',
+      context.cloudTrailAccounts,
+      'AWS account id',
+      ACCOUNT_ID,
+    ),
+  };
+}
+
 /**
  * Turns raw CDK context into a deployable configuration, or throws a `ConfigError` naming
  * the first bad key and value. Pure, so every rule is testable without synthesizing.
@@ -297,11 +413,10 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
     emailMinSeverity: parseSeverity(context.emailMinSeverity),
     emailNewAlertsOnly: parseBoolean('emailNewAlertsOnly', context.emailNewAlertsOnly, true),
     slack: parseSlack(context.slackWorkspaceId, context.slackChannelId),
-    alertRetentionDays: isUnset(context.alertRetentionDays)
-      ? DEFAULT_ALERT_RETENTION_DAYS
-      : parseWholeNumber('alertRetentionDays', context.alertRetentionDays),
+    alertRetentionDays: parseAlertRetention(context.alertRetentionDays),
     logRetention: parseLogRetention(context.logRetentionDays),
     configFile: parseConfigFile(context.configFile),
+    hunt: parseHunt(context),
   };
 }
 

@@ -27,7 +27,19 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
+  huntDatabase: 'HuntDatabaseName',
+  huntTable: 'HuntTableName',
+  huntWorkGroup: 'HuntWorkGroupName',
+  huntOperatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
+
+/** Outputs a hub has only when an option asks for them (`cloudTrailBucket` for hunting). */
+export const OPTIONAL_STACK_OUTPUTS: readonly string[] = [
+  STACK_OUTPUTS.huntDatabase,
+  STACK_OUTPUTS.huntTable,
+  STACK_OUTPUTS.huntWorkGroup,
+  STACK_OUTPUTS.huntOperatorPolicy,
+];
 
 /** A spoke stack's output keys. */
 export const SPOKE_OUTPUTS = {

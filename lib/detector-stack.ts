@@ -14,6 +14,7 @@ import { DetectorFunction } from './constructs/detector-function';
 import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
+import { TrailHunt } from './constructs/trail-hunt';
 import { HUB_BUS_NAME, STACK_OUTPUTS } from './deployment-names';
 
 export interface DetectorStackProps extends StackProps {
@@ -45,6 +46,8 @@ export class DetectorStack extends Stack {
   readonly hubBus: HubEventBus;
   readonly hubRules: DetectionRules;
   readonly monitoring: Monitoring;
+  /** The Athena table, workgroup and policy for `sgwatch hunt`, when a trail bucket is named. */
+  readonly hunt?: TrailHunt;
 
   constructor(scope: Construct, id: string, props: DetectorStackProps) {
     super(scope, id, props);
@@ -101,6 +104,8 @@ export class DetectorStack extends Stack {
       slackChannel: this.alertTopic.slackChannel,
     });
 
+    this.hunt = this.addHunt(config);
+
     new CfnOutput(this, STACK_OUTPUTS.alertTable, {
       description: 'DynamoDB table holding alert records (for `sgwatch alerts`)',
       value: this.alertTable.table.tableName,
@@ -133,6 +138,35 @@ export class DetectorStack extends Stack {
       description: `Dead-letter queue: ${undeliveredEvents.purpose}`,
       value: undeliveredEvents.queue.queueUrl,
     });
+  }
+
+  private addHunt(config: SgwatchConfig): TrailHunt | undefined {
+    if (config.hunt === undefined) return undefined;
+    const hunt = new TrailHunt(this, 'Hunt', {
+      trailBucketName: config.hunt.bucket,
+      ...(config.hunt.prefix !== undefined ? { trailPrefix: config.hunt.prefix } : {}),
+      ...(config.organizationId !== undefined ? { organizationId: config.organizationId } : {}),
+      accounts: config.hunt.accounts,
+      extraRegions: config.regions,
+      maxScanBytes: config.hunt.maxScanGb * 1_000_000_000,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.huntDatabase, {
+      description: 'Glue database of the trail table (`sgwatch hunt --database`)',
+      value: hunt.databaseName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.huntTable, {
+      description: 'Glue table over the trail bucket (`sgwatch hunt --table`)',
+      value: hunt.tableName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.huntWorkGroup, {
+      description: 'Athena workgroup hunts run in (`sgwatch hunt --workgroup`)',
+      value: hunt.workGroupName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.huntOperatorPolicy, {
+      description: 'Managed policy to attach to whoever runs `sgwatch hunt`',
+      value: hunt.operatorPolicy.managedPolicyArn,
+    });
+    return hunt;
   }
 
   /**

@@ -23,12 +23,13 @@ import {
   isAccountWideError,
   queueNameOf,
   resolveRegion,
+  OPTIONAL_STACK_OUTPUTS,
   STACK_OUTPUTS,
   StackNotFoundError,
 } from '../aws';
 import { SPOKE_OUTPUTS, SPOKE_STACK_PREFIX, STACK_NAME } from '../../lib/deployment-names';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../store';
+import { parseOptions, UsageError } from '../args';
 
 export const DOCTOR_HELP = `Usage: sgwatch doctor [options]
 
@@ -139,7 +140,9 @@ function stackStatusFinding(stack: DeployedStack): Finding {
   const { status, region } = stack;
   const events = `aws cloudformation describe-stack-events --stack-name ${name} --region ${region}`;
   if (['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'].includes(status)) {
-    const missing = Object.values(STACK_OUTPUTS).filter((key) => stack.outputs[key] === undefined);
+    const missing = Object.values(STACK_OUTPUTS).filter(
+      (key) => !OPTIONAL_STACK_OUTPUTS.includes(key) && stack.outputs[key] === undefined,
+    );
     if (missing.length > 0) {
       return problem(
         'stack',

@@ -1,24 +1,32 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
+import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Policy } from '../../lambda/core/policy';
-import { DEFAULT_POLICY } from '../../lambda/core/policy';
+import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
 import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
-import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
+import {
+  ALERT_HEADERS,
+  ALERT_KEY_HEADERS,
+  alertRows,
+  formatBytes,
+  layoutFor,
+  table,
+} from '../format';
 import type { CliIo } from '../io';
+import { commandPrefix, shellWord } from '../io';
 import { discoverFiles, NoLogsError } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
+import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
-import { openStore, UsageError } from '../store';
-import { parseTime } from '../time';
+import { OPTION, parseOptions, parseTime, UsageError } from '../args';
+import { locateStateDir, openStore } from '../store';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
 
@@ -26,7 +34,9 @@ Runs sgwatch's detections over CloudTrail logs on this machine, through the same
 code the deployed Lambda runs, and stores the alerts so \`sgwatch alerts\` can
 query them.
 
-<path> may be a file or a folder (searched recursively). Accepted files:
+<path> may be a file, a folder (searched recursively) or s3://BUCKET/PREFIX (listed
+with the standard AWS credentials; --since, --until, --account and --region skip the
+accounts, Regions and days of the CloudTrail key layout they leave out). Accepted files:
   *.json.gz, *.json    CloudTrail log files as delivered to S3 ({"Records":[...]})
   *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or JSON lines
   (gzip is detected from the bytes, so any of them may be compressed)
@@ -34,7 +44,7 @@ CloudTrail-Digest folders are skipped and counted; other files in folders are
 listed as ignored.
 
 Store (where alerts are written):
-  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/
+  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table (AWS credentials from the
                        standard chain)
@@ -42,7 +52,9 @@ Store (where alerts are written):
                        or your profile); --region does not set it
   --publish            with --table: also publish alerts to --topic ARN (off by default)
   --topic ARN          the deployed alert topic, for --publish
-  --state-dir DIR      where the embedded store lives (default: ./.sgwatch)
+  --state-dir DIR      where the embedded store lives (default: $SGWATCH_STATE_DIR, else
+                       the nearest .sgwatch/ in this folder or one above it, else a new
+                       ./.sgwatch)
 
 Policy:
   --config FILE        accounts, exceptions, IaC roles and burst settings, the same file the
@@ -87,7 +99,7 @@ function progressLine(progress: ReplayProgress): string {
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
   const recordsPerSecond = Math.round(progress.records / seconds).toLocaleString('en-US');
   const mbPerSecond = (progress.bytesDone / 1024 / 1024 / seconds).toFixed(1);
-  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
+  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${formatBytes(progress.bytesDone)}  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
 }
 
 export function countsLine(counts: ReplayCounts): string {
@@ -134,28 +146,40 @@ function list(values: string[] | undefined): string[] | undefined {
     .filter((v) => v !== '');
 }
 
+function reportS3Listing(remote: S3Inputs, io: CliIo): void {
+  if (remote.ignored.length > 0) {
+    io.stderr.write(
+      `sgwatch: ignored ${remote.ignored.length} object(s) that are not .json/.jsonl/.json.gz logs, e.g. ${remote.ignored[0] ?? ''}\n`,
+    );
+  }
+  if (remote.digestPrefixes > 0)
+    io.stderr.write(`sgwatch: skipped ${remote.digestPrefixes} CloudTrail-Digest prefix(es)\n`);
+}
+
+/** `sgwatch alerts <rest>`, as the person ran sgwatch, with the --state-dir they gave. */
+function nextAlerts(io: CliIo, rest: string, stateDir: string | undefined): string {
+  const dir = stateDir !== undefined ? ` --state-dir ${shellWord(stateDir)}` : '';
+  return `${commandPrefix(io.env)} alerts ${rest}${dir}`;
+}
+
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      store: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string', multiple: true },
-      'table-region': { type: 'string' },
-      publish: { type: 'boolean' },
-      topic: { type: 'string' },
-      'state-dir': { type: 'string' },
-      config: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      account: { type: 'string', multiple: true },
-      format: { type: 'string' },
-      workers: { type: 'string' },
-      'full-parse': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseOptions(argv, {
+    store: { type: 'string' },
+    table: { type: 'string' },
+    region: OPTION.regions,
+    'table-region': OPTION.region,
+    publish: { type: 'boolean' },
+    topic: { type: 'string' },
+    'state-dir': { type: 'string' },
+    config: { type: 'string' },
+    since: OPTION.time,
+    until: OPTION.time,
+    account: OPTION.accounts,
+    format: { type: 'string' },
+    workers: { type: 'string' },
+    'full-parse': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
     io.stdout.write(REPLAY_HELP);
@@ -188,11 +212,17 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
   }
 
-  const discovery = await discoverFiles(positionals.map((p) => resolve(io.cwd, p))).catch(
-    (error: unknown) => {
-      throw error instanceof NoLogsError ? new UsageError(error.message) : error;
-    },
-  );
+  const remotePaths = positionals.filter((p) => /^s3:\/\//i.test(p));
+  const discovery = await discoverFiles(
+    positionals.filter((p) => !remotePaths.includes(p)).map((p) => resolve(io.cwd, p)),
+  ).catch((error: unknown) => {
+    throw error instanceof NoLogsError ? new UsageError(error.message) : error;
+  });
+  const remote =
+    remotePaths.length > 0
+      ? await (await import('../replay/s3-source')).openS3Inputs(remotePaths, filter, io.env)
+      : undefined;
+  if (remote !== undefined) reportS3Listing(remote, io);
   let failed = false;
   for (const missing of discovery.missing) {
     io.stderr.write(`sgwatch: cannot read ${missing.path}: ${missing.reason}\n`);
@@ -218,7 +248,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
     ...(values['table-region'] !== undefined ? { region: values['table-region'] } : {}),
-    stateDir: values['state-dir'] ?? join(io.cwd, '.sgwatch'),
+    stateDir: locateStateDir(values['state-dir'], io.env, io.cwd).path,
   });
   // A store that fails to open (another sgwatch holds it, say) stops the scan at the next
   // file rather than after the whole archive.
@@ -238,18 +268,18 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
-  const deps: Promise<ProcessDeps> = opening.then((store) => ({
-    store: new DynamoDbAlertStore(store.client, store.tableName),
-    publisher,
-    clock: { now: () => io.now() },
-    policy,
-    logger: jsonLogger({
-      base: { service: 'sgwatch-replay' },
-      write: (_level, line) => io.stderr.write(`${line}\n`),
+  const deps: Promise<ProcessDeps> = opening.then((store) =>
+    composeDelivery({
+      dynamodb: store.client,
+      tableName: store.tableName,
+      publisher,
+      clock: { now: () => io.now() },
+      // History is judged as of each event: an exception live then suppresses it now.
+      policy: forHistory(policy),
+      // The run reports what fails itself, once, in its own words.
+      logger: jsonLogger({ threshold: 'silent' }),
     }),
-    retentionDays: 365,
-    claimSeconds: 60,
-  }));
+  );
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
@@ -264,6 +294,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         workers: threads,
         fullParse: values['full-parse'] === true,
         deps,
+        ...(remote !== undefined ? { sources: [remote.source] } : {}),
       },
       {
         onAlert: (result, repeat) => {
@@ -298,6 +329,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   } finally {
     if (showProgress && lastDraw > 0) io.stderr.write('\r\x1b[K');
     destroyPublisher();
+    remote?.close();
     await (await opening).close();
   }
   const store = await opening;
@@ -317,13 +349,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
         ];
       });
-      io.stdout.write(table([...ALERT_HEADERS, 'THIS RUN'], cells));
+      io.stdout.write(
+        table(
+          [...ALERT_HEADERS, 'THIS RUN'],
+          cells,
+          layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
+        ),
+      );
       const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
       const stored = `\n${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
           ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
-          : `${stored}Next: sgwatch alerts list --since ${earliest}   or   sgwatch alerts show <ID>\n`,
+          : `${stored}Next: ${nextAlerts(io, `list --since ${earliest}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
       );
     }
   }

@@ -2,7 +2,14 @@ import type { ProcessDeps, ProcessResult } from '../../lambda/core/process';
 import { processRecord } from '../../lambda/core/process';
 import type { InputFile } from './files';
 import { scanAll } from './pool';
-import type { RecordFilter } from './scan';
+import type { FileScan, RecordFilter, ScanOptions } from './scan';
+
+/** Log files from elsewhere than the local disk (S3), scanned after the local ones. */
+export interface ScanSource {
+  readonly files: number;
+  readonly bytes: number;
+  scans(options: ScanOptions): AsyncIterable<FileScan>;
+}
 
 /**
  * What a replay found, in words that add up:
@@ -59,6 +66,8 @@ export interface ReplayOptions {
   readonly fullParse?: boolean;
   /** May still be settling (a store being opened): only the first match waits for it. */
   readonly deps: ProcessDeps | Promise<ProcessDeps>;
+  /** @default - local files only */
+  readonly sources?: readonly ScanSource[];
 }
 
 export function emptyCounts(): ReplayCounts {
@@ -115,12 +124,20 @@ export async function runReplay(
   const counts = emptyCounts();
   const met = new Set<string>();
   const started = Date.now();
-  const bytesTotal = options.files.reduce((sum, file) => sum + file.size, 0);
+  const sources = options.sources ?? [];
+  const bytesTotal =
+    options.files.reduce((sum, file) => sum + file.size, 0) +
+    sources.reduce((sum, source) => sum + source.bytes, 0);
+  const filesTotal = options.files.length + sources.reduce((sum, source) => sum + source.files, 0);
   const scanOptions = {
     filter: options.filter,
     ...(options.fullParse === true ? { fullParse: true } : {}),
   };
-  for await (const scan of scanAll(options.files, scanOptions, options.workers)) {
+  async function* everyScan(): AsyncGenerator<FileScan> {
+    yield* scanAll(options.files, scanOptions, options.workers);
+    for (const source of sources) yield* source.scans(scanOptions);
+  }
+  for await (const scan of everyScan()) {
     counts.files += 1;
     counts.bytes += scan.bytes;
     counts.rawBytes += scan.rawBytes;
@@ -141,7 +158,7 @@ export async function runReplay(
     }
     listener.onProgress?.({
       filesDone: counts.files,
-      filesTotal: options.files.length,
+      filesTotal,
       bytesDone: counts.bytes,
       bytesTotal,
       records: counts.records,

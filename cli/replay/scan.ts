@@ -139,6 +139,11 @@ export function scanFile(path: string, options: ScanOptions): FileScan {
   } catch (error) {
     return failed(path, 0, reasonOf(error));
   }
+  return scanBuffer(path, data, options);
+}
+
+/** `scanFile` for bytes already read (an object streamed from S3, say). Never throws. */
+export function scanBuffer(path: string, data: Buffer, options: ScanOptions): FileScan {
   const bytes = data.length;
   try {
     const buffer = inflate(data);

@@ -18,7 +18,7 @@ import { DETECTOR_BUNDLING } from '../bundling';
 import { POLICY_FILE_NAME } from '../policy-file';
 
 /** The Lambda entry point, resolved from this file so synth works from any directory. */
-export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
+export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'main.ts');
 
 export const DETECTOR_TIMEOUT = Duration.seconds(30);
 export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);
@@ -148,7 +148,8 @@ export class DetectorFunction extends Construct {
       timeout: DETECTOR_TIMEOUT,
       role,
       logGroup: this.logGroup,
-      description: 'sgwatch detector: records and publishes legacy security group creation alerts',
+      description:
+        'sgwatch detector: records and publishes alerts on RDS and ElastiCache exposure and legacy security groups',
       environment: {
         ALERT_TABLE_NAME: props.table.tableName,
         ALERT_TOPIC_ARN: props.topic.topicArn,
@@ -190,6 +191,13 @@ export class DetectorFunction extends Construct {
           afterBundling: (_inputDir, outputDir) => [writePolicyCommand(outputDir, policyJson)],
         },
       },
+    });
+
+    // cfn-lint W3005: the Lambda construct always makes the function depend on its role,
+    // which the Role property's GetAtt already orders. Redundant but harmless, and not ours
+    // to change; acknowledged on this resource only, so the check still covers the others.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
     });
 
     Validations.of(this.function).acknowledge({

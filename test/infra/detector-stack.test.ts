@@ -147,6 +147,12 @@ describe('parseConfig', () => {
     ],
     ['a zero retention', { alertRetentionDays: 0 }, 'alertRetentionDays', /0/],
     ['a fractional retention', { alertRetentionDays: '7.5' }, 'alertRetentionDays', /"7.5"/],
+    [
+      'a retention shorter than the dead-letter queues keep events',
+      { alertRetentionDays: 14 },
+      'alertRetentionDays',
+      /14 days is shorter than the 14 days a dead-letter queue keeps an event.*use 15 or more/,
+    ],
     ['a log retention CloudWatch lacks', { logRetentionDays: 42 }, 'logRetentionDays', /42/],
     ['a bad operations address', { opsEmails: 'ops@' }, 'opsEmails', /"ops@"/],
     ['an unknown detection pack', { detections: 'everything' }, 'detections', /"everything"/],
