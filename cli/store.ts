@@ -148,7 +148,7 @@ async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Pro
   const db = await startEmbeddedDynamoDb(path !== undefined ? { path } : {});
   return {
     kind,
-    client: db.client,
+    client: db.direct,
     tableName: db.tableName,
     description: path !== undefined ? `embedded store at ${path}` : 'in-memory store',
     close: () => db.close(),

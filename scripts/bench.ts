@@ -4,8 +4,10 @@
  *
  *   npm run bench                      both sections
  *   npm run bench -- --only lambda     bundle size, cold load, handler latency
- *   npm run bench -- --only replay     replay throughput against gunzip and a naive parse
- *   --files N --records N              size of the generated replay archive (200 x 5000)
+ *   npm run bench -- --only replay     replay against gunzip and a naive parse, on the dense
+ *                                      and sparse archives (scripts/bench/shapes.ts); start-up
+ *   --files N --records N              size of each generated archive (40 x 5000)
+ *   --repeat N                         runs per replay figure, the median is shown (3)
  *   --events N                         handler invocations to time (1000)
  */
 import { spawnSync } from 'node:child_process';
@@ -29,16 +31,19 @@ import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
 import { DETECTOR_BUNDLING } from '../lib/bundling';
 import { startLocalSns } from '../test/support/local-sns';
 import { writeArchive } from './lib/cloudtrail-generator';
+import type { ShapeName } from './bench/shapes';
+import { SHAPES, shapeOptions } from './bench/shapes';
 import { loadRecord, toEnvelope } from '../test/support/fixtures';
 
 const ROOT = resolve(__dirname, '..');
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
-    files: { type: 'string', default: '200' },
+    files: { type: 'string', default: '40' },
     records: { type: 'string', default: '5000' },
     events: { type: 'string', default: '1000' },
-    archive: { type: 'string', default: join(ROOT, 'bench-data', 'archive') },
+    repeat: { type: 'string', default: '3' },
+    archive: { type: 'string', default: join(ROOT, 'bench-data') },
   },
 });
 
@@ -116,7 +121,7 @@ async function benchLambda(): Promise<void> {
   const bareMs = median(bare);
   const loadMs = median(load);
   console.log(
-    `cold start (median of ${runs}): node -e 0 ${ms(bareMs)}, bundle load + clients ${ms(loadMs)}, ratio ${(loadMs / bareMs).toFixed(2)}x  (aim: <= 1.9x)`,
+    `cold start (median of ${runs}): node -e 0 ${ms(bareMs)}, bundle load + clients ${ms(loadMs)}, ${verdict(loadMs / bareMs, 1.8)}`,
   );
 
   const [db, sns] = await Promise.all([startEmbeddedDynamoDb(), startLocalSns()]);
@@ -184,109 +189,145 @@ function maxRssMb(stderr: string): number {
   return match === null ? NaN : Number(match[1]) / 1024;
 }
 
-async function benchReplay(): Promise<void> {
-  console.log('\n## Replay');
-  const archive = values.archive;
-  const files = Number(values.files);
-  const recordsPerFile = Number(values.records);
-  const options = {
-    root: archive,
-    seed: 2026,
-    accounts: ['111122223333', '444455556666', '777788889999'],
-    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
-    start: new Date('2026-01-01T00:00:00Z'),
-    files,
-    recordsPerFile,
-    targetRate: 20 / (files * recordsPerFile),
-    duplicateFiles: 2,
-  };
-  // The archive is reused between runs, but only if the generator and its options are the
-  // ones that made it: a stale archive would silently measure different traffic.
-  const stamp = createHash('sha256')
-    .update(readFileSync(join(ROOT, 'scripts', 'lib', 'cloudtrail-generator.ts')))
-    .update(JSON.stringify(options))
+/**
+ * Generates one shape's archive unless the one on disk was made by the same generator,
+ * shape definition and options: a stale archive would silently measure other traffic.
+ */
+async function ensureArchive(shape: ShapeName, root: string): Promise<string[]> {
+  const options = shapeOptions(shape, root, Number(values.files), Number(values.records));
+  const generator = join(ROOT, 'scripts', 'lib', 'cloudtrail');
+  const sources = [
+    join(ROOT, 'scripts', 'lib', 'cloudtrail-generator.ts'),
+    ...readdirSync(generator)
+      .sort()
+      .map((name) => join(generator, name)),
+    join(ROOT, 'scripts', 'bench', 'shapes.ts'),
+  ];
+  const stamp = sources
+    .reduce((hash, path) => hash.update(readFileSync(path)), createHash('sha256'))
+    .update(JSON.stringify({ ...options, planted: options.planted?.length }))
     .digest('hex');
-  const stampFile = join(archive, '..', 'archive.stamp');
+  const stampFile = `${root}.stamp`;
   const fresh =
-    existsSync(archive) &&
-    listFiles(archive).length > 0 &&
+    existsSync(root) &&
+    listFiles(root).length > 0 &&
     existsSync(stampFile) &&
     readFileSync(stampFile, 'utf8') === stamp;
   if (!fresh) {
-    console.log(
-      `generating ${files} files x ${recordsPerFile} records into ${archive} (reused by later runs until the generator changes)...`,
-    );
-    const started = Date.now();
-    rmSync(archive, { recursive: true, force: true });
-    mkdirSync(archive, { recursive: true });
-    const stats = await writeArchive(options);
+    console.log(`generating the ${shape} archive into ${root} (kept for later runs)...`);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    await writeArchive(options);
     writeFileSync(stampFile, stamp);
-    console.log(
-      `generated ${stats.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
   }
-  const paths = listFiles(archive);
-  const compressed = paths.reduce((sum, p) => sum + statSync(p).size, 0);
+  return listFiles(root);
+}
+
+interface Run {
+  readonly ms: number;
+  readonly rssMb: number;
+  readonly stdout: string;
+}
+
+/** The median wall time of `repeat` runs, and the largest peak RSS seen. */
+function measure(args: string[]): Run {
+  const rss = join(ROOT, 'scripts', 'bench', 'max-rss.cjs');
+  const runs = Array.from({ length: Number(values.repeat) }, () =>
+    timeCommand(['--require', rss, ...args]),
+  );
+  return {
+    ms: median(runs.map((run) => run.ms)),
+    rssMb: Math.max(...runs.map((run) => maxRssMb(run.stderr))),
+    stdout: runs[0]?.stdout ?? '',
+  };
+}
+
+const ratio = (value: number) => `${value.toFixed(2)}x`;
+const verdict = (value: number, goal: number) =>
+  `${ratio(value).padStart(6)}  goal <= ${ratio(goal)}  ${value <= goal ? 'met' : 'NOT MET'}`;
+
+const cli = join(ROOT, 'dist', 'sgwatch.cjs');
+const replayArgs = (workers: number, path: string) => [
+  cli,
+  'replay',
+  '--store',
+  'memory',
+  '--format',
+  'jsonl',
+  '--quiet',
+  '--workers',
+  String(workers),
+  path,
+];
+
+async function benchShape(shape: ShapeName): Promise<number> {
+  const root = join(values.archive, shape);
+  const paths = await ensureArchive(shape, root);
   const listFile = join(tmpdir(), `sgwatch-bench-files-${process.pid}.txt`);
   writeFileSync(listFile, paths.join('\n'));
   const passes = join(ROOT, 'scripts', 'bench', 'passes.cjs');
-  const rss = join(ROOT, 'scripts', 'bench', 'max-rss.cjs');
-  const cli = join(ROOT, 'dist', 'sgwatch.cjs');
-
-  const measure = (label: string, args: string[]) => {
-    const run = timeCommand(['--require', rss, ...args]);
-    return {
-      label,
-      ms: run.ms,
-      rssMb: maxRssMb(run.stderr),
-      stdout: run.stdout,
-      stderr: run.stderr,
-    };
-  };
-  timeCommand([passes, 'floor', listFile]); // warm the page cache so every pass reads from memory
-  const floor = measure('gunzip only (floor)', [passes, 'floor', listFile]);
-  const naive = measure('gunzip + JSON.parse + filter', [passes, 'naive', listFile]);
-  const replayArgs = (workers: number) => [
-    cli,
-    'replay',
-    '--store',
-    'memory',
-    '--format',
-    'jsonl',
-    '--quiet',
-    '--workers',
-    String(workers),
-    archive,
-  ];
-  const one = measure('sgwatch replay, 1 worker', replayArgs(1));
-  const two = measure('sgwatch replay, 2 workers', replayArgs(2));
-  const naiveStats = JSON.parse(naive.stdout) as {
-    bytes: number;
-    records: number;
-    matched: number;
-  };
-  const alerts = one.stdout.split('\n').filter(Boolean).length;
-  rmSync(listFile, { force: true });
-
-  console.log(
-    `archive: ${paths.length} files, ${naiveStats.records.toLocaleString('en-US')} records, ${(compressed / 1024 / 1024).toFixed(1)} MB gzipped, ${(naiveStats.bytes / 1024 / 1024).toFixed(1)} MB raw; ${naiveStats.matched} records match a watched eventName, replay printed ${alerts} alert records (redelivered events included)`,
-  );
-  console.log(
-    'pass                            wall      raw MB/s  records/s     peak RSS  vs floor  vs naive',
-  );
-  for (const run of [floor, naive, one, two]) {
-    const seconds = run.ms / 1000;
+  try {
+    timeCommand([passes, 'floor', listFile]); // page cache warm: every pass reads from memory
+    const floor = measure([passes, 'floor', listFile]);
+    const naive = measure([passes, 'naive', listFile]);
+    const one = measure(replayArgs(1, root));
+    const two = measure(replayArgs(2, root));
+    const stats = JSON.parse(naive.stdout) as { bytes: number; records: number };
+    const alerts = one.stdout.split('\n').filter(Boolean).length;
+    const perFile = (one.ms - floor.ms) / paths.length;
     console.log(
-      `${run.label.padEnd(30)}  ${(seconds.toFixed(2) + ' s').padStart(8)}  ${(naiveStats.bytes / 1024 / 1024 / seconds).toFixed(0).padStart(8)}  ${Math.round(
-        naiveStats.records / seconds,
-      )
-        .toLocaleString('en-US')
-        .padStart(
-          10,
-        )}  ${(run.rssMb.toFixed(0) + ' MB').padStart(9)}  ${(run.ms / floor.ms).toFixed(2).padStart(7)}x  ${(run.ms / naive.ms).toFixed(2).padStart(7)}x`,
+      `\n### ${shape}: ${paths.length} files, ${stats.records.toLocaleString('en-US')} records, ${(stats.bytes / 1024 / 1024).toFixed(0)} MB raw (${(stats.bytes / stats.records).toFixed(0)} bytes a record), ${alerts} alerts`,
     );
+    console.log('pass                            wall  peak RSS  vs floor');
+    for (const [label, run] of [
+      ['gunzip only (floor)', floor],
+      ['gunzip + JSON.parse (naive)', naive],
+      ['sgwatch replay, 1 worker', one],
+      ['sgwatch replay, 2 workers', two],
+    ] as const) {
+      console.log(
+        `${label.padEnd(28)}  ${((run.ms / 1000).toFixed(2) + ' s').padStart(7)}  ${(run.rssMb.toFixed(0) + ' MB').padStart(8)}  ${ratio(run.ms / floor.ms).padStart(7)}`,
+      );
+    }
+    console.log(
+      `cost per file above the floor: ${ms(perFile)}, ${ratio(perFile / (floor.ms / paths.length))} of gunzipping one file`,
+    );
+    console.log(`1 worker vs floor   ${verdict(one.ms / floor.ms, 1.3)}`);
+    console.log(`2 workers vs floor  ${verdict(two.ms / floor.ms, 0.75)}`);
+    console.log(`2 workers vs 1      ${ratio(two.ms / one.ms).padStart(6)}`);
+    return Math.max(one.rssMb, two.rssMb);
+  } finally {
+    rmSync(listFile, { force: true });
   }
-  console.log('aim: replay <= 1.5x the floor on one worker, faster on two; peak RSS <= 256 MB');
+}
+
+/** Replay of a one-record archive against a bare node start: what a small replay pays. */
+function benchStartup(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'sgwatch-bench-one-'));
+  try {
+    const record = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+    writeFileSync(join(dir, 'one.json.gz'), gzipSync(JSON.stringify({ Records: [record] })));
+    timeCommand(replayArgs(1, dir)); // file cache warm
+    const bare = measure(['-e', '0']);
+    const one = measure(replayArgs(1, dir));
+    console.log(
+      `\nstart-up: node -e 0 ${ms(bare.ms)}, replay of a one-record archive ${ms(one.ms)}  ${verdict(one.ms / bare.ms, 2.5)}`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchReplay(): Promise<void> {
+  console.log(
+    `\n## Replay (median of ${values.repeat} runs each; the floor is node reading and gunzipping the same files)`,
+  );
+  let rss = 0;
+  for (const shape of SHAPES) rss = Math.max(rss, await benchShape(shape));
+  console.log(
+    `\npeak RSS over every replay run: ${rss.toFixed(0)} MB  ${rss <= 256 ? 'met' : 'NOT MET'} (goal <= 256 MB)`,
+  );
+  benchStartup();
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jsonLogger } from '../../lambda/adapters/logger';
-import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
 import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Policy } from '../../lambda/core/policy';
@@ -20,7 +19,7 @@ import {
 } from '../format';
 import type { CliIo } from '../io';
 import { commandPrefix, shellWord } from '../io';
-import { discoverFiles } from '../replay/files';
+import { discoverFiles, NoLogsError } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
 import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
@@ -48,7 +47,9 @@ Store (where alerts are written):
   --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table (AWS credentials from the
-                       standard chain); add --region R if not in your profile
+                       standard chain)
+  --table-region R     the table's Region (default: the standard chain, e.g. AWS_REGION
+                       or your profile); --region does not set it
   --publish            with --table: also publish alerts to --topic ARN (off by default)
   --topic ARN          the deployed alert topic, for --publish
   --state-dir DIR      where the embedded store lives (default: $SGWATCH_STATE_DIR, else
@@ -63,11 +64,12 @@ Policy:
 Filters:
   --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
   --account ID            only this account (repeatable)
-  --region R              only this Region (repeatable; with --table it is also the table's Region)
+  --region R              only records of this Region (repeatable)
 
 Output:
-  --format table|jsonl    table (default): a summary on stdout; jsonl: one stored alert per
-                          line on stdout and nothing else. Counts always go to stderr.
+  --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
+                          alert on stdout and nothing else. Counts always go to stderr:
+                          matched = new + already stored; new = notified + suppressed + capped.
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -77,7 +79,8 @@ Output:
   -h, --help              this help
 
 Exit status: 0 when every file was read, 1 when any file was unreadable or a
-record invalid, 2 on a usage error.
+record invalid, 2 on a usage error (among them a path that does not exist or a
+folder without log files).
 `;
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
@@ -101,12 +104,27 @@ function progressLine(progress: ReplayProgress): string {
 
 export function countsLine(counts: ReplayCounts): string {
   return (
-    `files ${counts.files}  records ${counts.records}  matched ${counts.matched}  alerts ${counts.alerts}  ` +
-    `duplicates ${counts.duplicates}  suppressed ${counts.suppressed}  unreadable ${counts.unreadable}` +
-    (counts.capped > 0 ? `  (capped, not sent: ${counts.capped})` : '') +
+    `files ${counts.files}  records ${counts.records}  ` +
+    `matched ${counts.matched} = new ${counts.new} + already stored ${counts.alreadyStored}  ` +
+    `new ${counts.new} = notified ${counts.notified} + suppressed ${counts.suppressed} + capped ${counts.capped}  ` +
+    `unreadable ${counts.unreadable}` +
     (counts.invalidRecords > 0 ? `  invalid records ${counts.invalidRecords}` : '') +
-    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '')
+    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '') +
+    (counts.repeats > 0 ? `  repeats ${counts.repeats}` : '')
   );
+}
+
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[\w-]+$/;
+
+/** The Region a topic lives in, from its ARN: a topic is published to in its own Region. */
+function topicRegion(arn: string): string {
+  const region = TOPIC_ARN.exec(arn)?.[1];
+  if (region === undefined) {
+    throw new UsageError(
+      `--topic must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got "${arn}"`,
+    );
+  }
+  return region;
 }
 
 /** The policy file replay applies: the one named, else the project's own when present. */
@@ -149,6 +167,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     store: { type: 'string' },
     table: { type: 'string' },
     region: OPTION.regions,
+    'table-region': OPTION.region,
     publish: { type: 'boolean' },
     topic: { type: 'string' },
     'state-dir': { type: 'string' },
@@ -175,6 +194,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       '--publish needs --table and --topic: replay only publishes to a deployed topic',
     );
   }
+  const topicRegionName =
+    values.publish === true && values.topic !== undefined ? topicRegion(values.topic) : undefined;
   const now = io.now();
   const regions = list(values.region);
   const accounts = list(values.account);
@@ -194,7 +215,9 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const remotePaths = positionals.filter((p) => /^s3:\/\//i.test(p));
   const discovery = await discoverFiles(
     positionals.filter((p) => !remotePaths.includes(p)).map((p) => resolve(io.cwd, p)),
-  );
+  ).catch((error: unknown) => {
+    throw error instanceof NoLogsError ? new UsageError(error.message) : error;
+  });
   const remote =
     remotePaths.length > 0
       ? await (await import('../replay/s3-source')).openS3Inputs(remotePaths, filter, io.env)
@@ -224,7 +247,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const opening = openStore({
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
-    ...(regions?.length === 1 && values.table !== undefined ? { region: regions[0] } : {}),
+    ...(values['table-region'] !== undefined ? { region: values['table-region'] } : {}),
     stateDir: locateStateDir(values['state-dir'], io.env, io.cwd).path,
   });
   // A store that fails to open (another sgwatch holds it, say) stops the scan at the next
@@ -235,9 +258,13 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   });
   let publisher: AlertPublisher = new LocalPublisher();
   let destroyPublisher = (): void => undefined;
-  if (values.publish === true && values.topic !== undefined) {
-    const { SNSClient } = await import('@aws-sdk/client-sns');
-    const sns = new SNSClient(regions?.length === 1 ? { region: regions[0] } : {});
+  if (values.topic !== undefined && topicRegionName !== undefined) {
+    // Loaded only to publish: the SNS client is a large part of start-up otherwise.
+    const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('../../lambda/adapters/sns-publisher'),
+    ]);
+    const sns = new SNSClient({ region: topicRegionName });
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
@@ -270,16 +297,16 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         ...(remote !== undefined ? { sources: [remote.source] } : {}),
       },
       {
-        onAlert: (result) => {
-          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+        onAlert: (result, repeat) => {
           const row = seen.get(result.alert.alertId);
-          if (row !== undefined) row.times += 1;
-          else
-            seen.set(result.alert.alertId, {
-              alert: result.alert,
-              isNew: result.outcome !== 'duplicate',
-              times: 1,
-            });
+          if (repeat && row !== undefined) {
+            row.times += 1;
+            return;
+          }
+          // One line per stored alert: a repeated event adds nothing to stdout.
+          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+          const isNew = result.outcome !== 'duplicate' && result.outcome !== 'resumed';
+          seen.set(result.alert.alertId, { alert: result.alert, isNew, times: 1 });
         },
         onFileError: (path, reason) =>
           io.stderr.write(
@@ -330,7 +357,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         ),
       );
       const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
-      const stored = `\n${rows.length} alert${rows.length === 1 ? '' : 's'} stored in the ${store.description}.\n`;
+      const stored = `\n${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
           ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`

@@ -13,8 +13,23 @@ export interface Discovery {
   readonly ignored: string[];
   /** CloudTrail digest files: signatures of log files, not events. */
   digests: number;
-  /** Paths given on the command line that do not exist or cannot be read. */
+  /** Folders met while walking that cannot be read. */
   readonly missing: { path: string; reason: string }[];
+}
+
+/** A path on the command line that gives replay nothing to read; the message names it. */
+export class NoLogsError extends Error {
+  override readonly name = 'NoLogsError';
+}
+
+function whyNoLogs(path: string, ignored: number, digests: number, example?: string): string {
+  if (ignored === 0 && digests === 0) {
+    return `no CloudTrail logs in ${path}: the folder is empty`;
+  }
+  if (ignored === 0) {
+    return `no CloudTrail logs in ${path}: it holds only CloudTrail digest files (give the folder of the logs, e.g. AWSLogs/)`;
+  }
+  return `no CloudTrail logs in ${path}: none of its ${ignored} file(s) is a .json, .jsonl or .json.gz log (e.g. ${example ?? ''})`;
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -55,7 +70,8 @@ async function walk(dir: string, into: Discovery): Promise<void> {
 /**
  * Expands the command line's paths into log files, walking folders recursively in name
  * order (CloudTrail's layout makes that time order). A file named explicitly is always
- * read, whatever its name.
+ * read, whatever its name. Throws NoLogsError for a path that does not exist, or a folder
+ * that holds no log file: replay would otherwise report success over nothing.
  */
 export async function discoverFiles(paths: readonly string[]): Promise<Discovery> {
   const found: Discovery = { files: [], ignored: [], digests: 0, missing: [] };
@@ -64,17 +80,34 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovery
     try {
       info = await stat(path);
     } catch (error) {
-      found.missing.push({
-        path,
-        reason:
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? 'no such file or directory'
-            : String(error),
-      });
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new NoLogsError(
+        code === 'ENOENT'
+          ? `${path} does not exist`
+          : `cannot read ${path} (${code ?? String(error)})`,
+        { cause: error },
+      );
+    }
+    if (!info.isDirectory()) {
+      found.files.push({ path, size: info.size });
       continue;
     }
-    if (info.isDirectory()) await walk(path, found);
-    else found.files.push({ path, size: info.size });
+    const before = {
+      files: found.files.length,
+      ignored: found.ignored.length,
+      digests: found.digests,
+    };
+    await walk(path, found);
+    if (found.files.length === before.files) {
+      throw new NoLogsError(
+        whyNoLogs(
+          path,
+          found.ignored.length - before.ignored,
+          found.digests - before.digests,
+          found.ignored[before.ignored],
+        ),
+      );
+    }
   }
   return found;
 }

@@ -11,19 +11,29 @@ export interface ScanSource {
   scans(options: ScanOptions): AsyncIterable<FileScan>;
 }
 
+/**
+ * What a replay found, in words that add up:
+ *   matched = new + already stored          (distinct alerts this run met)
+ *   new     = notified + suppressed + capped (stored by this run)
+ * A repeat (the same event delivered twice) is counted once, in `repeats`.
+ */
 export interface ReplayCounts {
   files: number;
   records: number;
-  /** Records that matched a detection and passed the filters. */
+  /** Distinct alerts this run met: records matching a detection, past the filters. */
   matched: number;
-  /** Alerts this run created. */
-  alerts: number;
-  /** Alerts that already existed (a redelivered event, or an earlier replay). */
-  duplicates: number;
-  /** Alerts recorded but not notified because an exception matched. */
+  /** Alerts this run stored. */
+  new: number;
+  /** Alerts stored before this run met them (an earlier replay, or an interrupted one). */
+  alreadyStored: number;
+  /** New alerts notified (to the local stand-in for SNS unless --publish). */
+  notified: number;
+  /** New alerts stored but not notified because an exception matched. */
   suppressed: number;
-  /** Alerts recorded but not notified because the detection's cap for the window was reached. */
+  /** New alerts stored but not notified because the detection's cap for the window was reached. */
   capped: number;
+  /** Matches of an alert this run had already met: an event delivered more than once. */
+  repeats: number;
   unreadable: number;
   invalidRecords: number;
   /** Matching records left out by --since/--until/--account/--region. */
@@ -42,7 +52,8 @@ export interface ReplayProgress {
 }
 
 export interface ReplayListener {
-  onAlert?(result: ProcessResult): void;
+  /** Every match; `repeat` when this run had already met the alert. */
+  onAlert?(result: ProcessResult, repeat: boolean): void;
   onFileError?(path: string, reason: string): void;
   onInvalidRecord?(path: string, index: number, reason: string): void;
   onProgress?(progress: ReplayProgress): void;
@@ -64,16 +75,42 @@ export function emptyCounts(): ReplayCounts {
     files: 0,
     records: 0,
     matched: 0,
-    alerts: 0,
-    duplicates: 0,
+    new: 0,
+    alreadyStored: 0,
+    notified: 0,
     suppressed: 0,
     capped: 0,
+    repeats: 0,
     unreadable: 0,
     invalidRecords: 0,
     filteredOut: 0,
     bytes: 0,
     rawBytes: 0,
   };
+}
+
+/** Adds one match to the counts; returns whether this run had already met the alert. */
+function countMatch(counts: ReplayCounts, met: Set<string>, result: ProcessResult): boolean {
+  if (met.has(result.alert.alertId)) {
+    counts.repeats += 1;
+    return true;
+  }
+  met.add(result.alert.alertId);
+  counts.matched += 1;
+  switch (result.outcome) {
+    case 'duplicate':
+    case 'resumed':
+      // A resumed alert was stored by a run that stopped before notifying; this one sends it.
+      counts.alreadyStored += 1;
+      break;
+    case 'suppressed':
+    case 'capped':
+    case 'notified':
+      counts.new += 1;
+      counts[result.outcome] += 1;
+      break;
+  }
+  return false;
 }
 
 /**
@@ -85,6 +122,7 @@ export async function runReplay(
   listener: ReplayListener = {},
 ): Promise<ReplayCounts> {
   const counts = emptyCounts();
+  const met = new Set<string>();
   const started = Date.now();
   const sources = options.sources ?? [];
   const bytesTotal =
@@ -114,15 +152,8 @@ export async function runReplay(
       listener.onInvalidRecord?.(scan.path, invalid.index, invalid.reason);
     }
     for (const record of scan.matches) {
-      counts.matched += 1;
       for (const result of await processRecord(record, await options.deps)) {
-        if (result.outcome === 'duplicate') counts.duplicates += 1;
-        else if (result.outcome === 'suppressed') counts.suppressed += 1;
-        else {
-          counts.alerts += 1;
-          if (result.outcome === 'capped') counts.capped += 1;
-        }
-        listener.onAlert?.(result);
+        listener.onAlert?.(result, countMatch(counts, met, result));
       }
     }
     listener.onProgress?.({

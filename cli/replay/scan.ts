@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { detect } from '../../lambda/core/catalog';
+import { detect, watchedEventNames } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { accountOf, validateRecord } from '../../lambda/core/cloudtrail';
-import { checkShape, decode, inflate, UnreadableFileError } from './decode';
+import { decode, inflate, UnreadableFileError } from './decode';
 import type { Prefilter } from './prefilter';
 import { createPrefilter, sliceRecords } from './prefilter';
 
@@ -49,7 +49,25 @@ export function passesFilter(record: CloudTrailRecord, filter: RecordFilter): bo
   return true;
 }
 
-/** Validates items, runs the catalog and the filters; the record-level part of a scan. */
+let watched: ReadonlySet<string> | undefined;
+
+/**
+ * Whether replay reads a record further than its name: only records whose eventName a
+ * detection watches can match, so only they are validated in full (as the Lambda validates
+ * an event). Every record must still be an object with a non-empty string eventName.
+ */
+function needsValidation(item: unknown): boolean {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return true;
+  const name = (item as { eventName?: unknown }).eventName;
+  if (typeof name !== 'string' || name === '') return true;
+  watched ??= new Set(watchedEventNames());
+  return watched.has(name);
+}
+
+/**
+ * Validates items, runs the catalog and the filters; the record-level part of a scan. The
+ * prefilter's fast path and `--full-parse` both end here, so they judge records alike.
+ */
 function evaluate(
   items: readonly unknown[],
   options: ScanOptions,
@@ -58,6 +76,7 @@ function evaluate(
   const invalid: InvalidRecord[] = [];
   let filteredOut = 0;
   items.forEach((item, index) => {
+    if (!needsValidation(item)) return;
     let record: CloudTrailRecord;
     try {
       record = validateRecord(item);
@@ -130,8 +149,9 @@ export function scanBuffer(path: string, data: Buffer, options: ScanOptions): Fi
     const buffer = inflate(data);
     sharedPrefilter ??= createPrefilter();
     const look = options.fullParse === true ? undefined : sharedPrefilter.scan(buffer);
+    // An exact look has seen the file open and close as CloudTrail's layout does, so an
+    // empty, non-JSON or truncated file never takes this path.
     if (look?.exact === true) {
-      checkShape(buffer);
       const records = look.hits.length === 0 ? [] : sliceRecords(buffer, look.hits);
       const evaluated = records === undefined ? undefined : evaluate(records, options);
       // An invalid record is reported with its index in the file, which only a full parse knows.

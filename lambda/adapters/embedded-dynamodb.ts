@@ -8,13 +8,20 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { createAlertTableInput } from './alert-table-schema';
+import { inProcessDynamoDbClient } from './in-process-dynamodb';
 
 /** The table name the embedded store uses; deployed tables get generated names. */
 export const EMBEDDED_TABLE_NAME = 'sgwatch-alerts';
 
 export interface EmbeddedDynamoDb {
   readonly endpoint: string;
+  /** An SDK client reaching the store over HTTP, as a deployed table is reached. */
   readonly client: DynamoDBClient;
+  /**
+   * A client that calls the store in this process, without HTTP or SDK middleware: the same
+   * operations and answers, at a fraction of the cost per call (see in-process-dynamodb.ts).
+   */
+  readonly direct: DynamoDBClient;
   readonly tableName: string;
   close(): Promise<void>;
 }
@@ -132,9 +139,10 @@ export async function startEmbeddedDynamoDb(
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const direct = inProcessDynamoDbClient(server);
   const tableName = options.tableName ?? EMBEDDED_TABLE_NAME;
   try {
-    await ensureTable(client, tableName);
+    await ensureTable(direct, tableName);
   } catch (error) {
     client.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -149,6 +157,7 @@ export async function startEmbeddedDynamoDb(
   return {
     endpoint,
     client,
+    direct,
     tableName,
     close: async () => {
       client.destroy();

@@ -205,7 +205,7 @@ describe('AWS errors', () => {
   it('says how to give credentials when replay writes to a table without them', async () => {
     writeFileSync(join(dir, 'events.json'), JSON.stringify({ Records: [loadRecord(RDS)] }));
     const run = await cli.run(
-      ['replay', '--table', 'sgwatch-alerts', '--region', 'us-east-1', 'events.json'],
+      ['replay', '--table', 'sgwatch-alerts', '--table-region', 'us-east-1', 'events.json'],
       { cwd: dir, env: { AWS_ENDPOINT_URL_DYNAMODB: await closedEndpoint() } },
     );
     expect(run.code).toBe(1);
