@@ -6,6 +6,8 @@ import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
 import type { Alert } from '../../lambda/core/alert';
+import type { Detection } from '../../lambda/core/catalog';
+import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
@@ -59,6 +61,7 @@ Filters:
 Output:
   --format table|jsonl    table (default): a summary on stdout; jsonl: one stored alert per
                           line on stdout and nothing else. Counts always go to stderr.
+  --detections SEL        seed, exposure or all (default: all): the packs whose alerts are recorded
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -119,6 +122,16 @@ function list(values: string[] | undefined): string[] | undefined {
     .filter((v) => v !== '');
 }
 
+/** `--detections seed|exposure|all`: the packs whose alerts this run records. */
+function selectedCatalog(selection: string): readonly Detection[] {
+  const known = DETECTION_SELECTIONS.find((candidate) => candidate === selection);
+  if (known === undefined)
+    throw new UsageError(
+      `--detections must be ${DETECTION_SELECTIONS.join(', ')}; got "${selection}"`,
+    );
+  return catalogFor(known);
+}
+
 function reportS3Listing(remote: S3Inputs, io: CliIo): void {
   if (remote.ignored.length > 0) {
     io.stderr.write(
@@ -147,6 +160,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       format: { type: 'string' },
       workers: { type: 'string' },
       'full-parse': { type: 'boolean' },
+      detections: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -239,6 +253,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       base: { service: 'sgwatch-replay' },
       write: (_level, line) => io.stderr.write(`${line}\n`),
     }),
+    ...(values.detections !== undefined ? { catalog: selectedCatalog(values.detections) } : {}),
     retentionDays: 365,
     claimSeconds: 60,
   }));
