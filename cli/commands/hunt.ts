@@ -142,7 +142,10 @@ function deniedError(error: unknown, action: string): HuntError {
 function athenaError(error: unknown, action: string, target: HuntTarget): HuntError {
   const name = errorNameOf(error);
   if (name === 'AccessDeniedException') return deniedError(error, action);
-  if (name === 'InvalidRequestException' && /WorkGroup .* not found/i.test(messageOf(error))) {
+  if (
+    name === 'InvalidRequestException' &&
+    /WorkGroup .*(not found|does not exist)/i.test(messageOf(error))
+  ) {
     return new HuntError(
       `Athena has no workgroup ${target.workGroup ?? ''}: check --workgroup or the ${STACK_OUTPUTS.huntWorkGroup} output of the stack`,
       { cause: error },

@@ -28,11 +28,9 @@ const NOW = new Date('2025-04-01T00:00:00Z');
 const RANGE = ['--since', '2025-03-01', '--until', '2025-03-31'];
 const STORE = ['--store', 'memory', '--format', 'jsonl'];
 
-// Moto's Athena answers the query lifecycle but runs no SQL, so these tests, which need
-// the query's answer, run against the local endpoint only; the lifecycle against moto is
-// in hunt-lifecycle.aws-api.test.ts.
-const onMoto = (process.env.SGWATCH_MOTO_URL ?? '') !== '';
-const describeLocal = onMoto ? describe.skip : describe;
+// With SGWATCH_MOTO_URL, S3 is moto; Athena stays the local endpoint, because these tests
+// need the query's answer and moto's Athena runs no SQL (it answers every query with an
+// empty result). The lifecycle against moto's Athena is in hunt-lifecycle.aws-api.test.ts.
 
 let s3: LocalS3;
 const athenas: LocalAthena[] = [];
@@ -163,7 +161,7 @@ afterAll(async () => {
   removeTemporaryDirs();
 });
 
-describeLocal('hunt over the sample archive', () => {
+describe('hunt over the sample archive', () => {
   let athena: LocalAthena;
 
   beforeAll(async () => {
@@ -249,7 +247,7 @@ describeLocal('hunt over the sample archive', () => {
   });
 });
 
-describeLocal('hunt over an archive of near misses', () => {
+describe('hunt over an archive of near misses', () => {
   it('stores the same alerts as a full replay, leaving out files of near misses only', async () => {
     // Prepare
     const archive = nearMissArchive();
@@ -269,7 +267,7 @@ describeLocal('hunt over an archive of near misses', () => {
   });
 });
 
-describeLocal('hunt errors Athena reports', () => {
+describe('hunt errors Athena reports', () => {
   it('names the missing action when access is denied', async () => {
     await athenaOver(SAMPLE, 'org-trail', { deniedActions: ['athena:StartQueryExecution'] });
 
