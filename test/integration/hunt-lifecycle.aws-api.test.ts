@@ -9,6 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runCli } from '../support/cli';
+import type { FakeCloudFormation } from '../support/fakes/cloudformation';
+import { startFakeCloudFormation } from '../support/fakes/cloudformation';
 import { loadRecord } from '../support/fixtures';
 import type { LocalAthena } from '../support/local-athena';
 import { startLocalAthena } from '../support/local-athena';
@@ -20,6 +22,8 @@ const WORKGROUP = 'primary';
 const NOW = new Date('2025-04-01T00:00:00Z');
 
 let athena: LocalAthena | undefined;
+// CloudFormation stays local in both cases: only Athena is the subject here.
+let cloudFormation: FakeCloudFormation;
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -27,6 +31,8 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
   });
+  cloudFormation = await startFakeCloudFormation();
+  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cloudFormation.url;
   if (moto !== '') {
     process.env.AWS_ENDPOINT_URL_ATHENA = moto;
     return;
@@ -60,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await athena?.close();
+  await cloudFormation.close();
   removeTemporaryDirs();
 });
 
@@ -115,5 +122,38 @@ describe('the hunt query lifecycle', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--workgroup is needed .*HuntWorkGroupName/);
+  });
+
+  it('finds database, table and workgroup in the stack outputs', async () => {
+    // Prepare
+    cloudFormation.putStack({
+      name: 'HuntStack',
+      outputs: {
+        HuntDatabaseName: 'sgwatch_hunt',
+        HuntTableName: 'cloudtrail',
+        HuntWorkGroupName: WORKGROUP,
+      },
+    });
+
+    // Act
+    const run = await runCli(
+      ['hunt', '--stack', 'HuntStack', '--since', '2025-03-01', '--store', 'memory'],
+      { now: NOW },
+    );
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('hunt: 0 log files hold a watched call');
+  });
+
+  it('fails in one line naming the output and the context key when the stack has no hunt table', async () => {
+    cloudFormation.putStack({ name: 'Sgwatch', outputs: { AlertTableName: 'alerts' } });
+
+    const run = await runCli(['hunt', '--since', '30d', '--print-sql'], { now: NOW });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'sgwatch: no hunt table: stack Sgwatch has no HuntTableName output; deploy the stack with -c cloudTrailBucket=BUCKET (its outputs HuntDatabaseName, HuntTableName and HuntWorkGroupName), or pass --database, --table and --workgroup\n',
+    );
   });
 });
