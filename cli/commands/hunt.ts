@@ -8,8 +8,6 @@ import {
 } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { parseArgs } from 'node:util';
-import type { DetectionSelection } from '../../lambda/core/catalog';
-import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import { buildHuntSql } from '../../lambda/core/hunt/sql';
 import {
   AwsCommandError,
@@ -26,7 +24,7 @@ import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
 import { UsageError } from '../store';
 import { parseTime } from '../time';
-import { replayCommand } from './replay';
+import { list, replayCommand, selectedCatalog } from './replay';
 
 export const HUNT_HELP = `Usage: sgwatch hunt --since T [options]
 
@@ -88,12 +86,6 @@ interface HuntTarget {
   readonly workGroup?: string;
   /** Where the names came from, for messages. */
   readonly origin: string;
-}
-
-function list(values: string[] | undefined): string[] | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim());
-  return items.filter((v) => v !== '');
 }
 
 const NO_TABLE_FIX =
@@ -353,11 +345,7 @@ export async function huntCommand(
     values.until !== undefined ? parseTime(values.until, '--until', now) : now.getTime();
   if (until < since) throw new UsageError('--until is before --since');
   const selection = values.detections ?? 'all';
-  if (!DETECTION_SELECTIONS.includes(selection as DetectionSelection)) {
-    throw new UsageError(
-      `--detections must be ${DETECTION_SELECTIONS.join(', ')}; got "${selection}"`,
-    );
-  }
+  const detections = selectedCatalog(selection);
   const accounts = list(values.account);
   const regions = list(values.region);
   for (const account of accounts ?? []) {
@@ -385,7 +373,7 @@ export async function huntCommand(
   const sql = buildHuntSql({
     database: target.database,
     table: target.table,
-    detections: catalogFor(selection as DetectionSelection),
+    detections,
     since,
     until,
     ...(accounts !== undefined ? { accounts } : {}),

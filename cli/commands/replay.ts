@@ -114,7 +114,8 @@ function loadReplayPolicy(file: string | undefined, cwd: string): Policy {
   }
 }
 
-function list(values: string[] | undefined): string[] | undefined {
+/** A repeatable option's values, each of which may also be a comma-separated list. */
+export function list(values: string[] | undefined): string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
   return values
     .flatMap((v) => v.split(','))
@@ -123,7 +124,7 @@ function list(values: string[] | undefined): string[] | undefined {
 }
 
 /** `--detections seed|exposure|all`: the packs whose alerts this run records. */
-function selectedCatalog(selection: string): readonly Detection[] {
+export function selectedCatalog(selection: string): readonly Detection[] {
   const known = DETECTION_SELECTIONS.find((candidate) => candidate === selection);
   if (known === undefined)
     throw new UsageError(
