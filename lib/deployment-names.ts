@@ -27,10 +27,14 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
-  huntDatabase: 'HuntDatabaseName',
-  huntTable: 'HuntTableName',
-  huntWorkGroup: 'HuntWorkGroupName',
-  huntOperatorPolicy: 'HuntOperatorPolicyArn',
+} as const;
+
+/** The hub stack's hunt outputs, present only when it is deployed with cloudTrailBucket. */
+export const HUNT_OUTPUTS = {
+  database: 'HuntDatabaseName',
+  table: 'HuntTableName',
+  workGroup: 'HuntWorkGroupName',
+  operatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
 
 /** A spoke stack's output keys. */

@@ -15,7 +15,7 @@ import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
 import { TrailHunt } from './constructs/trail-hunt';
-import { HUB_BUS_NAME, STACK_OUTPUTS } from './deployment-names';
+import { HUB_BUS_NAME, HUNT_OUTPUTS, STACK_OUTPUTS } from './deployment-names';
 
 export interface DetectorStackProps extends StackProps {
   readonly config: SgwatchConfig;
@@ -150,19 +150,19 @@ export class DetectorStack extends Stack {
       extraRegions: config.regions,
       maxScanBytes: config.hunt.maxScanGb * 1_000_000_000,
     });
-    new CfnOutput(this, STACK_OUTPUTS.huntDatabase, {
+    new CfnOutput(this, HUNT_OUTPUTS.database, {
       description: 'Glue database of the trail table (`sgwatch hunt --database`)',
       value: hunt.databaseName,
     });
-    new CfnOutput(this, STACK_OUTPUTS.huntTable, {
+    new CfnOutput(this, HUNT_OUTPUTS.table, {
       description: 'Glue table over the trail bucket (`sgwatch hunt --table`)',
       value: hunt.tableName,
     });
-    new CfnOutput(this, STACK_OUTPUTS.huntWorkGroup, {
+    new CfnOutput(this, HUNT_OUTPUTS.workGroup, {
       description: 'Athena workgroup hunts run in (`sgwatch hunt --workgroup`)',
       value: hunt.workGroupName,
     });
-    new CfnOutput(this, STACK_OUTPUTS.huntOperatorPolicy, {
+    new CfnOutput(this, HUNT_OUTPUTS.operatorPolicy, {
       description: 'Managed policy to attach to whoever runs `sgwatch hunt`',
       value: hunt.operatorPolicy.managedPolicyArn,
     });

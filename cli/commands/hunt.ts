@@ -17,8 +17,8 @@ import {
   explainAwsError,
   messageOf,
   resolveRegion,
-  STACK_OUTPUTS,
 } from '../aws';
+import { HUNT_OUTPUTS } from '../../lib/deployment-names';
 import { formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
@@ -100,12 +100,12 @@ async function targetFromStack(
   const client = new CloudFormationClient({ region });
   try {
     const stack = await describeStack(client, stackName, region);
-    const database = given.database ?? stack.outputs[STACK_OUTPUTS.huntDatabase];
-    const table = given.table ?? stack.outputs[STACK_OUTPUTS.huntTable];
-    const workGroup = given.workgroup ?? stack.outputs[STACK_OUTPUTS.huntWorkGroup];
+    const database = given.database ?? stack.outputs[HUNT_OUTPUTS.database];
+    const table = given.table ?? stack.outputs[HUNT_OUTPUTS.table];
+    const workGroup = given.workgroup ?? stack.outputs[HUNT_OUTPUTS.workGroup];
     if (database === undefined || table === undefined) {
       throw new HuntError(
-        `no hunt table: stack ${stackName} has no ${STACK_OUTPUTS.huntTable} output; ${NO_TABLE_FIX}`,
+        `no hunt table: stack ${stackName} has no ${HUNT_OUTPUTS.table} output; ${NO_TABLE_FIX}`,
       );
     }
     return {
@@ -126,7 +126,7 @@ function missingAction(message: string, fallback: string): string {
 
 function deniedError(error: unknown, action: string): HuntError {
   return new HuntError(
-    `access denied: your AWS identity needs ${missingAction(messageOf(error), action)}; attach the stack's ${STACK_OUTPUTS.huntOperatorPolicy} policy`,
+    `access denied: your AWS identity needs ${missingAction(messageOf(error), action)}; attach the stack's ${HUNT_OUTPUTS.operatorPolicy} policy`,
     { cause: error },
   );
 }
@@ -139,7 +139,7 @@ function athenaError(error: unknown, action: string, target: HuntTarget): HuntEr
     /WorkGroup .*(not found|does not exist)/i.test(messageOf(error))
   ) {
     return new HuntError(
-      `Athena has no workgroup ${target.workGroup ?? ''}: check --workgroup or the ${STACK_OUTPUTS.huntWorkGroup} output of the stack`,
+      `Athena has no workgroup ${target.workGroup ?? ''}: check --workgroup or the ${HUNT_OUTPUTS.workGroup} output of the stack`,
       { cause: error },
     );
   }
@@ -168,7 +168,7 @@ function failureOf(execution: QueryExecution, target: HuntTarget, cutoff: string
   }
   if (/access denied|permission denied|not authorized/i.test(reason)) {
     return new HuntError(
-      `access denied while Athena ran the query (${reason}): your identity needs s3:GetObject and s3:ListBucket on the trail; attach the stack's ${STACK_OUTPUTS.huntOperatorPolicy} policy`,
+      `access denied while Athena ran the query (${reason}): your identity needs s3:GetObject and s3:ListBucket on the trail; attach the stack's ${HUNT_OUTPUTS.operatorPolicy} policy`,
     );
   }
   if (state === 'CANCELLED') {
@@ -385,7 +385,7 @@ export async function huntCommand(
   }
   if (target.workGroup === undefined) {
     throw new UsageError(
-      `--workgroup is needed to run the query (the ${STACK_OUTPUTS.huntWorkGroup} output of the stack), or use --stack`,
+      `--workgroup is needed to run the query (the ${HUNT_OUTPUTS.workGroup} output of the stack), or use --stack`,
     );
   }
 
