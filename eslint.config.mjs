@@ -34,6 +34,31 @@ export default tseslint.config(
     },
   },
   {
+    // The core is pure: no AWS SDK, no environment. Adapters and entry points supply both.
+    files: ['lambda/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', '@smithy/*'],
+              message: 'lambda/core is pure: reach AWS through a port in lambda/core/ports.ts.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'lambda/core reads no environment: take the setting as a parameter.',
+        },
+      ],
+    },
+  },
+  {
     // Tests read JSON back from messages and stores; typing every parse adds noise, not safety.
     files: ['test/**/*.ts'],
     rules: {

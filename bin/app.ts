@@ -12,6 +12,7 @@ import { DetectorStack } from '../lib/detector-stack';
 import type { Policy } from '../lambda/core/policy';
 import { loadPolicyFile, resolvePolicyFile } from '../lib/policy-file';
 import { SpokeStack } from '../lib/spoke-stack';
+import { describeSynthError, unknownContextKeyWarnings } from '../lib/synth-messages';
 
 /** The stage holding the StackSet spoke, kept out of `cdk deploy`'s top-level stacks. */
 export const STACKSET_STAGE = 'StackSet';
@@ -36,6 +37,15 @@ export interface SgwatchAppOptions extends AppProps {
    * @default - CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION, as the CDK CLI sets them
    */
   readonly hubEnv?: Environment;
+  /**
+   * Receives each warning about the context, such as a misspelt key.
+   * @default - written to stderr, where the CDK CLI shows it
+   */
+  readonly warn?: (message: string) => void;
+}
+
+function writeWarning(message: string): void {
+  process.stderr.write(`Warning: ${message}\n`);
 }
 
 /** The sgwatch context keys as set on the app (cdk.json, `-c key=value`, or props). */
@@ -109,8 +119,10 @@ function stackSetSpoke(
  * instead of surfacing after deployment.
  */
 export function createSgwatchApp(props: SgwatchAppOptions = {}): SgwatchApp {
-  const { hubEnv, ...appProps } = props;
+  const { hubEnv, warn = writeWarning, ...appProps } = props;
   const app = new App(appProps);
+  const contextKeys = Object.keys(app.node.getAllContext() as Record<string, unknown>);
+  unknownContextKeyWarnings(contextKeys, CONFIG_CONTEXT_KEYS).forEach(warn);
   const config = parseConfig(readContext(app));
   // An invalid file stops synth here, with the file and the entry at fault in the message.
   const { policy } = loadPolicyFile(resolvePolicyFile(config.configFile));
@@ -145,8 +157,25 @@ export function synthesizeApp(sgwatch: SgwatchApp): void {
   copyFileSync(artifact.templateFullPath, join(assembly.directory, STACKSET_TEMPLATE_FILE));
 }
 
+/**
+ * Synth as the CDK CLI runs it: a mistake in the context or the configuration file is
+ * printed as one line (and one per cause that adds something), and the exit code is 1.
+ * Any other error is a bug and keeps its stack.
+ */
+export function runSynth(stderr: Pick<NodeJS.WriteStream, 'write'> = process.stderr): number {
+  try {
+    synthesizeApp(createSgwatchApp({ warn: (message) => stderr.write(`Warning: ${message}\n`) }));
+    return 0;
+  } catch (error) {
+    const lines = describeSynthError(error);
+    if (lines === undefined) throw error;
+    stderr.write(lines.map((line) => `${line}\n`).join(''));
+    return 1;
+  }
+}
+
 // Run by the CDK CLI (`node --import tsx bin/app.ts`), which sets CDK_OUTDIR for the
-// assembly. Tests import createSgwatchApp instead.
+// assembly and passes context in CDK_CONTEXT_JSON. Tests import createSgwatchApp instead.
 if (require.main === module) {
-  synthesizeApp(createSgwatchApp());
+  process.exitCode = runSynth();
 }

@@ -5,24 +5,19 @@
  * Endpoints are never set here. The SDK reads `AWS_ENDPOINT_URL_<SERVICE>` on its own, which
  * is how the tests point these same clients at local fakes.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { UsageError } from './store';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { checkRegionName, isRegionName, UsageError } from './args';
 
 /** The stack `npx cdk deploy` creates. */
 export { STACK_NAME as DEFAULT_STACK_NAME } from '../lib/deployment-names';
 
 export { STACK_OUTPUTS } from '../lib/deployment-names';
 
-// Every commercial, GovCloud, China and ISO Region name has this shape. Checking it keeps a
-// typo from turning into an endpoint host name, and gives a clear message instead.
-const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+export { checkRegionName } from './args';
 
-export function checkRegionName(region: string, flag: string): string {
-  if (!REGION_NAME.test(region)) {
-    throw new UsageError(`${flag} must be an AWS Region name such as us-east-1; got "${region}"`);
-  }
-  return region;
-}
+const NO_REGION =
+  'no AWS Region: pass --region R, set AWS_REGION, or set region in your AWS profile';
 
 /**
  * The Region to work in: --region, else AWS_REGION, else AWS_DEFAULT_REGION (the AWS CLI's
@@ -37,15 +32,14 @@ export async function resolveRegion(
     (value) => value !== undefined && value.trim() !== '',
   );
   if (fromEnv !== undefined) return checkRegionName(fromEnv.trim(), 'AWS_REGION');
-  // The SDK's own chain also reads the shared config file's profile.
-  const probe = new CloudFormationClient({});
+  // The SDK's own chain also reads the shared config file's profile; it is the same for every
+  // client, and the DynamoDB one is loaded anyway.
+  const probe = new DynamoDBClient({});
   try {
     return checkRegionName(await probe.config.region(), 'the profile region');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      'no AWS Region: pass --region R, set AWS_REGION, or set region in your AWS profile',
-    );
+    throw new UsageError(NO_REGION);
   } finally {
     probe.destroy();
   }
@@ -65,7 +59,7 @@ export function regionOfQueueUrl(url: string): string | undefined {
       host,
     );
   const region = match?.[1] ?? match?.[2];
-  return region !== undefined && REGION_NAME.test(region) ? region : undefined;
+  return region !== undefined && isRegionName(region) ? region : undefined;
 }
 
 /** The name part of a queue URL (`https://host/account/name` → `name`), for messages. */
@@ -102,6 +96,17 @@ interface ErrorShape {
  */
 function shapeOf(error: unknown): { name: string; code: string; message: string } {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
+  // The SDK wraps a network failure ("AWS SDK error wrapper for Error: getaddrinfo
+  // ENOTFOUND ..."); the wrapped error is the one worth describing.
+  const cause = (shape as { cause?: unknown }).cause;
+  if (
+    typeof shape.message === 'string' &&
+    shape.message.startsWith('AWS SDK error wrapper for ') &&
+    typeof cause === 'object' &&
+    cause !== null
+  ) {
+    return shapeOf(cause);
+  }
   return {
     name: typeof shape.name === 'string' ? shape.name : '',
     code: typeof shape.code === 'string' ? shape.code : '',
@@ -151,6 +156,7 @@ const NETWORK_CODES = new Set([
  */
 export function explainAwsError(error: unknown): string {
   const { name, code, message } = shapeOf(error);
+  if (isRegionMissing(name, message)) return NO_REGION;
   if (name === 'CredentialsProviderError') {
     return 'no AWS credentials found: configure a profile (AWS_PROFILE), set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run "aws sso login"';
   }
@@ -171,15 +177,89 @@ export function explainAwsError(error: unknown): string {
     : message;
 }
 
+/** The SDK's own error when no Region is configured anywhere: a plain Error. */
+function isRegionMissing(name: string, message: string): boolean {
+  return (name === 'Error' || name === '') && message === 'Region is missing';
+}
+
 /** True for failures that would make every further call fail the same way. */
 export function isAccountWideError(error: unknown): boolean {
   const { name, code } = shapeOf(error);
   return (
     name === 'CredentialsProviderError' ||
+    isRegionMissing(name, shapeOf(error).message) ||
     EXPIRED_ERRORS.has(name) ||
     CREDENTIAL_ERRORS.has(name) ||
     NETWORK_CODES.has(code)
   );
+}
+
+/** The middleware surface of an SDK v3 client, enough to watch every call it makes. */
+interface WatchableClient {
+  readonly middlewareStack: {
+    add(
+      middleware: (next: (args: never) => Promise<unknown>) => (args: never) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+export interface FailureWording {
+  /** What the client works on, for messages: `table sgwatch-alerts in eu-west-1`. */
+  readonly subject: string;
+  /** The whole message when the service says the resource does not exist. */
+  readonly notFound: string;
+}
+
+/**
+ * Makes every call of `client` fail with one AwsCommandError line saying what to do, for the
+ * failures no retry fixes: no Region, no or rejected credentials, access denied, the resource
+ * missing, AWS out of reach. Other errors (a failed condition, a throttle) pass through as the
+ * SDK threw them, so callers that act on them keep working.
+ */
+export function explainFailuresOf(client: WatchableClient, wording: FailureWording): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const { name } = shapeOf(error);
+        if (name === 'ResourceNotFoundException') {
+          throw new AwsCommandError(wording.notFound, { cause: error });
+        }
+        if (isAccountWideError(error) || DENIED_ERRORS.has(name)) {
+          throw new AwsCommandError(`cannot use ${wording.subject}: ${explainAwsError(error)}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'sgwatchExplainFailures' },
+  );
+}
+
+/**
+ * The ARN of the AWS identity the standard credential chain resolves to (STS
+ * GetCallerIdentity, which needs no permission). Failures are one AwsCommandError line.
+ */
+export async function callerArn(region: string | undefined): Promise<string> {
+  // Loaded on demand: only triage on a deployed table asks who the caller is.
+  const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
+  const client = new STSClient(region !== undefined ? { region } : {});
+  explainFailuresOf(client, {
+    subject: 'AWS STS to find out who you are',
+    notFound: 'AWS STS could not find your identity: check your credentials, or pass --by NAME',
+  });
+  try {
+    const { Arn: arn } = await client.send(new GetCallerIdentityCommand({}));
+    if (arn === undefined || arn === '') {
+      throw new AwsCommandError('AWS STS returned no identity: pass --by NAME');
+    }
+    return arn;
+  } finally {
+    client.destroy();
+  }
 }
 
 export type StackOutputs = Readonly<Record<string, string>>;
@@ -203,6 +283,9 @@ export async function describeStack(
   stackName: string,
   region: string,
 ): Promise<DeployedStack> {
+  // Loaded here, not at the top: only doctor and redrive read a stack, and every other
+  // command's start-up stays free of the CloudFormation client.
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   let stacks;
   try {
     ({ Stacks: stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName })));

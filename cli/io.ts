@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
   readonly stdout: Output;
@@ -23,7 +25,34 @@ export function processIo(): CliIo {
   };
 }
 
-/** The name shown as the actor of triage changes: $SGWATCH_USER, else the login name. */
-export function whoAmI(env: NodeJS.ProcessEnv): string {
-  return env.SGWATCH_USER ?? env.USER ?? env.USERNAME ?? 'unknown';
+/**
+ * The login name: $USER, else $USERNAME (Windows), else the system's account database, which
+ * still answers when the environment is empty (cron, containers). Undefined when nothing does.
+ */
+export function osUser(env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = [env.USER, env.USERNAME].find((name) => name !== undefined && name.trim() !== '');
+  if (fromEnv !== undefined) return fromEnv.trim();
+  try {
+    const name = userInfo().username.trim();
+    return name === '' ? undefined : name;
+  } catch {
+    // No account database entry for this uid (some containers).
+    return undefined;
+  }
+}
+
+/**
+ * How the person ran sgwatch, for the commands a message suggests: `npm run sgwatch --` from
+ * an npm script (npm sets npm_lifecycle_event), `npx sgwatch` through npx, else `sgwatch`.
+ */
+export function commandPrefix(env: NodeJS.ProcessEnv): string {
+  const script = env.npm_lifecycle_event;
+  if (script === 'npx' || env.npm_command === 'exec') return 'npx sgwatch';
+  if (script !== undefined && script !== '') return 'npm run sgwatch --';
+  return 'sgwatch';
+}
+
+/** `value` as one shell word: bare when it is plain, else in single quotes. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

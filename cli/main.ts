@@ -1,7 +1,8 @@
+import { version } from '../package.json';
+import { UsageError } from './args';
 import { alertsCommand, ALERTS_HELP } from './commands/alerts';
 import { REPLAY_HELP, replayCommand } from './commands/replay';
 import type { CliIo } from './io';
-import { UsageError } from './store';
 
 export const MAIN_HELP = `Usage: sgwatch <command> [options]
 
@@ -24,9 +25,12 @@ Commands:
   redrive               send the events in the dead-letter queues through the
                         detector again (--dry-run to look first)
   help [command]        help for a command
+  version               the version of sgwatch (also --version, -v)
 
-By default replay and alerts use the embedded store in ./.sgwatch; pass --table
-NAME (and --region R) to work with a deployed sgwatch alert table instead.
+By default replay and alerts use the local store in the nearest .sgwatch/ folder
+(the current folder or one above it, as git finds a repository; replay creates
+./.sgwatch when there is none), or --state-dir DIR, or $SGWATCH_STATE_DIR. Pass
+--table NAME (and --region R) to work with a deployed sgwatch alert table instead.
 doctor and redrive work on the deployed stack (--stack, default Sgwatch, and
 --region), with the credentials of your AWS profile.
 
@@ -49,10 +53,26 @@ function hasHelp(command: string | undefined): boolean {
   return command !== undefined && (HELP[command] !== undefined || LAZY_HELP[command] !== undefined);
 }
 
+const TOPICS = 'replay, alerts, doctor or redrive';
+
 /** The message of any thrown value, without `instanceof` (see isUsageError). */
 function messageOf(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : String(error);
+}
+
+/**
+ * The AwsCommandError in `error`'s cause chain, if any: its message says what to do, which the
+ * store's wrapping ("alert store ... failed: ...") would otherwise bury. Found by name, since
+ * the chain may cross realms under jest.
+ */
+function explained(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth += 1) {
+    if ((current as { name?: unknown }).name === 'AwsCommandError') return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** Mistakes on the command line: ours, and node's own option-parsing errors. */
@@ -75,10 +95,26 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case '--help':
         io.stdout.write(MAIN_HELP);
         return command === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+      case 'version':
+        io.stdout.write(`sgwatch ${version}\n`);
+        return 0;
       case 'help': {
-        const topic = rest[0] ?? '';
+        const topic = rest[0];
+        if (topic === undefined) {
+          io.stdout.write(MAIN_HELP);
+          return 0;
+        }
         const lazy = LAZY_HELP[topic];
-        io.stdout.write(HELP[topic] ?? (lazy !== undefined ? await lazy() : MAIN_HELP));
+        const text = HELP[topic] ?? (lazy !== undefined ? await lazy() : undefined);
+        if (text === undefined) {
+          io.stderr.write(
+            `sgwatch: no help on ${JSON.stringify(topic)}: it is not a command; try "sgwatch help" or one of ${TOPICS}\n`,
+          );
+          return 2;
+        }
+        io.stdout.write(text);
         return 0;
       }
       case 'replay':
@@ -92,18 +128,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case 'redrive':
         return await (await import('./commands/redrive')).redriveCommand(rest, io);
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)}; the commands are ${TOPICS}`,
+        );
     }
   } catch (error) {
     if (isUsageError(error)) {
+      // One line: what is wrong, then where the usage is.
       io.stderr.write(
-        `sgwatch: ${messageOf(error)}\nRun "sgwatch ${hasHelp(command) ? `${command} ` : ''}--help" for usage.\n`,
+        `sgwatch: ${messageOf(error)} (see "sgwatch ${hasHelp(command) ? `${command} ` : ''}--help")\n`,
       );
       return 2;
     }
-    // Expected failures (AWS refused, a stack is missing) carry a complete message; an
-    // unexpected one is shown the same way, never as a stack trace.
-    io.stderr.write(`sgwatch: ${messageOf(error)}\n`);
+    // Expected failures (AWS refused, a stack is missing) carry a complete message, even when
+    // a layer in between wrapped them; an unexpected one is shown the same way, never as a
+    // stack trace.
+    io.stderr.write(`sgwatch: ${messageOf(explained(error) ?? error)}\n`);
     return 1;
   }
 }

@@ -1,10 +1,17 @@
-import type { ParseArgsConfig } from 'node:util';
-import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
+import { UsageError } from './args';
+import { explainFailuresOf, STACK_OUTPUTS } from './aws';
+import { commandPrefix } from './io';
 
 export type StoreKind = 'embedded' | 'memory' | 'table';
+
+/** The folder that marks a local sgwatch store, as `.git/` marks a repository. */
+export const STATE_DIR_NAME = '.sgwatch';
+/** Environment variable naming the local store's folder, for every command. */
+export const STATE_DIR_ENV = 'SGWATCH_STATE_DIR';
 
 export interface StoreOptions {
   /** `embedded` (default), `memory`, or a deployed table when `table` is set. */
@@ -24,9 +31,75 @@ export interface OpenStore {
   close(): Promise<void>;
 }
 
-/** A command-line mistake: printed with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+/** No local store where one was expected: the message says where it looked and what to do. */
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+}
+
+/** Where the local store is, and how it was found. */
+export interface StateDir {
+  readonly path: string;
+  /** `flag`: --state-dir; `env`: $SGWATCH_STATE_DIR; `found`: a `.sgwatch/` in the cwd or above; `new`: none yet. */
+  readonly source: 'flag' | 'env' | 'found' | 'new';
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the local store the way git finds a repository: `--state-dir`, else
+ * `$SGWATCH_STATE_DIR`, else the nearest `.sgwatch/` in the current folder or one above it,
+ * else `.sgwatch/` in the current folder, which only a command that writes (replay) creates.
+ */
+export function locateStateDir(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): StateDir {
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new UsageError('--state-dir must not be empty');
+    return { path: resolve(cwd, flag), source: 'flag' };
+  }
+  const fromEnv = env[STATE_DIR_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    return { path: resolve(cwd, fromEnv), source: 'env' };
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, STATE_DIR_NAME);
+    if (isDirectory(candidate)) return { path: candidate, source: 'found' };
+    if (dirname(dir) === dir) break;
+  }
+  return { path: join(resolve(cwd), STATE_DIR_NAME), source: 'new' };
+}
+
+/**
+ * The state folder of a command that only reads or triages stored alerts: one that does not
+ * exist yet is an error (opening it would create an empty store and report "no alerts").
+ */
+export function existingStateDir(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): string {
+  const state = locateStateDir(flag, env, cwd);
+  const replay = `${commandPrefix(env)} replay <path>`;
+  if (state.source === 'new') {
+    throw new StoreNotFoundError(
+      `no local sgwatch store in ${resolve(cwd)} or any folder above it: run "${replay}" to create one, or pass --state-dir DIR, or --table NAME for a deployed table`,
+    );
+  }
+  if (!existsSync(state.path)) {
+    const named = state.source === 'flag' ? '--state-dir' : `$${STATE_DIR_ENV}`;
+    throw new StoreNotFoundError(
+      `no local sgwatch store at ${state.path} (from ${named}): check the path, or run "${replay}" with it to create one`,
+    );
+  }
+  return state.path;
 }
 
 /**
@@ -51,11 +124,18 @@ export function openStore(options: StoreOptions): Promise<OpenStore> {
 
 function deployedTable(table: string, region: string | undefined): OpenStore {
   const client = new DynamoDBClient(region !== undefined ? { region } : {});
+  const description = `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`;
+  // Every command that reads or writes the table gets one line saying what to do when AWS
+  // refuses, instead of the SDK's text.
+  explainFailuresOf(client, {
+    subject: description,
+    notFound: `${description} does not exist: pass the stack's ${STACK_OUTPUTS.alertTable} output as --table, and the stack's Region as --region`,
+  });
   return {
     kind: 'table',
     client,
     tableName: table,
-    description: `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`,
+    description,
     close: () => {
       client.destroy();
       return Promise.resolve();
@@ -73,24 +153,4 @@ async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Pro
     description: path !== undefined ? `embedded store at ${path}` : 'in-memory store',
     close: () => db.close(),
   };
-}
-
-/**
- * parseArgs with its errors turned into UsageError, so a mistyped option exits 2 however
- * the command is called (node's own TypeError comes from another realm under jest's VM,
- * so `instanceof` checks on it fail there).
- */
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: readonly string[],
-  options: T,
-) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
-  } catch (error) {
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(String(message));
-    }
-    throw error;
-  }
 }

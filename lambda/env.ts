@@ -4,6 +4,8 @@ export class ConfigurationError extends Error {
 }
 
 import type { LogThreshold } from './adapters/logger';
+import type { FindingProduct } from './core/asff';
+import { parseProductArn, ProductArnError } from './core/asff';
 import type { DetectionSelection } from './core/catalog';
 import { DETECTION_SELECTIONS } from './core/catalog';
 import { isLogThreshold } from './adapters/logger';
@@ -37,7 +39,20 @@ export interface DetectorEnvironment {
   readonly lookups: boolean;
   /** The detector's own account: lookups answer only for calls made there. */
   readonly accountId?: string;
+  /** Present when alerts are also imported into Security Hub, under this product. */
+  readonly securityHub?: FindingProduct;
 }
+
+/**
+ * The delivery settings every entry point shares unless told otherwise. The claim outlasts
+ * the detector's 30 s timeout (a live invocation keeps its claim) and lapses before the
+ * minute Lambda waits for its first retry (which can then take over from a dead one); see
+ * docs/delivery-guarantees.md.
+ */
+export const DELIVERY_DEFAULTS = {
+  retentionDays: 365,
+  claimSeconds: 45,
+} as const;
 
 /** Defaults for the deployed function; tests shorten them through the environment. */
 export const SDK_DEFAULTS: SdkSettings = {
@@ -88,6 +103,23 @@ function lookups(env: NodeJS.ProcessEnv): boolean {
   return raw === 'true';
 }
 
+function securityHub(env: NodeJS.ProcessEnv): FindingProduct | undefined {
+  const raw = env.SECURITY_HUB_PRODUCT_ARN;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    const { productArn, account, partition } = parseProductArn(raw.trim());
+    return { productArn, account, partition };
+  } catch (error) {
+    if (!(error instanceof ProductArnError)) throw error;
+    throw new ConfigurationError(
+      `environment variable SECURITY_HUB_PRODUCT_ARN: ${error.message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
   const raw = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!isLogThreshold(raw)) {
@@ -112,16 +144,20 @@ function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
  *   (3): per-call bounds of the DynamoDB and SNS clients.
  * - `SGWATCH_DETECTIONS` (all): seed, exposure or all, as deployed.
  * - `SGWATCH_LOOKUPS` (false), `SGWATCH_ACCOUNT_ID`: the optional EC2 attachment lookup.
+ * - `SECURITY_HUB_PRODUCT_ARN` (unset): the account's default Security Hub product; when set,
+ *   every notified or suppressed alert is also imported there as a finding.
  */
 export function readEnvironment(env: NodeJS.ProcessEnv): DetectorEnvironment {
+  const product = securityHub(env);
   return {
     tableName: required(env, 'ALERT_TABLE_NAME'),
     topicArn: required(env, 'ALERT_TOPIC_ARN'),
-    retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', 365),
-    claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', 45),
+    retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', DELIVERY_DEFAULTS.retentionDays),
+    claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', DELIVERY_DEFAULTS.claimSeconds),
     logLevel: logLevel(env),
     detections: detections(env),
     lookups: lookups(env),
+    ...(product !== undefined ? { securityHub: product } : {}),
     ...(env.SGWATCH_ACCOUNT_ID !== undefined && env.SGWATCH_ACCOUNT_ID !== ''
       ? { accountId: env.SGWATCH_ACCOUNT_ID }
       : {}),

@@ -1,18 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { jsonLogger, withFields } from './adapters/logger';
-import type { DetectorMetric } from './adapters/metrics';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
+import { lazySecurityHub, SecurityHubFindingSink } from './adapters/securityhub-sink';
 import { SnsAlertPublisher } from './adapters/sns-publisher';
-import { alertIdFor } from './core/alert';
+import { composeDelivery } from './compose';
 import { catalogFor, detect } from './core/catalog';
 import { InvalidEventError, validateEnvelope } from './core/cloudtrail';
-import type { AlertPublisher, Logger } from './core/ports';
-import { systemClock } from './core/ports';
-import type { AlertOutcome, ProcessDeps, ProcessResult } from './core/process';
-import { AlertInFlightError, deliver } from './core/process';
+import { errorFields } from './core/logging';
+import type { Logger } from './core/ports';
+import type { ProcessDeps } from './core/process';
+import { isLoggedFailure, processRecord } from './core/process';
 import { cleanText } from './core/text';
 import type { SdkSettings } from './env';
 import { readEnvironment } from './env';
@@ -37,28 +36,55 @@ function clientOptions(sdk: SdkSettings) {
   };
 }
 
-// Read once per process, at cold start: a missing setting fails the first invocation
-// with its name rather than every event with something vaguer.
-const env = readEnvironment(process.env);
-const logger = jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel });
-const deps: ProcessDeps = {
-  store: new DynamoDbAlertStore(new DynamoDBClient(clientOptions(env.sdk)), env.tableName),
-  publisher: new SnsAlertPublisher(new SNSClient(clientOptions(env.sdk)), env.topicArn),
-  clock: systemClock,
-  logger,
-  policy: readPolicy(process.env),
-  retentionDays: env.retentionDays,
-  claimSeconds: env.claimSeconds,
-  catalog: catalogFor(env.detections),
-  ...(env.lookups
-    ? {
-        attachmentLookup: new Ec2AttachmentLookup(
-          lazyEc2(clientOptions(env.sdk)),
-          env.accountId !== undefined ? { account: env.accountId } : {},
-        ),
-      }
-    : {}),
-};
+/** What a detector handler is built from; tests build their own. */
+export interface HandlerDeps {
+  /** The delivery path; the handler adds each invocation's metrics and log fields. */
+  readonly delivery: ProcessDeps;
+  /** Whether each invocation ends with its metrics line. */
+  readonly emitMetrics: boolean;
+}
+
+/**
+ * The deployed detector's dependencies, read from its environment: SDK clients, the
+ * table, the topic, the policy, the catalog selection and the optional lookup.
+ */
+export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDeps {
+  const env = readEnvironment(source);
+  return {
+    delivery: composeDelivery({
+      dynamodb: new DynamoDBClient(clientOptions(env.sdk)),
+      tableName: env.tableName,
+      publisher: new SnsAlertPublisher(new SNSClient(clientOptions(env.sdk)), env.topicArn),
+      logger: jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel }),
+      policy: readPolicy(source),
+      retentionDays: env.retentionDays,
+      claimSeconds: env.claimSeconds,
+      catalog: catalogFor(env.detections),
+      ...(env.lookups
+        ? {
+            attachmentLookup: new Ec2AttachmentLookup(
+              lazyEc2(clientOptions(env.sdk)),
+              env.accountId !== undefined ? { account: env.accountId } : {},
+            ),
+          }
+        : {}),
+      // Security Hub gets two attempts, not the full budget: it runs after the alert went
+      // out, and must not hold the invocation near its timeout.
+      ...(env.securityHub !== undefined
+        ? {
+            findings: new SecurityHubFindingSink(
+              lazySecurityHub({
+                ...clientOptions(env.sdk),
+                maxAttempts: Math.min(2, env.sdk.maxAttempts),
+              }),
+              env.securityHub,
+            ),
+          }
+        : {}),
+    }),
+    emitMetrics: env.logLevel !== 'silent',
+  };
+}
 
 export interface HandlerResult {
   readonly eventId: string;
@@ -73,14 +99,6 @@ export interface HandlerResult {
 export interface InvocationContext {
   readonly awsRequestId?: string;
 }
-
-const METRIC_BY_OUTCOME: Readonly<Record<AlertOutcome, DetectorMetric>> = {
-  notified: 'AlertsCreated',
-  resumed: 'AlertsResumed',
-  duplicate: 'Duplicates',
-  suppressed: 'Suppressed',
-  capped: 'Capped',
-};
 
 /** Event text in a log line: one line, no controls, short. */
 function short(value: unknown, max = 128): string | undefined {
@@ -115,26 +133,6 @@ function eventSummary(event: unknown): Record<string, unknown> {
   };
 }
 
-/** Counts failed publishes as they happen, whichever alert of the event they belong to. */
-function countingPublisher(publisher: AlertPublisher, metrics: InvocationMetrics): AlertPublisher {
-  return {
-    publish: async (message) => {
-      try {
-        return await publisher.publish(message);
-      } catch (error) {
-        metrics.add('PublishFailures');
-        throw error;
-      }
-    },
-  };
-}
-
-function errorFields(error: unknown): Record<string, unknown> {
-  return error instanceof Error
-    ? { errorName: error.name, error: error.message }
-    : { errorName: typeof error, error: String(error) };
-}
-
 function rejectInvalid(event: unknown, error: unknown, log: Logger): void {
   const eventId = short(field(field(event, 'detail'), 'eventID'));
   log.error('rejected invalid event', {
@@ -146,99 +144,67 @@ function rejectInvalid(event: unknown, error: unknown, log: Logger): void {
   });
 }
 
+export type Handler = (event: unknown, context?: InvocationContext) => Promise<HandlerResult>;
+
 /**
- * EventBridge entry point. Errors propagate on purpose: Lambda retries the event twice
- * and then hands it, with the error, to the on-failure queue, so nothing is dropped.
- *
- * Each detection that matches is delivered in turn; the first failure stops the event (the
- * retry skips whatever already finished). Every log line carries the request id, the event
- * id and, once known, the rule id and the outcome; one metrics line closes every
- * invocation, failed or not.
+ * Builds the EventBridge entry point. Errors propagate on purpose: Lambda retries the event
+ * twice and then hands it, with the error, to the on-failure queue, so nothing is dropped.
+ * Every log line carries the request id and the event id (the core adds the rule id, the
+ * alert id and the outcome); one metrics line closes every invocation, failed or not.
  */
-export async function handler(event: unknown, context?: InvocationContext): Promise<HandlerResult> {
-  const started = new Date();
-  const metrics = new InvocationMetrics();
-  metrics.add('EventsReceived');
-  const requestId = short(context?.awsRequestId);
-  let log = withFields(logger, requestId !== undefined ? { requestId } : {});
-  let eventId: string | undefined;
-  const ruleIds: string[] = [];
-  let validated = false;
-  let logged = false;
-  try {
-    let record;
+export function createHandler(deps: HandlerDeps): Handler {
+  return async (event, context) => {
+    const started = new Date();
+    const metrics = new InvocationMetrics();
+    metrics.add('EventsReceived');
+    const requestId = short(context?.awsRequestId);
+    let log = withFields(deps.delivery.logger, requestId !== undefined ? { requestId } : {});
+    let eventId: string | undefined;
+    let ruleIds: string[] = [];
+    let validated = false;
     try {
-      record = validateEnvelope(event).detail;
-    } catch (error) {
-      metrics.add('ValidationFailures');
-      rejectInvalid(event, error, log);
-      logged = true;
-      throw error;
-    }
-    validated = true;
-    eventId = short(record.eventID, 256);
-    log = withFields(log, { eventId });
-    const detections = detect(record, deps.catalog);
-    if (detections.length === 0) {
-      metrics.add('EventsUnmatched');
-      log.warn('event matched no detection', {
-        outcome: 'unmatched',
-        eventSource: short(record.eventSource),
-        eventName: short(record.eventName),
-      });
-    }
-    const invocationDeps = { ...deps, publisher: countingPublisher(deps.publisher, metrics) };
-    const results: ProcessResult[] = [];
-    for (const detection of detections) {
-      ruleIds.push(detection.id);
-      const alertId = alertIdFor(detection.id, record.eventID);
-      const ruleLog = withFields(log, { ruleId: detection.id, alertId });
+      let record;
       try {
-        const result = await deliver(detection, record, { ...invocationDeps, logger: ruleLog });
-        metrics.add(METRIC_BY_OUTCOME[result.outcome]);
-        ruleLog.info('alert processed', {
-          outcome: result.outcome,
-          delivery: result.alert.delivery,
-          severity: result.alert.severity,
-          ...(result.alert.burst !== undefined ? { notification: result.alert.burst.kind } : {}),
-        });
-        results.push(result);
+        record = validateEnvelope(event).detail;
       } catch (error) {
-        if (error instanceof AlertInFlightError) {
-          metrics.add('AlertsInFlight');
-          ruleLog.warn('alert is held by another delivery; failing so Lambda retries later', {
-            outcome: 'in-flight',
-            ...errorFields(error),
-          });
-        } else {
-          ruleLog.error('alert delivery failed; Lambda will retry the event', {
-            outcome: 'failed',
-            ...errorFields(error),
-          });
-        }
-        logged = true;
+        metrics.add('ValidationFailures');
+        rejectInvalid(event, error, log);
         throw error;
       }
+      validated = true;
+      eventId = short(record.eventID, 256);
+      log = withFields(log, { eventId });
+      const detections = detect(record, deps.delivery.catalog);
+      ruleIds = detections.map((detection) => detection.id);
+      const results = await processRecord(
+        record,
+        { ...deps.delivery, logger: log, metrics },
+        detections,
+      );
+      return {
+        eventId: record.eventID,
+        alerts: results.map((r) => ({
+          alertId: r.alert.alertId,
+          ruleId: r.alert.ruleId,
+          outcome: r.outcome,
+        })),
+      };
+    } catch (error) {
+      if (validated) {
+        metrics.add('ProcessingErrors');
+        if (!isLoggedFailure(error)) {
+          log.error('event processing failed', { outcome: 'failed', ...errorFields(error) });
+        }
+      }
+      throw error;
+    } finally {
+      if (deps.emitMetrics) {
+        emitMetrics(metrics, started, {
+          ...(requestId !== undefined ? { requestId } : {}),
+          ...(eventId !== undefined ? { eventId } : {}),
+          ruleIds,
+        });
+      }
     }
-    return {
-      eventId: record.eventID,
-      alerts: results.map((r) => ({
-        alertId: r.alert.alertId,
-        ruleId: r.alert.ruleId,
-        outcome: r.outcome,
-      })),
-    };
-  } catch (error) {
-    if (validated) metrics.add('ProcessingErrors');
-    if (!logged) log.error('event processing failed', { outcome: 'failed', ...errorFields(error) });
-    throw error;
-  } finally {
-    if (env.logLevel !== 'silent') {
-      emitMetrics(metrics, started, {
-        ...(requestId !== undefined ? { requestId } : {}),
-        ...(eventId !== undefined ? { eventId } : {}),
-        ruleIds,
-      });
-    }
-  }
+  };
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError } from './env';
 import type { Policy } from './core/policy';
-import { DEFAULT_POLICY, PolicyError, parsePolicy, serializePolicy } from './core/policy';
+import { DEFAULT_POLICY, serializePolicy } from './core/policy';
+import { PolicyError, parsePolicy } from './core/policy-file';
 
 /** Thrown when a policy file cannot be read, is not JSON, or fails validation; names the file. */
 export class PolicyFileError extends Error {

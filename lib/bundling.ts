@@ -26,6 +26,9 @@ export const DETECTOR_BUNDLING = {
     // first use. Bundled it would triple the detector's size and cold-start load for every
     // deployment; the Node.js 22 runtime's own AWS SDK supplies it where it is used.
     '@aws-sdk/client-ec2',
+    // The Security Hub client, for the optional findings sink only (securityHub=true), loaded
+    // on first import for the same reason: about 200 KB more for every cold start otherwise.
+    '@aws-sdk/client-securityhub',
   ],
   // Bundled CommonJS dependencies (parts of the SDK) call require(); ESM has none built in.
   banner:

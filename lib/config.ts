@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
+import { DEAD_LETTER_RETENTION_DAYS } from './constructs/queues';
 
 /** Severities from least to most urgent; email filters keep a suffix of this list. */
 export const SEVERITY_ORDER = [
@@ -45,6 +46,11 @@ export interface SgwatchConfig {
   /** Whether the detector may ask EC2 what sits behind an exposed security group. */
   readonly lookups: boolean;
   /**
+   * Whether every notified or suppressed alert is also imported into AWS Security Hub as an
+   * ASFF finding, under the hub account's default product.
+   */
+  readonly securityHub: boolean;
+  /**
    * Regions of the hub account to watch. Every listed Region other than the hub's gets a
    * spoke stack forwarding matching events to the hub bus.
    */
@@ -88,6 +94,7 @@ export const CONFIG_CONTEXT_KEYS = [
   'opsEmails',
   'detections',
   'lookups',
+  'securityHub',
   'regions',
   'organizationId',
   'spokeAccounts',
@@ -265,6 +272,25 @@ function parseWholeNumber(key: ConfigContextKey, value: unknown): number {
   return number;
 }
 
+/**
+ * Alerts must outlive every copy of their event: a dead-letter queue keeps one for 14
+ * days, and EventBridge and Lambda retry for up to a day before it gets there. An alert
+ * that TTL removed earlier would notify again when its event is redriven.
+ */
+export const MIN_ALERT_RETENTION_DAYS = DEAD_LETTER_RETENTION_DAYS + 1;
+
+function parseAlertRetention(value: unknown): number {
+  if (isUnset(value)) return DEFAULT_ALERT_RETENTION_DAYS;
+  const days = parseWholeNumber('alertRetentionDays', value);
+  if (days < MIN_ALERT_RETENTION_DAYS) {
+    throw new ConfigError(
+      'alertRetentionDays',
+      `${days} days is shorter than the ${DEAD_LETTER_RETENTION_DAYS} days a dead-letter queue keeps an event, so a redriven event would notify again; use ${MIN_ALERT_RETENTION_DAYS} or more`,
+    );
+  }
+  return days;
+}
+
 function parseLogRetention(value: unknown): RetentionDays {
   if (isUnset(value)) return DEFAULT_LOG_RETENTION;
   const days = parseWholeNumber('logRetentionDays', value);
@@ -381,6 +407,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
       : parseEmails('opsEmails', context.opsEmails),
     detections: parseSelection(context.detections),
     lookups: parseBoolean('lookups', context.lookups, false),
+    securityHub: parseBoolean('securityHub', context.securityHub, false),
     regions: parseDistinct('regions', context.regions, 'AWS Region name', REGION),
     organizationId: parseOrganizationId(context.organizationId),
     spokeAccounts: parseDistinct(
@@ -393,9 +420,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
     emailMinSeverity: parseSeverity(context.emailMinSeverity),
     emailNewAlertsOnly: parseBoolean('emailNewAlertsOnly', context.emailNewAlertsOnly, true),
     slack: parseSlack(context.slackWorkspaceId, context.slackChannelId),
-    alertRetentionDays: isUnset(context.alertRetentionDays)
-      ? DEFAULT_ALERT_RETENTION_DAYS
-      : parseWholeNumber('alertRetentionDays', context.alertRetentionDays),
+    alertRetentionDays: parseAlertRetention(context.alertRetentionDays),
     logRetention: parseLogRetention(context.logRetentionDays),
     configFile: parseConfigFile(context.configFile),
     hunt: parseHunt(context),

@@ -27,15 +27,32 @@ export const STACK_OUTPUTS = {
   ruleTargetQueue: 'RuleTargetQueueUrl',
   hubEventBus: 'HubEventBusName',
   hubEventBusArn: 'HubEventBusArn',
+  huntDatabase: 'HuntDatabaseName',
+  huntTable: 'HuntTableName',
+  huntWorkGroup: 'HuntWorkGroupName',
+  huntOperatorPolicy: 'HuntOperatorPolicyArn',
 } as const;
 
-/** The hub stack's hunt outputs, present only when it is deployed with cloudTrailBucket. */
-export const HUNT_OUTPUTS = {
-  database: 'HuntDatabaseName',
-  table: 'HuntTableName',
-  workGroup: 'HuntWorkGroupName',
-  operatorPolicy: 'HuntOperatorPolicyArn',
+/** The hunt outputs: a hub has them only with `cloudTrailBucket`. */
+export const HUNT_STACK_OUTPUTS: readonly string[] = [
+  STACK_OUTPUTS.huntDatabase,
+  STACK_OUTPUTS.huntTable,
+  STACK_OUTPUTS.huntWorkGroup,
+  STACK_OUTPUTS.huntOperatorPolicy,
+];
+
+/** Output keys the hub stack has only with an optional feature on. */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /** The deployment imports findings into Security Hub under this product. */
+  securityHubProductArn: 'SecurityHubProductArn',
 } as const;
+
+/**
+ * Tag on the alert table of a deployment that imports findings into Security Hub; its value is
+ * the default product ARN. `sgwatch alerts ack|resolve|reopen --table` reads it to know that
+ * the finding's workflow should follow the alert's status.
+ */
+export const SECURITY_HUB_TABLE_TAG = 'sgwatch:securityHubProductArn';
 
 /** A spoke stack's output keys. */
 export const SPOKE_OUTPUTS = {

@@ -1,5 +1,5 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { CATALOG } from '../lambda/core/catalog';
@@ -15,7 +15,12 @@ import type { MonitoredRule } from './constructs/monitoring';
 import { Monitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
 import { TrailHunt } from './constructs/trail-hunt';
-import { HUB_BUS_NAME, HUNT_OUTPUTS, STACK_OUTPUTS } from './deployment-names';
+import {
+  HUB_BUS_NAME,
+  OPTIONAL_STACK_OUTPUTS,
+  SECURITY_HUB_TABLE_TAG,
+  STACK_OUTPUTS,
+} from './deployment-names';
 
 export interface DetectorStackProps extends StackProps {
   readonly config: SgwatchConfig;
@@ -79,6 +84,7 @@ export class DetectorStack extends Stack {
       policy,
       lookups: config.lookups,
       detections: config.detections,
+      securityHub: config.securityHub,
     });
 
     const detections = props.detections ?? CATALOG;
@@ -102,9 +108,19 @@ export class DetectorStack extends Stack {
       alertTopic: this.alertTopic.topic,
       emails: config.opsEmails,
       slackChannel: this.alertTopic.slackChannel,
+      securityHub: config.securityHub,
     });
 
     this.hunt = this.addHunt(config);
+    const productArn = this.detector.securityHubProductArn;
+    if (productArn !== undefined) {
+      // `sgwatch alerts ack|resolve|reopen --table` reads this to update the finding too.
+      Tags.of(this.alertTable.table).add(SECURITY_HUB_TABLE_TAG, productArn);
+      new CfnOutput(this, OPTIONAL_STACK_OUTPUTS.securityHubProductArn, {
+        description: 'Security Hub product sgwatch imports findings under (for `sgwatch doctor`)',
+        value: productArn,
+      });
+    }
 
     new CfnOutput(this, STACK_OUTPUTS.alertTable, {
       description: 'DynamoDB table holding alert records (for `sgwatch alerts`)',
@@ -150,19 +166,19 @@ export class DetectorStack extends Stack {
       extraRegions: config.regions,
       maxScanBytes: config.hunt.maxScanGb * 1_000_000_000,
     });
-    new CfnOutput(this, HUNT_OUTPUTS.database, {
+    new CfnOutput(this, STACK_OUTPUTS.huntDatabase, {
       description: 'Glue database of the trail table (`sgwatch hunt --database`)',
       value: hunt.databaseName,
     });
-    new CfnOutput(this, HUNT_OUTPUTS.table, {
+    new CfnOutput(this, STACK_OUTPUTS.huntTable, {
       description: 'Glue table over the trail bucket (`sgwatch hunt --table`)',
       value: hunt.tableName,
     });
-    new CfnOutput(this, HUNT_OUTPUTS.workGroup, {
+    new CfnOutput(this, STACK_OUTPUTS.huntWorkGroup, {
       description: 'Athena workgroup hunts run in (`sgwatch hunt --workgroup`)',
       value: hunt.workGroupName,
     });
-    new CfnOutput(this, HUNT_OUTPUTS.operatorPolicy, {
+    new CfnOutput(this, STACK_OUTPUTS.huntOperatorPolicy, {
       description: 'Managed policy to attach to whoever runs `sgwatch hunt`',
       value: hunt.operatorPolicy.managedPolicyArn,
     });

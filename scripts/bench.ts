@@ -78,7 +78,7 @@ async function benchLambda(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'sgwatch-bench-'));
   const outfile = join(outDir, 'index.mjs');
   await build({
-    entryPoints: [join(ROOT, 'lambda', 'handler.ts')],
+    entryPoints: [join(ROOT, 'lambda', 'main.ts')],
     outfile,
     bundle: true,
     platform: 'node',

@@ -1,27 +1,31 @@
-import { resolve } from 'node:path';
-import type { AlertFilter, TriagedAlert, TriageTarget } from '../../lambda/adapters/alert-queries';
+import type { AlertFilter } from '../../lambda/adapters/alert-queries';
 import {
-  ALERT_STATUSES,
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
   DEFAULT_LIST_LIMIT,
   DEFAULT_WINDOW_DAYS,
-  InvalidTransitionError,
-  MAX_ACTOR_LENGTH,
-  MAX_NOTE_LENGTH,
   SEVERITIES,
-  TriageInputError,
 } from '../../lambda/adapters/alert-queries';
 import type { AlertStatus } from '../../lambda/core/alert';
 import { CATALOG } from '../../lambda/core/catalog';
 import type { Severity } from '../../lambda/core/catalog';
+import { alertFacts } from '../../lambda/core/render';
 import { cleanText } from '../../lambda/core/text';
-import { ALERT_HEADERS, alertRows, table } from '../format';
+import type { TriagedAlert, TriageTarget } from '../../lambda/core/triage';
+import {
+  ALERT_STATUSES,
+  InvalidTransitionError,
+  MAX_ACTOR_LENGTH,
+  MAX_NOTE_LENGTH,
+  TriageInputError,
+} from '../../lambda/core/triage';
+import { OPTION, parseOptions, parseTime, STORE_OPTIONS, UsageError } from '../args';
+import { callerArn } from '../aws';
+import { ALERT_HEADERS, ALERT_KEY_HEADERS, alertRows, layoutFor, table } from '../format';
 import type { CliIo } from '../io';
-import { whoAmI } from '../io';
-import { openStore, parseOptions, UsageError } from '../store';
-import { parseTime } from '../time';
+import { osUser } from '../io';
+import { existingStateDir, openStore, STATE_DIR_ENV } from '../store';
 
 export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
 
@@ -54,6 +58,9 @@ list options:
   --severity S          minimum severity: low, medium, high or critical
                         (high shows high and critical alerts)
   --limit N             show at most N alerts, 1-1000 (default: ${DEFAULT_LIST_LIMIT})
+  --wide                show every column whole; by default the table fits the
+                        terminal, cutting the widest columns (never ID, TIME or
+                        SEV) with "…". Piped or redirected output is never cut.
   --json                print a JSON array of the alerts as stored, each without
                         its bulky cloudTrailEvent (\`show --json\` has it)
   The time window applies to every filter, --status open included: widen
@@ -67,18 +74,24 @@ show options:
 ack, resolve and reopen options:
   --note TEXT           why (required for resolve, optional otherwise; at most
                         ${MAX_NOTE_LENGTH} characters). Kept in the alert's history.
-  --user NAME           who is making the change (default: $SGWATCH_USER, else
-                        $USER or $USERNAME)
+  --by NAME             who is making the change (--user NAME also works).
+                        Default: $SGWATCH_USER; else, with --table, your AWS
+                        identity (the ARN STS GetCallerIdentity returns); else
+                        your login name ($USER, $USERNAME, or the system's)
   A change only applies if nobody else changed the alert since it was read; if
   someone did, nothing is written and the command exits 1.
+  With --table, when the deployment imports findings into Security Hub (its
+  table carries the sgwatch:securityHubProductArn tag), the alert's finding
+  follows: ack -> NOTIFIED, resolve -> RESOLVED, reopen -> NEW.
 
 Store options (every subcommand):
-  --store embedded      (default) the local store in --state-dir that replay writes
+  --store embedded      (default) the local store replay writes
   --store memory        an empty throwaway store (for trying the commands out)
   --table NAME          a deployed sgwatch alert table (AWS credentials from the
                         standard chain)
   --region R            the Region of --table (default: from your AWS profile)
-  --state-dir DIR       where the embedded store lives (default: ./.sgwatch)
+  --state-dir DIR       where the local store lives (default: $${STATE_DIR_ENV}, else
+                        the nearest .sgwatch/ in this folder or one above it)
   -h, --help            this help
 
 Examples:
@@ -98,25 +111,18 @@ const MAX_LIMIT = 1000;
 /** Width for one-line fields in `show`: enough for a full ARN, bounded for hostile input. */
 const FIELD = 1024;
 
-const STORE_OPTIONS = {
-  store: { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  'state-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 const LIST_OPTIONS = {
   ...STORE_OPTIONS,
-  since: { type: 'string' },
-  until: { type: 'string' },
+  since: OPTION.time,
+  until: OPTION.time,
   status: { type: 'string' },
   rule: { type: 'string' },
-  account: { type: 'string' },
+  account: OPTION.account,
   principal: { type: 'string' },
   severity: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  wide: { type: 'boolean' },
 } as const;
 
 const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
@@ -124,6 +130,7 @@ const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
 const CHANGE_OPTIONS = {
   ...STORE_OPTIONS,
   note: { type: 'string' },
+  by: { type: 'string' },
   user: { type: 'string' },
 } as const;
 
@@ -201,17 +208,34 @@ async function withStore<T>(
       '--region is the Region of a deployed --table; the embedded store has none',
     );
   }
+  const local = flags.table === undefined && (flags.store ?? 'embedded') === 'embedded';
   const store = await openStore({
     ...(flags.store !== undefined ? { store: flags.store } : {}),
     ...(flags.table !== undefined ? { table: flags.table } : {}),
     ...(flags.region !== undefined ? { region: flags.region } : {}),
-    stateDir: resolve(io.cwd, flags['state-dir'] ?? '.sgwatch'),
+    // Reading or triaging never creates a store: an empty one would only say "no alerts".
+    stateDir: local ? existingStateDir(flags['state-dir'], io.env, io.cwd) : io.cwd,
   });
   try {
     return await use(new AlertQueries(store.client, store.tableName, { now: () => io.now() }));
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Who is making a change when --by is not given: $SGWATCH_USER; else, on a deployed table,
+ * the AWS identity whose credentials make the write; else the login name.
+ */
+async function actorOf(flags: StoreFlags, io: CliIo): Promise<string> {
+  const named = io.env.SGWATCH_USER?.trim();
+  if (named !== undefined && named !== '') return named.slice(0, MAX_ACTOR_LENGTH);
+  if (flags.table !== undefined) return (await callerArn(flags.region)).slice(0, MAX_ACTOR_LENGTH);
+  const login = osUser(io.env);
+  if (login === undefined) {
+    throw new UsageError('cannot tell who is making the change: pass --by NAME');
+  }
+  return login.slice(0, MAX_ACTOR_LENGTH);
 }
 
 function notFoundMessage(id: string): string {
@@ -285,7 +309,10 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     );
     return 0;
   }
-  io.stdout.write(table(ALERT_HEADERS, alertRows(alerts)));
+  const wide = values.wide === true;
+  io.stdout.write(
+    table(ALERT_HEADERS, alertRows(alerts, wide), layoutFor(io.stdout, wide, ALERT_KEY_HEADERS)),
+  );
   return 0;
 }
 
@@ -316,51 +343,54 @@ function recordText(cloudTrailEvent: string): string {
   }
 }
 
-/** One `show` line: the label padded to a column, then the value. */
+/** One `show` line: the label padded to a column, then the value (at least one space apart). */
 function row(label: string, value: string): string {
-  return `${`${label}:`.padEnd(15)}${value}`;
+  return `${`${label}:`.padEnd(14)} ${value}`;
 }
 
 /**
- * Enrichment, risk, suppression and burst lines. Alerts stored before these fields
- * existed lack them, so each is shown only when present.
+ * The stored alert, for a person at a terminal: the facts the email states, worded by the
+ * same formatter, then what only the store knows (identity details, suppression, burst,
+ * triage, delivery) and the original record. Alerts stored before a field existed lack it,
+ * so each optional line is shown only when present.
  */
-function contextLines(alert: TriagedAlert): string[] {
-  const lines: string[] = [];
+function showText(alert: TriagedAlert): string {
+  const facts = alertFacts(alert, clean);
+  const expires = Number.isFinite(alert.expiresAt)
+    ? new Date(alert.expiresAt * 1000).toISOString()
+    : '-';
   const context = alert.context as TriagedAlert['context'] | undefined;
+  const lines = [
+    `Alert ${clean(alert.alertId, 200)}`,
+    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
+    row('Severity', facts.severity),
+    row('Outcome', clean(alert.outcome)),
+    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
+    row('Event', facts.call),
+    row('Event time', clean(alert.eventTime)),
+    row('Event id', facts.eventId),
+    row('Account', context !== undefined ? facts.account : clean(alert.account)),
+    row('Region', clean(alert.region)),
+    row('Principal', clean(alert.principal)),
+    row('Caller', facts.caller),
+    'Actor:',
+    ...identityLines(alert),
+    row('Source IP', facts.sourceIp),
+    row('User agent', facts.userAgent),
+  ];
   if (context !== undefined) {
-    const ip = context.sourceIp;
     lines.push(
-      row(
-        'Tool',
-        `${clean(context.userAgent.label)} [${clean(context.userAgent.kind)}]${context.iacRole ? ', registered IaC role' : ''}`,
-      ),
-      row('Source class', ip.kind === 'aws-service' ? `AWS service ${clean(ip.service)}` : ip.kind),
-      row(
-        'Account info',
-        context.account.name !== undefined
-          ? `${clean(context.account.name)} (${clean(context.account.environment)})`
-          : 'not in the account directory',
-      ),
+      row('Tool', facts.tool),
+      row('Source class', facts.sourceClass),
+      ...(context.history !== undefined ? [row('Caller history', facts.callerHistory)] : []),
     );
-    if (context.history !== undefined) {
-      const h = context.history;
-      lines.push(
-        row(
-          'Caller history',
-          h.firstSeen
-            ? 'first alert for this principal'
-            : `${h.last24h} earlier alert(s) in 24 h, ${h.last7d} in 7 days`,
-        ),
-      );
-    }
   }
   const risk = alert.risk as TriagedAlert['risk'] | undefined;
   if (risk !== undefined) {
-    lines.push(row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`));
-    for (const factor of risk.factors) {
-      lines.push(`  ${factor.delta > 0 ? '+' : ''}${factor.delta}  ${clean(factor.reason)}`);
-    }
+    lines.push(
+      row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`),
+      ...facts.riskFactors.map((factor) => `  ${factor}`),
+    );
   }
   if (alert.suppression !== undefined) {
     const s = alert.suppression;
@@ -381,55 +411,24 @@ function contextLines(alert: TriagedAlert): string[] {
       ),
     );
   }
-  return lines;
-}
-
-/** What an exposure alert found in the request, and what the EC2 lookup saw behind it. */
-function exposureLines(alert: TriagedAlert): string[] {
-  const lines: string[] = [];
-  const findings = alert.findings ?? [];
-  if (findings.length > 0) {
-    lines.push('Findings:', ...findings.map((finding) => `  ${clean(finding, 300)}`));
+  lines.push(
+    row('Resource', `${facts.resourceName} (${facts.resourceType})`),
+    row('Description', facts.description),
+  );
+  if (facts.findings.length > 0) {
+    lines.push('Findings:', ...facts.findings.map((finding) => `  ${finding}`));
   }
-  const attachment = (alert.context as TriagedAlert['context'] | undefined)?.attachment;
+  const attachment = context !== undefined ? facts.attachment : undefined;
   if (attachment !== undefined) {
-    const reason = attachment.reason !== undefined ? ` (${clean(attachment.reason, 300)})` : '';
     lines.push(
-      row('Behind group', `${clean(attachment.status)}${reason}`),
-      ...attachment.resources.map((resource) => `  ${clean(resource, 200)}`),
+      row(
+        'Behind group',
+        `${attachment.status}${attachment.reason !== undefined ? ` (${attachment.reason})` : ''}`,
+      ),
+      ...attachment.resources.map((resource) => `  ${resource}`),
     );
   }
-  return lines;
-}
-
-function showText(alert: TriagedAlert): string {
-  const expires = Number.isFinite(alert.expiresAt)
-    ? new Date(alert.expiresAt * 1000).toISOString()
-    : '-';
-  const lines = [
-    `Alert ${clean(alert.alertId, 200)}`,
-    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
-    row('Severity', `${clean(alert.severity)} (risk score ${alert.riskScore})`),
-    row('Outcome', clean(alert.outcome)),
-    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
-    row('Event', `${clean(alert.eventName)} from ${clean(alert.eventSource)}`),
-    row('Event time', clean(alert.eventTime)),
-    row('Event id', clean(alert.eventId)),
-    row('Account', clean(alert.account)),
-    row('Region', clean(alert.region)),
-    row('Principal', clean(alert.principal)),
-    'Actor:',
-    ...identityLines(alert),
-    row('Source IP', clean(alert.sourceIp)),
-    row('User agent', clean(alert.userAgent)),
-    ...contextLines(alert),
-    row('Resource', `${clean(alert.resource.name)} (${clean(alert.resource.type)})`),
-    row('Description', clean(alert.resource.description)),
-    ...exposureLines(alert),
-  ];
-  if (alert.error !== undefined) {
-    lines.push(row('Error', `${clean(alert.error.code)}: ${clean(alert.error.message)}`));
-  }
+  if (facts.error !== undefined) lines.push(row('Error', facts.error));
   lines.push(
     row('Status', clean(alert.status)),
     ...(alert.statusChangedBy !== undefined
@@ -502,10 +501,14 @@ async function changeCommand(
   if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
     throw new UsageError(`--note must be at most ${MAX_NOTE_LENGTH} characters`);
   }
-  const user = (values.user ?? whoAmI(io.env)).trim();
-  if (user === '' || user.length > MAX_ACTOR_LENGTH) {
-    throw new UsageError(`--user must be 1-${MAX_ACTOR_LENGTH} characters`);
+  if (values.by !== undefined && values.user !== undefined && values.by !== values.user) {
+    throw new UsageError('--by and --user name the same thing: give one of them');
   }
+  const given = values.by ?? values.user;
+  if (given !== undefined && (given.trim() === '' || given.trim().length > MAX_ACTOR_LENGTH)) {
+    throw new UsageError(`--by must be 1-${MAX_ACTOR_LENGTH} characters`);
+  }
+  const user = given?.trim() ?? (await actorOf(values, io));
 
   try {
     const updated = await withStore(values, io, (queries) =>
@@ -520,6 +523,20 @@ async function changeCommand(
           ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
           : ''),
     );
+    // A deployed table whose deployment imports findings: the finding's workflow follows.
+    // Loaded only here, so the Security Hub client costs no other command its start-up time.
+    if (values.table !== undefined) {
+      const { syncFindingWorkflow } = await import('../securityhub');
+      io.stdout.write(
+        await syncFindingWorkflow({
+          table: values.table,
+          ...(values.region !== undefined ? { region: values.region } : {}),
+          alert: updated,
+          user,
+          ...(note !== undefined && note !== '' ? { note } : {}),
+        }),
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof AlertNotFoundError) {

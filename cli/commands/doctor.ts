@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import type { Rule } from '@aws-sdk/client-eventbridge';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CATALOG } from '../../lambda/core/catalog';
@@ -26,9 +27,16 @@ import {
   STACK_OUTPUTS,
   StackNotFoundError,
 } from '../aws';
-import { SPOKE_OUTPUTS, SPOKE_STACK_PREFIX, STACK_NAME } from '../../lib/deployment-names';
+import {
+  HUNT_STACK_OUTPUTS,
+  OPTIONAL_STACK_OUTPUTS,
+  SPOKE_OUTPUTS,
+  SPOKE_STACK_PREFIX,
+  STACK_NAME,
+} from '../../lib/deployment-names';
+import { checkSecurityHub } from '../doctor/securityhub';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../store';
+import { parseOptions, UsageError } from '../args';
 
 export const DOCTOR_HELP = `Usage: sgwatch doctor [options]
 
@@ -49,6 +57,8 @@ detection, and prints each finding with the fix:
   spoke:<region>         with --regions: each Region has enabled sgwatch rules
   spoke-queue:<region>   with --regions: this account's spoke there holds no events
                          it failed to forward to the hub
+  security-hub           when the stack imports findings: Security Hub is enabled
+                         here and receiving sgwatch findings
 
 Options:
   --stack NAME          the sgwatch stack (default: ${DEFAULT_STACK_NAME})
@@ -61,7 +71,8 @@ Options:
 
 Read-only. Permissions: cloudformation:DescribeStacks, cloudtrail:DescribeTrails,
 cloudtrail:GetTrailStatus, cloudtrail:GetEventSelectors, events:ListRules,
-sns:ListSubscriptionsByTopic, sqs:GetQueueAttributes.
+sns:ListSubscriptionsByTopic, sqs:GetQueueAttributes; with Security Hub findings
+on, securityhub:DescribeHub and securityhub:GetFindings.
 
 Examples:
   sgwatch doctor --region eu-west-1
@@ -139,7 +150,9 @@ function stackStatusFinding(stack: DeployedStack): Finding {
   const { status, region } = stack;
   const events = `aws cloudformation describe-stack-events --stack-name ${name} --region ${region}`;
   if (['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'].includes(status)) {
-    const missing = Object.values(STACK_OUTPUTS).filter((key) => stack.outputs[key] === undefined);
+    const missing = Object.values(STACK_OUTPUTS).filter(
+      (key) => !HUNT_STACK_OUTPUTS.includes(key) && stack.outputs[key] === undefined,
+    );
     if (missing.length > 0) {
       return problem(
         'stack',
@@ -710,6 +723,7 @@ async function runChecks(
   const eventBridge = new EventBridgeClient({ region });
   const sns = new SNSClient({ region });
   const sqs = new SQSClient({ region });
+  const securityHub = new SecurityHubClient({ region });
   const spokeClients = spokeRegions.map((r) => new EventBridgeClient({ region: r }));
   const spokeStacks = spokeRegions.map((r) => new CloudFormationClient({ region: r }));
   const spokeQueues = spokeRegions.map((r) => new SQSClient({ region: r }));
@@ -776,6 +790,12 @@ async function runChecks(
           region,
           stackName,
         ),
+        checkSecurityHub(
+          securityHub,
+          outputs?.[OPTIONAL_STACK_OUTPUTS.securityHubProductArn],
+          region,
+          stackName,
+        ).then((found) => (found === undefined ? [] : found)),
       );
     }
     checks.push(
@@ -817,6 +837,7 @@ async function runChecks(
       eventBridge,
       sns,
       sqs,
+      securityHub,
       ...spokeClients,
       ...spokeStacks,
       ...spokeQueues,

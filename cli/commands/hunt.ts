@@ -7,7 +7,6 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { parseArgs } from 'node:util';
 import { buildHuntSql } from '../../lambda/core/hunt/sql';
 import {
   AwsCommandError,
@@ -18,12 +17,11 @@ import {
   messageOf,
   resolveRegion,
 } from '../aws';
-import { HUNT_OUTPUTS } from '../../lib/deployment-names';
+import { STACK_OUTPUTS } from '../../lib/deployment-names';
 import { formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
-import { UsageError } from '../store';
-import { parseTime } from '../time';
+import { OPTION, parseOptions, parseTime, UsageError } from '../args';
 import { list, replayCommand, selectedCatalog } from './replay';
 
 export const HUNT_HELP = `Usage: sgwatch hunt --since T [options]
@@ -100,12 +98,12 @@ async function targetFromStack(
   const client = new CloudFormationClient({ region });
   try {
     const stack = await describeStack(client, stackName, region);
-    const database = given.database ?? stack.outputs[HUNT_OUTPUTS.database];
-    const table = given.table ?? stack.outputs[HUNT_OUTPUTS.table];
-    const workGroup = given.workgroup ?? stack.outputs[HUNT_OUTPUTS.workGroup];
+    const database = given.database ?? stack.outputs[STACK_OUTPUTS.huntDatabase];
+    const table = given.table ?? stack.outputs[STACK_OUTPUTS.huntTable];
+    const workGroup = given.workgroup ?? stack.outputs[STACK_OUTPUTS.huntWorkGroup];
     if (database === undefined || table === undefined) {
       throw new HuntError(
-        `no hunt table: stack ${stackName} has no ${HUNT_OUTPUTS.table} output; ${NO_TABLE_FIX}`,
+        `no hunt table: stack ${stackName} has no ${STACK_OUTPUTS.huntTable} output; ${NO_TABLE_FIX}`,
       );
     }
     return {
@@ -126,7 +124,7 @@ function missingAction(message: string, fallback: string): string {
 
 function deniedError(error: unknown, action: string): HuntError {
   return new HuntError(
-    `access denied: your AWS identity needs ${missingAction(messageOf(error), action)}; attach the stack's ${HUNT_OUTPUTS.operatorPolicy} policy`,
+    `access denied: your AWS identity needs ${missingAction(messageOf(error), action)}; attach the stack's ${STACK_OUTPUTS.huntOperatorPolicy} policy`,
     { cause: error },
   );
 }
@@ -139,7 +137,7 @@ function athenaError(error: unknown, action: string, target: HuntTarget): HuntEr
     /WorkGroup .*(not found|does not exist)/i.test(messageOf(error))
   ) {
     return new HuntError(
-      `Athena has no workgroup ${target.workGroup ?? ''}: check --workgroup or the ${HUNT_OUTPUTS.workGroup} output of the stack`,
+      `Athena has no workgroup ${target.workGroup ?? ''}: check --workgroup or the ${STACK_OUTPUTS.huntWorkGroup} output of the stack`,
       { cause: error },
     );
   }
@@ -168,7 +166,7 @@ function failureOf(execution: QueryExecution, target: HuntTarget, cutoff: string
   }
   if (/access denied|permission denied|not authorized/i.test(reason)) {
     return new HuntError(
-      `access denied while Athena ran the query (${reason}): your identity needs s3:GetObject and s3:ListBucket on the trail; attach the stack's ${HUNT_OUTPUTS.operatorPolicy} policy`,
+      `access denied while Athena ran the query (${reason}): your identity needs s3:GetObject and s3:ListBucket on the trail; attach the stack's ${STACK_OUTPUTS.huntOperatorPolicy} policy`,
     );
   }
   if (state === 'CANCELLED') {
@@ -308,32 +306,33 @@ export async function huntCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    allowPositionals: false,
-    options: {
-      since: { type: 'string' },
-      until: { type: 'string' },
-      account: { type: 'string', multiple: true },
-      region: { type: 'string', multiple: true },
-      detections: { type: 'string' },
-      stack: { type: 'string' },
-      database: { type: 'string' },
-      table: { type: 'string' },
-      workgroup: { type: 'string' },
-      'print-sql': { type: 'boolean' },
-      store: { type: 'string' },
-      'alert-table': { type: 'string' },
-      publish: { type: 'boolean' },
-      topic: { type: 'string' },
-      'state-dir': { type: 'string' },
-      config: { type: 'string' },
-      format: { type: 'string' },
-      'full-parse': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseOptions(argv, {
+    since: OPTION.time,
+    until: OPTION.time,
+    account: OPTION.accounts,
+    region: OPTION.regions,
+    detections: { type: 'string' },
+    stack: { type: 'string' },
+    database: { type: 'string' },
+    table: { type: 'string' },
+    workgroup: { type: 'string' },
+    'print-sql': { type: 'boolean' },
+    store: { type: 'string' },
+    'alert-table': { type: 'string' },
+    publish: { type: 'boolean' },
+    topic: { type: 'string' },
+    'state-dir': { type: 'string' },
+    config: { type: 'string' },
+    format: { type: 'string' },
+    'full-parse': { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `hunt takes no paths (got "${positionals[0] ?? ''}"): it finds the files itself`,
+    );
+  }
   if (values.help === true) {
     io.stdout.write(HUNT_HELP);
     return 0;
@@ -348,10 +347,6 @@ export async function huntCommand(
   const detections = selectedCatalog(selection);
   const accounts = list(values.account);
   const regions = list(values.region);
-  for (const account of accounts ?? []) {
-    if (!/^\d{12}$/.test(account))
-      throw new UsageError(`--account must be a 12-digit account id; got "${account}"`);
-  }
   if ((values.database === undefined) !== (values.table === undefined)) {
     throw new UsageError('--database and --table go together');
   }
@@ -385,7 +380,7 @@ export async function huntCommand(
   }
   if (target.workGroup === undefined) {
     throw new UsageError(
-      `--workgroup is needed to run the query (the ${HUNT_OUTPUTS.workGroup} output of the stack), or use --stack`,
+      `--workgroup is needed to run the query (the ${STACK_OUTPUTS.huntWorkGroup} output of the stack), or use --stack`,
     );
   }
 

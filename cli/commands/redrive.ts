@@ -30,7 +30,7 @@ import {
   StackNotFoundError,
 } from '../aws';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../store';
+import { parseOptions, UsageError } from '../args';
 
 export const REDRIVE_HELP = `Usage: sgwatch redrive [options]
 

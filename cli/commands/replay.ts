@@ -1,28 +1,35 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
+import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
 import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import type { Policy } from '../../lambda/core/policy';
-import { DEFAULT_POLICY } from '../../lambda/core/policy';
+import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
 import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
-import { ALERT_HEADERS, alertRows, formatBytes, table } from '../format';
+import {
+  ALERT_HEADERS,
+  ALERT_KEY_HEADERS,
+  alertRows,
+  formatBytes,
+  layoutFor,
+  table,
+} from '../format';
 import type { CliIo } from '../io';
+import { commandPrefix, shellWord } from '../io';
 import { discoverFiles } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
 import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
-import { openStore, UsageError } from '../store';
-import { parseTime } from '../time';
+import { OPTION, parseOptions, parseTime, UsageError } from '../args';
+import { locateStateDir, openStore } from '../store';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
 
@@ -40,13 +47,15 @@ CloudTrail-Digest folders are skipped and counted; other files in folders are
 listed as ignored.
 
 Store (where alerts are written):
-  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/
+  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table (AWS credentials from the
                        standard chain); add --region R if not in your profile
   --publish            with --table: also publish alerts to --topic ARN (off by default)
   --topic ARN          the deployed alert topic, for --publish
-  --state-dir DIR      where the embedded store lives (default: ./.sgwatch)
+  --state-dir DIR      where the embedded store lives (default: $SGWATCH_STATE_DIR, else
+                       the nearest .sgwatch/ in this folder or one above it, else a new
+                       ./.sgwatch)
 
 Policy:
   --config FILE        accounts, exceptions, IaC roles and burst settings, the same file the
@@ -143,28 +152,30 @@ function reportS3Listing(remote: S3Inputs, io: CliIo): void {
     io.stderr.write(`sgwatch: skipped ${remote.digestPrefixes} CloudTrail-Digest prefix(es)\n`);
 }
 
+/** `sgwatch alerts <rest>`, as the person ran sgwatch, with the --state-dir they gave. */
+function nextAlerts(io: CliIo, rest: string, stateDir: string | undefined): string {
+  const dir = stateDir !== undefined ? ` --state-dir ${shellWord(stateDir)}` : '';
+  return `${commandPrefix(io.env)} alerts ${rest}${dir}`;
+}
+
 export async function replayCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      store: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string', multiple: true },
-      publish: { type: 'boolean' },
-      topic: { type: 'string' },
-      'state-dir': { type: 'string' },
-      config: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      account: { type: 'string', multiple: true },
-      format: { type: 'string' },
-      workers: { type: 'string' },
-      'full-parse': { type: 'boolean' },
-      detections: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseOptions(argv, {
+    store: { type: 'string' },
+    table: { type: 'string' },
+    region: OPTION.regions,
+    publish: { type: 'boolean' },
+    topic: { type: 'string' },
+    'state-dir': { type: 'string' },
+    config: { type: 'string' },
+    since: OPTION.time,
+    until: OPTION.time,
+    account: OPTION.accounts,
+    format: { type: 'string' },
+    workers: { type: 'string' },
+    'full-parse': { type: 'boolean' },
+    detections: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
     io.stdout.write(REPLAY_HELP);
@@ -229,7 +240,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
     ...(regions?.length === 1 && values.table !== undefined ? { region: regions[0] } : {}),
-    stateDir: values['state-dir'] ?? join(io.cwd, '.sgwatch'),
+    stateDir: locateStateDir(values['state-dir'], io.env, io.cwd).path,
   });
   // A store that fails to open (another sgwatch holds it, say) stops the scan at the next
   // file rather than after the whole archive.
@@ -245,19 +256,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     publisher = new SnsAlertPublisher(sns, values.topic);
     destroyPublisher = () => sns.destroy();
   }
-  const deps: Promise<ProcessDeps> = opening.then((store) => ({
-    store: new DynamoDbAlertStore(store.client, store.tableName),
-    publisher,
-    clock: { now: () => io.now() },
-    policy,
-    logger: jsonLogger({
-      base: { service: 'sgwatch-replay' },
-      write: (_level, line) => io.stderr.write(`${line}\n`),
+  const deps: Promise<ProcessDeps> = opening.then((store) =>
+    composeDelivery({
+      dynamodb: store.client,
+      tableName: store.tableName,
+      publisher,
+      clock: { now: () => io.now() },
+      // History is judged as of each event: an exception live then suppresses it now.
+      policy: forHistory(policy),
+      // The run reports what fails itself, once, in its own words.
+      logger: jsonLogger({ threshold: 'silent' }),
+      ...(values.detections !== undefined ? { catalog: selectedCatalog(values.detections) } : {}),
     }),
-    ...(values.detections !== undefined ? { catalog: selectedCatalog(values.detections) } : {}),
-    retentionDays: 365,
-    claimSeconds: 60,
-  }));
+  );
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
@@ -327,13 +338,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
         ];
       });
-      io.stdout.write(table([...ALERT_HEADERS, 'THIS RUN'], cells));
+      io.stdout.write(
+        table(
+          [...ALERT_HEADERS, 'THIS RUN'],
+          cells,
+          layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
+        ),
+      );
       const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
       const stored = `\n${rows.length} alert${rows.length === 1 ? '' : 's'} stored in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
           ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
-          : `${stored}Next: sgwatch alerts list --since ${earliest}   or   sgwatch alerts show <ID>\n`,
+          : `${stored}Next: ${nextAlerts(io, `list --since ${earliest}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
       );
     }
   }

@@ -9,7 +9,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { trailDay } from '../../lambda/core/hunt/trail-table';
-import { UsageError } from '../store';
+import { UsageError } from '../args';
 import type { ScanSource } from './run';
 import type { FileScan, RecordFilter, ScanOptions } from './scan';
 import { scanBuffer } from './scan';

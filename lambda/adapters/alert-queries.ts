@@ -5,68 +5,20 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Alert, AlertStatus } from '../core/alert';
+import type { AlertStatus } from '../core/alert';
 import type { IndexSchema } from '../core/alert-table';
 import { ALERT_TABLE, timeBucketOf } from '../core/alert-table';
 import type { Severity } from '../core/catalog';
 import { alertFromItem } from './dynamodb-store';
 import { toAttribute } from './dynamodb-item';
+import type { ChangeRequest, TriagedAlert, TriageTarget } from '../core/triage';
+import { checkChangeRequest, planChange } from '../core/triage';
 
 /** Severities from least to most severe; a `severity` filter keeps its level and those after. */
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
-export const ALERT_STATUSES: readonly AlertStatus[] = [
-  'open',
-  'acknowledged',
-  'resolved',
-  'suppressed',
-];
-
-/** Statuses a person can move an alert to; `suppressed` is only ever set by suppression rules. */
-export type TriageTarget = 'acknowledged' | 'resolved' | 'open';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const DEFAULT_WINDOW_DAYS = 30;
-/** Longest note kept on a status change; notes are typed by people but still stored verbatim. */
-export const MAX_NOTE_LENGTH = 2000;
-/** Longest name recorded as the person making a change. */
-export const MAX_ACTOR_LENGTH = 200;
-
-/** Which statuses each target may be reached from. */
-const ALLOWED_FROM: Readonly<Record<TriageTarget, readonly AlertStatus[]>> = {
-  acknowledged: ['open'],
-  resolved: ['open', 'acknowledged'],
-  // Reopening also overrides a suppression, for when an exception turns out to be wrong.
-  open: ['acknowledged', 'resolved', 'suppressed'],
-};
-
-/** The targets reachable from `status`, in the order a person usually takes them. */
-export function allowedTargets(status: AlertStatus): TriageTarget[] {
-  return (['acknowledged', 'resolved', 'open'] as const).filter((target) =>
-    ALLOWED_FROM[target].includes(status),
-  );
-}
-
-/** One entry in an alert's triage history. */
-export interface StatusChange {
-  readonly from: AlertStatus;
-  readonly to: AlertStatus;
-  readonly by: string;
-  /** ISO-8601 UTC. */
-  readonly at: string;
-  readonly note?: string;
-}
-
-/** Attributes triage adds to a stored alert; absent until the first status change. */
-export interface TriageState {
-  /** Bumped by every status change; absent means 0. Used for optimistic concurrency. */
-  readonly statusVersion?: number;
-  readonly statusChangedBy?: string;
-  readonly statusChangedAt?: string;
-  readonly statusNote?: string;
-  readonly history?: readonly StatusChange[];
-}
-
-export type TriagedAlert = Alert & TriageState;
 
 export interface AlertFilter {
   /** Oldest event time to include. @default 30 days before `until` */
@@ -102,23 +54,6 @@ export class AlertNotFoundError extends Error {
   }
 }
 
-export class InvalidTransitionError extends Error {
-  override readonly name = 'InvalidTransitionError';
-  readonly allowed: readonly TriageTarget[];
-  constructor(
-    readonly alertId: string,
-    readonly current: AlertStatus,
-    readonly target: TriageTarget,
-  ) {
-    const allowed = allowedTargets(current);
-    super(
-      `alert ${alertId} is ${current} and cannot become ${target}; from ${current} it can become ` +
-        (allowed.length > 0 ? allowed.join(' or ') : 'nothing else'),
-    );
-    this.allowed = allowed;
-  }
-}
-
 /** Someone else changed the alert's status between our read and our write. */
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'ConcurrentUpdateError';
@@ -137,9 +72,8 @@ export class ConcurrentUpdateError extends Error {
   }
 }
 
-/** Bad input to a triage call (missing or oversized note, empty actor, invalid time). */
-export class TriageInputError extends Error {
-  override readonly name = 'TriageInputError';
+function requestOf(to: TriageTarget, by: string, at: Date, note?: string): ChangeRequest {
+  return { to, by, at, ...(note !== undefined ? { note } : {}) };
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -346,7 +280,7 @@ export class AlertQueries {
   }
 
   /**
-   * Reads the alert and moves it to `to`, recording who, when and why. Throws
+   * Reads the alert and moves it as `request` asks, recording who, when and why. Throws
    * AlertNotFoundError, InvalidTransitionError, ConcurrentUpdateError or TriageInputError.
    */
   async transition(
@@ -356,16 +290,17 @@ export class AlertQueries {
     at: Date,
     note?: string,
   ): Promise<TriagedAlert> {
-    const change = validateChange(to, by, at, note);
+    const request = requestOf(to, by, at, note);
+    checkChangeRequest(request);
     const current = await this.get(alertId);
     if (current === undefined) throw new AlertNotFoundError(alertId);
-    return this.write(current, change);
+    return this.write(current, request);
   }
 
   /**
-   * Moves an alert that was read earlier to `to`. The write only succeeds if the alert is
-   * still exactly as read (same status and statusVersion), so a change someone else made
-   * in between is reported as ConcurrentUpdateError instead of being overwritten.
+   * Moves an alert that was read earlier. The write only succeeds if the alert is still
+   * exactly as read (same status and statusVersion), so a change someone else made in
+   * between is reported as ConcurrentUpdateError instead of being overwritten.
    */
   async applyTransition(
     current: TriagedAlert,
@@ -374,22 +309,12 @@ export class AlertQueries {
     at: Date,
     note?: string,
   ): Promise<TriagedAlert> {
-    return this.write(current, validateChange(to, by, at, note));
+    return this.write(current, requestOf(to, by, at, note));
   }
 
-  private async write(current: TriagedAlert, change: ValidChange): Promise<TriagedAlert> {
+  private async write(current: TriagedAlert, request: ChangeRequest): Promise<TriagedAlert> {
     const { alertId } = current;
-    if (!ALLOWED_FROM[change.to].includes(current.status)) {
-      throw new InvalidTransitionError(alertId, current.status, change.to);
-    }
-    const expected = current.statusVersion ?? 0;
-    const entry: StatusChange = {
-      from: current.status,
-      to: change.to,
-      by: change.by,
-      at: change.at,
-      ...(change.note !== undefined ? { note: change.note } : {}),
-    };
+    const { entry, expectedVersion: expected } = planChange(current, request);
     const set = [
       '#status = :to',
       'statusVersion = :next',
@@ -399,16 +324,16 @@ export class AlertQueries {
     ];
     // A note belongs to the change it was written for: reopening without one must not leave
     // the resolve note looking like the reason for the reopen.
-    if (change.note !== undefined) set.push('statusNote = :note');
+    if (entry.note !== undefined) set.push('statusNote = :note');
     const values: Record<string, AttributeValue> = {
-      ':to': { S: change.to },
-      ':from': { S: current.status },
+      ':to': { S: entry.to },
+      ':from': { S: entry.from },
       ':next': { N: String(expected + 1) },
-      ':by': { S: change.by },
-      ':at': { S: change.at },
+      ':by': { S: entry.by },
+      ':at': { S: entry.at },
       ':empty': { L: [] },
       ':entry': { L: [toAttribute(entry) ?? { NULL: true }] },
-      ...(change.note !== undefined ? { ':note': { S: change.note } } : {}),
+      ...(entry.note !== undefined ? { ':note': { S: entry.note } } : {}),
       ...(expected > 0 ? { ':expected': { N: String(expected) } } : {}),
     };
     try {
@@ -416,7 +341,7 @@ export class AlertQueries {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [ALERT_TABLE.partitionKey]: { S: alertId } },
-          UpdateExpression: `SET ${set.join(', ')}${change.note === undefined ? ' REMOVE statusNote' : ''}`,
+          UpdateExpression: `SET ${set.join(', ')}${entry.note === undefined ? ' REMOVE statusNote' : ''}`,
           // Checking the exact status read (not just any allowed one) keeps the history's
           // `from` truthful even if something changes status without bumping the version.
           ConditionExpression:
@@ -439,35 +364,4 @@ export class AlertQueries {
     if (now === undefined) throw new AlertNotFoundError(alertId);
     throw new ConcurrentUpdateError(alertId, now);
   }
-}
-
-interface ValidChange {
-  readonly to: TriageTarget;
-  readonly by: string;
-  readonly at: string;
-  readonly note?: string;
-}
-
-function validateChange(to: TriageTarget, by: string, at: Date, note?: string): ValidChange {
-  if (!Object.hasOwn(ALLOWED_FROM, to))
-    throw new TriageInputError(`unknown target status ${String(to)}`);
-  const actor = by.trim();
-  if (actor === '') throw new TriageInputError('the person making the change must be named');
-  if (actor.length > MAX_ACTOR_LENGTH) {
-    throw new TriageInputError(`the name of the person is over ${MAX_ACTOR_LENGTH} characters`);
-  }
-  if (Number.isNaN(at.getTime())) throw new TriageInputError('the change time is not valid');
-  const text = note?.trim();
-  if (text !== undefined && text.length > MAX_NOTE_LENGTH) {
-    throw new TriageInputError(`the note is over ${MAX_NOTE_LENGTH} characters`);
-  }
-  if (to === 'resolved' && (text === undefined || text === '')) {
-    throw new TriageInputError('resolving an alert requires a note saying why');
-  }
-  return {
-    to,
-    by: actor,
-    at: at.toISOString(),
-    ...(text !== undefined && text !== '' ? { note: text } : {}),
-  };
 }

@@ -9,19 +9,55 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Alert, BurstPlacement, PrincipalHistory } from '../core/alert';
 import { ALERT_TABLE } from '../core/alert-table';
-import type { AlertStore, BurstCount, BurstCountRequest, CreateResult } from '../core/ports';
-import { fromItem, toItem } from './dynamodb-item';
+import type { AlertStore, ClaimToken, CountRequest, CreateResult, MarkResult } from '../core/ports';
+import { ClaimLostError } from '../core/ports';
+import { MAX_ITEM_BYTES, fromItem, itemSize, toItem } from './dynamodb-item';
 import { describeSdkError } from './sdk-error';
 
 /**
  * Attributes the store keeps on an item that are not part of the alert itself: the claim's
- * expiry, and a token naming the write that took it (see `create`).
+ * expiry, the token of the delivery holding it, and the token of the delivery that marked
+ * the alert notified (how a retried mark recognises its own write).
  */
-const BOOKKEEPING = ['claimedUntil', 'claimToken'] as const;
+const BOOKKEEPING = ['claimedUntil', 'claimToken', 'notifiedBy'] as const;
 
 const DAY_MS = 86_400_000;
-/** Counter items live a day past their window, then TTL removes them. */
-const COUNTER_TTL_SECONDS = 86_400;
+/** Alerts a principal's history counts at most; "1,000 in a week" says enough. */
+export const HISTORY_COUNT_LIMIT = 1000;
+
+/**
+ * Room a new alert item leaves for what later writes add: the burst placement, the message
+ * id and times, and triage (whose history is itself bounded to fit; see alert-queries).
+ */
+export const ALERT_CREATE_BUDGET_BYTES = MAX_ITEM_BYTES - 48 * 1024;
+
+/**
+ * The item a new alert is stored as. An alert over the budget (only an event near
+ * EventBridge's 256 KB limit written in multi-byte characters can get there) keeps the
+ * start of its CloudTrail record and says how long the whole was: the item must fit, and
+ * the event itself is still in CloudTrail.
+ */
+export function newAlertItem(
+  alert: Alert,
+  bookkeeping: Record<string, string>,
+): Record<string, AttributeValue> {
+  const item = toItem({ ...alert, ...bookkeeping });
+  const size = itemSize(item);
+  if (size <= ALERT_CREATE_BUDGET_BYTES) return item;
+  const record = Buffer.from(alert.cloudTrailEvent, 'utf8');
+  const keep = Math.max(0, record.byteLength - (size - ALERT_CREATE_BUDGET_BYTES) - 64);
+  // Cut on a character boundary: decoding a cut multi-byte sequence would add U+FFFD.
+  const text = record
+    .subarray(0, keep)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return toItem({
+    ...alert,
+    ...bookkeeping,
+    cloudTrailEvent: text,
+    cloudTrailEventBytes: record.byteLength,
+  });
+}
 
 export function alertFromItem(item: Record<string, AttributeValue>): Alert {
   const obj = fromItem(item);
@@ -70,7 +106,6 @@ async function attempt<T>(
 }
 
 /** The alert table in DynamoDB (or anything speaking its API, such as dynalite). */
-/** The alert table in DynamoDB (or anything speaking its API, such as dynalite). */
 export class DynamoDbAlertStore implements AlertStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -82,25 +117,28 @@ export class DynamoDbAlertStore implements AlertStore {
   }
 
   /**
-   * Each write that takes a claim also stores a fresh random token. When the SDK retries a
-   * write whose first attempt succeeded but whose response was lost, the retry meets its
-   * own claim: the token tells it so, and it carries on instead of reporting the alert as
-   * held by someone else (which would delay it until the claim lapsed).
+   * Each write that takes a claim stores a fresh random token. When the SDK retries a write
+   * whose first attempt succeeded but whose response was lost, the retry meets its own
+   * claim: the token tells it so, and it carries on instead of reporting the alert as held
+   * by someone else (which would delay it until the claim lapsed).
    */
   async create(alert: Alert, claimUntil: Date): Promise<CreateResult> {
-    const token = randomUUID();
+    const token = randomUUID() as ClaimToken;
     try {
       await attempt('create', alert.alertId, () =>
         this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: toItem({ ...alert, claimedUntil: claimUntil.toISOString(), claimToken: token }),
+            Item: newAlertItem(alert, {
+              claimedUntil: claimUntil.toISOString(),
+              claimToken: token,
+            }),
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
           }),
         ),
       );
-      return { created: true };
+      return { created: true, token };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
@@ -111,7 +149,7 @@ export class DynamoDbAlertStore implements AlertStore {
         cause: new Error('the alert vanished between write and read'),
       });
     }
-    if (item.claimToken?.S === token) return { created: true };
+    if (item.claimToken?.S === token) return { created: true, token };
     return { created: false, existing: alertFromItem(item) };
   }
 
@@ -136,8 +174,39 @@ export class DynamoDbAlertStore implements AlertStore {
     return item === undefined ? undefined : alertFromItem(item);
   }
 
-  async claim(alertId: string, now: Date, claimUntil: Date): Promise<boolean> {
-    const token = randomUUID();
+  /** Runs a write that is allowed only while `token` holds the alert's claim. */
+  private async fenced(
+    operation: string,
+    alertId: string,
+    token: ClaimToken,
+    update: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    try {
+      await attempt(operation, alertId, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(alertId),
+            UpdateExpression: update,
+            ConditionExpression: 'delivery = :pending AND claimToken = :token',
+            ExpressionAttributeValues: {
+              ...values,
+              ':pending': { S: 'pending' },
+              ':token': { S: token },
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claim(alertId: string, now: Date, claimUntil: Date): Promise<ClaimToken | undefined> {
+    const token = randomUUID() as ClaimToken;
     try {
       await attempt('claim', alertId, () =>
         this.client.send(
@@ -156,68 +225,54 @@ export class DynamoDbAlertStore implements AlertStore {
           }),
         ),
       );
-      return true;
+      return token;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
 
-  async markNotified(alertId: string, messageId: string, at: Date): Promise<void> {
-    try {
-      await attempt('mark notified', alertId, () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: this.key(alertId),
-            UpdateExpression:
-              'SET delivery = :notified, messageId = :messageId, notifiedAt = :at REMOVE claimedUntil, claimToken',
-            ConditionExpression: 'delivery = :pending',
-            ExpressionAttributeValues: {
-              ':notified': { S: 'notified' },
-              ':pending': { S: 'pending' },
-              ':messageId': { S: messageId },
-              ':at': { S: at.toISOString() },
-            },
-          }),
-        ),
-      );
-    } catch (error) {
-      // Already notified by a delivery whose claim we outlived (or by this very call, when
-      // the SDK retried it after a lost response): the alert went out, which is all this
-      // step records.
-      if (!isConditionFailure(error)) throw error;
-    }
+  async markNotified(
+    alertId: string,
+    token: ClaimToken,
+    messageId: string,
+    at: Date,
+  ): Promise<MarkResult> {
+    const marked = await this.fenced(
+      'mark notified',
+      alertId,
+      token,
+      'SET delivery = :notified, messageId = :messageId, notifiedAt = :at, notifiedBy = :token REMOVE claimedUntil, claimToken',
+      {
+        ':notified': { S: 'notified' },
+        ':messageId': { S: messageId },
+        ':at': { S: at.toISOString() },
+      },
+    );
+    if (marked) return 'marked';
+    // Either this very write, applied once already by an SDK retry whose first answer was
+    // lost, or another delivery that took the claim over while this one published.
+    const item = await this.getItem(alertId, 'read after mark notified');
+    return item?.notifiedBy?.S === token ? 'marked' : 'claim-lost';
   }
 
-  async release(alertId: string): Promise<void> {
-    try {
-      await attempt('release', alertId, () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: this.key(alertId),
-            UpdateExpression: 'REMOVE claimedUntil, claimToken',
-            ConditionExpression: 'delivery = :pending',
-            ExpressionAttributeValues: { ':pending': { S: 'pending' } },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+  async release(alertId: string, token: ClaimToken): Promise<void> {
+    // A claim that is no longer this delivery's is not this delivery's to hand back.
+    await this.fenced('release', alertId, token, 'REMOVE claimedUntil, claimToken', {});
   }
 
+  /**
+   * One query on the by-principal index, newest first, that stops at the first alert older
+   * than a week (which already answers "seen before") or after `HISTORY_COUNT_LIMIT`
+   * alerts: the work per delivery does not grow with the principal's history or a burst.
+   */
   async principalHistory(principal: string, before: Date): Promise<PrincipalHistory> {
     const index = ALERT_TABLE.indexes.byPrincipal;
     const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
     const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
     let last24h = 0;
     let last7d = 0;
-    let seen = false;
     let startKey: Record<string, AttributeValue> | undefined;
-    // Newest first; stop at the first alert older than a week, which already answers
-    // "seen before" and cannot add to either count.
     do {
       const page = await attempt('principal history query', undefined, () =>
         this.client.send(
@@ -232,119 +287,85 @@ export class DynamoDbAlertStore implements AlertStore {
             },
             ProjectionExpression: '#sk',
             ScanIndexForward: false,
+            // One more than is left to count: the extra one, if older than a week, ends it.
+            Limit: HISTORY_COUNT_LIMIT - last7d + 1,
             ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
           }),
         ),
       );
       for (const item of page.Items ?? []) {
-        seen = true;
         const time = item[index.sortKey]?.S ?? '';
-        if (time < weekAgo) return { last24h, last7d, firstSeen: false };
+        if (time < weekAgo || last7d === HISTORY_COUNT_LIMIT) {
+          return { last24h, last7d, firstSeen: false };
+        }
         last7d += 1;
         if (time >= dayAgo) last24h += 1;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return { last24h, last7d, firstSeen: !seen };
+    return { last24h, last7d, firstSeen: last7d === 0 };
   }
 
   /**
-   * Opens a counter's window if it has lapsed (or never existed), else adds one to it.
-   * Both are single conditional updates, so concurrent alerts serialize on the item.
+   * Appends the alert to the counter's member list unless it is already there (or the list
+   * is full), in one conditional update; otherwise reads the list. The alert's position is
+   * its index in the list, so the SDK's retry of an applied update, a Lambda retry and a
+   * takeover all get the answer the first call got.
    */
-  private async count(
-    key: string,
-    eventTime: Date,
-    windowMinutes: number,
-    threadId: string,
-  ): Promise<{ count: number; threadId: string }> {
-    const windowStart = eventTime.toISOString();
-    const floor = new Date(eventTime.getTime() - windowMinutes * 60_000).toISOString();
-    const expiresAt =
-      Math.floor(eventTime.getTime() / 1000) + windowMinutes * 60 + COUNTER_TTL_SECONDS;
+  async countOnce(request: CountRequest): Promise<number | undefined> {
+    const operation = `count ${request.counter}`;
+    const limit = request.limit !== undefined ? ' AND size(members) < :limit' : '';
     try {
-      const opened = await attempt(`open burst counter ${key}`, undefined, () =>
+      const result = await attempt(operation, request.alertId, () =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            Key: this.key(key),
+            Key: this.key(request.counter),
             UpdateExpression:
-              'SET windowStart = :start, windowCount = :one, threadId = :thread, expiresAt = :expires',
-            ConditionExpression: 'attribute_not_exists(#pk) OR windowStart < :floor',
-            ExpressionAttributeNames: { '#pk': ALERT_TABLE.partitionKey },
+              'SET members = list_append(if_not_exists(members, :empty), :me), expiresAt = if_not_exists(expiresAt, :expires)',
+            ConditionExpression: `attribute_not_exists(members) OR (NOT contains(members, :id)${limit})`,
             ExpressionAttributeValues: {
-              ':start': { S: windowStart },
-              ':one': { N: '1' },
-              ':thread': { S: threadId },
-              ':expires': { N: String(expiresAt) },
-              ':floor': { S: floor },
+              ':empty': { L: [] },
+              ':me': { L: [{ S: request.alertId }] },
+              ':id': { S: request.alertId },
+              ':expires': { N: String(Math.floor(request.expiresAt.getTime() / 1000)) },
+              ...(request.limit !== undefined ? { ':limit': { N: String(request.limit) } } : {}),
             },
-            ReturnValues: 'ALL_NEW',
+            ReturnValues: 'UPDATED_NEW',
           }),
         ),
       );
-      return { count: 1, threadId: opened.Attributes?.threadId?.S ?? threadId };
+      const members = result.Attributes?.members?.L ?? [];
+      const position = members.findIndex((member) => member.S === request.alertId);
+      if (position >= 0) return position + 1;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    // Not idempotent: an SDK retry after a lost response counts the alert twice. The
-    // counters only shape notifications (update numbers, the cap), so that is tolerated.
-    const added = await attempt(`add to burst counter ${key}`, undefined, () =>
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(key),
-          UpdateExpression: 'ADD windowCount :one',
-          ExpressionAttributeValues: { ':one': { N: '1' } },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return {
-      count: Number(added.Attributes?.windowCount?.N ?? '1'),
-      threadId: added.Attributes?.threadId?.S ?? threadId,
-    };
+    const item = await this.getItem(request.counter, `read ${request.counter}`);
+    const position = (item?.members?.L ?? []).findIndex((m) => m.S === request.alertId);
+    return position >= 0 ? position + 1 : undefined;
   }
 
-  async countInBurst(request: BurstCountRequest): Promise<BurstCount> {
-    const windowId = `${request.groupId}-${Math.floor(request.eventTime.getTime() / 1000)}`;
-    // Two independent items: the group's counter and the detection's; no need to wait in turn.
-    const [group, detection] = await Promise.all([
-      this.count(`burst#${request.groupId}`, request.eventTime, request.windowMinutes, windowId),
-      this.count(`cap#${request.ruleId}`, request.eventTime, request.windowMinutes, windowId),
-    ]);
-    return { sequence: group.count, threadId: group.threadId, detectionCount: detection.count };
-  }
-
-  async recordBurst(alertId: string, placement: BurstPlacement): Promise<void> {
+  async recordBurst(alertId: string, token: ClaimToken, placement: BurstPlacement): Promise<void> {
     const capped = placement.kind === 'capped';
-    try {
-      await attempt('record burst', alertId, () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: this.key(alertId),
-            UpdateExpression: capped
-              ? 'SET burst = :burst, delivery = :capped REMOVE claimedUntil, claimToken'
-              : 'SET burst = :burst',
-            ConditionExpression: 'delivery = :pending',
-            ExpressionAttributeValues: {
-              ':burst': { M: toItem({ ...placement }) },
-              ':pending': { S: 'pending' },
-              ...(capped ? { ':capped': { S: 'capped' } } : {}),
-            },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Marking an alert capped is final; when the SDK retried that write after a lost
-      // response, the retry finds it done. Anything else means the claim was lost.
-      const item = capped ? await this.getItem(alertId, 'read after record burst') : undefined;
-      if (item?.delivery?.S === 'capped') return;
-      throw new AlertStoreError('record burst', alertId, {
-        cause: new Error('the alert is no longer pending; another delivery finished it'),
-      });
-    }
+    const recorded = await this.fenced(
+      'record burst',
+      alertId,
+      token,
+      capped
+        ? 'SET burst = :burst, delivery = :capped REMOVE claimedUntil, claimToken'
+        : 'SET burst = :burst',
+      {
+        ':burst': { M: toItem({ ...placement }) },
+        ...(capped ? { ':capped': { S: 'capped' } } : {}),
+      },
+    );
+    if (recorded) return;
+    // Marking an alert capped is final, and the same for every delivery (placement is
+    // reproducible): when the SDK retried that write after a lost response, the retry
+    // finds it done. Anything else means the claim is another delivery's now.
+    const item = capped ? await this.getItem(alertId, 'read after record burst') : undefined;
+    if (item?.delivery?.S === 'capped') return;
+    throw new ClaimLostError(alertId, 'recording its burst placement');
   }
 }

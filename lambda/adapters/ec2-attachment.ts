@@ -43,6 +43,16 @@ export interface Ec2AttachmentLookupOptions {
   readonly maxPages?: number;
   /** The clock for cache expiry, in ms. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Starts the time box: calls `expire` once `ms` have passed, unless the returned function
+   * cancels it first. @default - a timer of the event loop
+   */
+  readonly startTimer?: (ms: number, expire: () => void) => () => void;
+}
+
+function eventLoopTimer(ms: number, expire: () => void): () => void {
+  const timer = setTimeout(expire, ms);
+  return () => clearTimeout(timer);
 }
 
 /** The two EC2 calls the lookup makes, so the SDK can be loaded late (and faked in unit tests). */
@@ -179,7 +189,7 @@ function reasonFor(error: unknown): string {
 /**
  * Looks up, with EC2's DescribeNetworkInterfaces filtered by `group-id`, whether an RDS or
  * ElastiCache resource sits behind the security groups of an exposure alert. Time-boxed,
- * cached for the life of the container, and never throws: every failure is `unknown` with a
+ * cached by the container (five minutes for an answer, 30 s for a failure), and never throws: every failure is `unknown` with a
  * reason, so the alert always goes out.
  */
 export class Ec2AttachmentLookup implements AttachmentLookup {
@@ -191,6 +201,7 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
   private readonly maxPages: number;
   private readonly account: string | undefined;
   private readonly now: () => number;
+  private readonly startTimer: (ms: number, expire: () => void) => () => void;
 
   constructor(
     private readonly ec2: Ec2Api,
@@ -203,6 +214,7 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
     this.maxPages = options.maxPages ?? 5;
     this.account = options.account;
     this.now = options.now ?? Date.now;
+    this.startTimer = options.startTimer ?? eventLoopTimer;
   }
 
   async lookup(request: AttachmentLookupRequest): Promise<AttachmentResult> {
@@ -249,12 +261,12 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
    */
   private async timeBoxed(groupIds: readonly string[]): Promise<AttachmentResult> {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = (): void => undefined;
     const deadline = new Promise<AttachmentResult>((resolve) => {
-      timer = setTimeout(() => {
+      cancel = this.startTimer(this.timeoutMs, () => {
         controller.abort();
         resolve(unknown(`EC2 did not answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      });
     });
     const answer = this.interfacesUsing(groupIds, controller.signal).then(
       ({ interfaces, settled }) => classifyInterfaces(interfaces, settled),
@@ -263,7 +275,7 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
     try {
       return await Promise.race([answer, deadline]);
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   }
 

@@ -46,19 +46,7 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-/**
- * A logger that adds `fields` to every line of `logger` (a line's own fields win). The
- * detector uses it to put the request id, event id and rule id on each line of an
- * invocation, including lines written deep in the core.
- */
-export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
-  const merge = (own?: Record<string, unknown>) => ({ ...fields, ...own });
-  return {
-    info: (message, own) => logger.info(message, merge(own)),
-    warn: (message, own) => logger.warn(message, merge(own)),
-    error: (message, own) => logger.error(message, merge(own)),
-  };
-}
+export { withFields } from '../core/logging';
 
 function defaultWrite(level: LogLevel, line: string): void {
   if (level === 'info') process.stdout.write(`${line}\n`);

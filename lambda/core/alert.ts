@@ -64,15 +64,19 @@ export interface Suppression {
 /**
  * Where an alert sits in its burst: `new` opens a group and notifies at once; `update`s
  * follow in the same thread; `summary` is sent once when the detection's cap for the
- * window is reached; after that alerts are `capped` (recorded and counted, not sent).
+ * window is reached; after that alerts are `capped` (recorded, not sent). Windows are fixed
+ * spans of `windowMinutes` (see `windowStartOf`).
  */
 export interface BurstPlacement {
   readonly kind: 'new' | 'update' | 'summary' | 'capped';
   readonly groupId: string;
   readonly threadId: string;
-  /** This alert's position in its group's window, 1 for the first. */
+  /** This alert's position in its group's window, 1 for the first; 0 when capped. */
   readonly sequence: number;
-  /** Notifications of this detection in the window so far, this one included. */
+  /**
+   * This alert's position among its detection's alerts in the window (cap + 1 is the
+   * summary); for a capped alert, cap + 1: the window was full before it.
+   */
   readonly detectionCount: number;
   readonly windowMinutes: number;
   readonly cap: number;
@@ -138,8 +142,6 @@ export interface BuildAlertOptions {
   readonly retentionDays: number;
   /** Accounts, exceptions and IaC roles. @default - no accounts, exceptions or roles */
   readonly policy?: Policy;
-  /** The principal's earlier alerts. @default - not looked up */
-  readonly history?: PrincipalHistory;
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -193,7 +195,8 @@ function suppressionOf(exception: ExceptionRule): Suppression {
 
 /**
  * Turns a matched record into the alert to store and send: enriched, scored, and checked
- * against the policy's exceptions. Pure: the clock, the policy and the history are inputs.
+ * against the policy's exceptions. Pure: the clock and the policy are inputs; the delivery adds
+ * the principal's history and the attachment context, which need the store and EC2.
  */
 export function buildAlert(
   detection: Detection,
@@ -278,7 +281,6 @@ export function buildAlert(
       sourceIp: classifySourceIp(record.sourceIPAddress),
       account: accountInfo,
       iacRole,
-      ...(options.history !== undefined ? { history: options.history } : {}),
     },
     risk: {
       baseScore: detection.riskScore,

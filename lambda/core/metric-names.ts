@@ -37,6 +37,11 @@ export const DETECTOR_METRICS = [
   'AlertsInFlight',
   /** Invocations that failed after validation, for any reason; Lambda retries them. */
   'ProcessingErrors',
+  /**
+   * Alerts whose Security Hub finding was not imported (not enabled, throttled, down, or
+   * the finding refused). The alert was still recorded and sent; nothing is retried.
+   */
+  'SecurityHubFailures',
 ] as const;
 
 export type DetectorMetric = (typeof DETECTOR_METRICS)[number];

@@ -1,55 +1,97 @@
 import type { Alert, BurstPlacement, PrincipalHistory } from './alert';
+import type { Detection } from './catalog';
 import type { RenderedMessage } from './render';
+
+/**
+ * Names the delivery that holds an alert's claim. Every write a delivery makes on the alert
+ * after taking the claim is conditional on it, so a delivery that lost its claim (it paused
+ * past the lease, or its clock ran late) changes nothing.
+ */
+export type ClaimToken = string & { readonly __brand: 'ClaimToken' };
 
 /** Result of trying to create an alert that may already exist. */
 export type CreateResult =
-  { readonly created: true } | { readonly created: false; readonly existing: Alert };
+  | { readonly created: true; readonly token: ClaimToken }
+  | { readonly created: false; readonly existing: Alert };
 
 /**
- * Where alerts live. Implementations must make `create` and `claim` atomic conditional
- * writes: they are what keeps a redelivered event from notifying twice.
+ * How marking an alert notified ended. `claim-lost`: another delivery took the alert over
+ * (or finished it) while this one was publishing, so this one's copy was an extra one and
+ * the record was left to the holder.
+ */
+export type MarkResult = 'marked' | 'claim-lost';
+
+/**
+ * Where alerts live. Implementations must make `create`, `claim` and `countOnce` atomic
+ * conditional writes: they are what keeps a redelivered event from notifying twice, and a
+ * retried alert from being counted twice.
  */
 export interface AlertStore {
   /** Stores `alert` as pending with a delivery claim until `claimUntil`, unless it exists. */
   create(alert: Alert, claimUntil: Date): Promise<CreateResult>;
   /**
-   * Takes over delivery of a pending alert whose claim has lapsed by `now`. Returns false
-   * when the alert is no longer pending or another delivery holds a live claim.
+   * Takes over delivery of a pending alert whose claim has lapsed by `now`. Returns the new
+   * claim's token, or undefined when the alert is no longer pending or another delivery
+   * holds a live claim.
    */
-  claim(alertId: string, now: Date, claimUntil: Date): Promise<boolean>;
-  /** Records that the alert was published; only from pending. */
-  markNotified(alertId: string, messageId: string, at: Date): Promise<void>;
+  claim(alertId: string, now: Date, claimUntil: Date): Promise<ClaimToken | undefined>;
+  /** Records that the alert was published, if `token` still holds its claim. */
+  markNotified(
+    alertId: string,
+    token: ClaimToken,
+    messageId: string,
+    at: Date,
+  ): Promise<MarkResult>;
   /** Gives up a claim after a failed publish so the next delivery can retry at once. */
-  release(alertId: string): Promise<void>;
+  release(alertId: string, token: ClaimToken): Promise<void>;
   /** Earlier alerts of `principal` before `before`, counted over 24 hours and 7 days. */
   principalHistory(principal: string, before: Date): Promise<PrincipalHistory>;
   /**
-   * Counts one alert into its burst group and into its detection's window, atomically
-   * (concurrent alerts each get a distinct sequence number).
+   * Counts `alertId` into the counter named `counter`, once: the first call appends it and
+   * every later call for the same alert answers the same position, whatever happened to
+   * the first call's answer. With `limit`, a counter that already holds `limit` alerts
+   * takes no more and answers undefined to every alert not in it.
    */
-  countInBurst(request: BurstCountRequest): Promise<BurstCount>;
-  /** Saves an alert's burst placement before it is published (and marks it capped). */
-  recordBurst(alertId: string, placement: BurstPlacement): Promise<void>;
+  countOnce(request: CountRequest): Promise<number | undefined>;
+  /**
+   * Saves an alert's burst placement before it is published (and marks it capped), if
+   * `token` still holds its claim; throws `ClaimLostError` otherwise.
+   */
+  recordBurst(alertId: string, token: ClaimToken, placement: BurstPlacement): Promise<void>;
 }
 
-export interface BurstCountRequest {
-  readonly groupId: string;
-  readonly ruleId: string;
-  readonly eventTime: Date;
-  readonly windowMinutes: number;
+export interface CountRequest {
+  readonly counter: string;
+  readonly alertId: string;
+  readonly limit?: number;
+  /** When TTL may remove the counter: measured from processing time, not event time. */
+  readonly expiresAt: Date;
 }
 
-export interface BurstCount {
-  /** 1 when this alert opened the group's window. */
-  readonly sequence: number;
-  /** Stays the same for every alert of one group window: one Slack thread. */
-  readonly threadId: string;
-  /** Alerts of this detection in its current window, this one included. */
-  readonly detectionCount: number;
+/** A delivery tried to act on an alert whose claim another delivery now holds. */
+export class ClaimLostError extends Error {
+  override readonly name = 'ClaimLostError';
+  constructor(
+    readonly alertId: string,
+    step: string,
+  ) {
+    super(
+      `alert ${alertId} was taken over by another delivery before ${step}; that delivery finishes it`,
+    );
+  }
 }
 
 export interface AlertPublisher {
   publish(message: RenderedMessage): Promise<{ readonly messageId: string }>;
+}
+
+/**
+ * An optional destination beside the alert topic (AWS Security Hub). It receives alerts that
+ * were notified or suppressed; importing the same alert again must be harmless. It must
+ * never decide an alert's fate: the core logs and drops whatever it throws.
+ */
+export interface FindingSink {
+  record(alert: Alert, detection: Detection): Promise<void>;
 }
 
 export interface Clock {

@@ -1,9 +1,12 @@
-import type { Alert, BurstPlacement } from './alert';
-import { buildAlert } from './alert';
-import { burstGroupId, placeInBurst } from './burst';
+import type { Alert } from './alert';
+import { alertIdFor, buildAlert } from './alert';
+import { burstCounters, burstGroupId, placeInBurst, windowStartOf } from './burst';
 import type { Detection } from './catalog';
 import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
+import { errorFields, withFields } from './logging';
+import type { DetectorMetric } from './metric-names';
+import { recordFinding } from './finding-sink';
 import type { Policy } from './policy';
 import { DEFAULT_POLICY } from './policy';
 import type {
@@ -11,10 +14,19 @@ import type {
   AlertStore,
   AttachmentLookup,
   AttachmentResult,
+  ClaimToken,
   Clock,
+  FindingSink,
   Logger,
 } from './ports';
+import { ClaimLostError } from './ports';
 import { renderMessage } from './render';
+import { cleanText } from './text';
+
+/** Counts what happened to each event and alert; the detector turns them into metrics. */
+export interface MetricSink {
+  add(name: DetectorMetric): void;
+}
 
 export interface ProcessDeps {
   readonly store: AlertStore;
@@ -24,7 +36,7 @@ export interface ProcessDeps {
   readonly catalog?: readonly Detection[];
   /** Accounts, exceptions, IaC roles and burst settings. @default - none, 60 min, 100 */
   readonly policy?: Policy;
-  /** Days an alert is kept before TTL removes it. */
+  /** Days an alert (and its burst counters) are kept before TTL removes them. */
   readonly retentionDays: number;
   /** How long one delivery may hold an alert before another may take it over. */
   readonly claimSeconds: number;
@@ -33,6 +45,13 @@ export interface ProcessDeps {
    * @default - no lookup; alerts carry no attachment context
    */
   readonly attachmentLookup?: AttachmentLookup;
+  /** @default - nothing is counted */
+  readonly metrics?: MetricSink;
+  /**
+   * Where findings go beside SNS (AWS Security Hub); its failures never reach the caller.
+   * @default - no findings
+   */
+  readonly findings?: FindingSink;
 }
 
 /**
@@ -48,6 +67,14 @@ export interface ProcessResult {
   readonly alert: Alert;
   readonly outcome: AlertOutcome;
 }
+
+const METRIC_BY_OUTCOME: Readonly<Record<AlertOutcome, DetectorMetric>> = {
+  notified: 'AlertsCreated',
+  resumed: 'AlertsResumed',
+  duplicate: 'Duplicates',
+  suppressed: 'Suppressed',
+  capped: 'Capped',
+};
 
 /** Another delivery of the same event is publishing right now; retry later. */
 export class AlertInFlightError extends Error {
@@ -73,8 +100,19 @@ export class PublishError extends Error {
   }
 }
 
+/** A delivery held off because another one holds (or took) the alert: retry later. */
+function isDeferral(error: unknown): boolean {
+  return error instanceof AlertInFlightError || error instanceof ClaimLostError;
+}
+
+/** The delivery's claim on one alert, carried through every write it makes on it. */
+interface Claimed {
+  readonly alert: Alert;
+  readonly token: ClaimToken;
+}
+
 async function publishAndMark(
-  alert: Alert,
+  { alert, token }: Claimed,
   detection: Detection,
   deps: ProcessDeps,
 ): Promise<Alert> {
@@ -82,9 +120,10 @@ async function publishAndMark(
   try {
     ({ messageId } = await deps.publisher.publish(renderMessage(alert, detection)));
   } catch (error) {
+    deps.metrics?.add('PublishFailures');
     // Hand the claim back so an immediate retry need not wait for it to lapse. If that
     // write fails too, the claim simply expires; the publish error is what matters.
-    await deps.store.release(alert.alertId).catch((releaseError: unknown) => {
+    await deps.store.release(alert.alertId, token).catch((releaseError: unknown) => {
       deps.logger.warn('could not release claim', {
         alertId: alert.alertId,
         releaseError: String(releaseError),
@@ -93,43 +132,73 @@ async function publishAndMark(
     throw new PublishError(alert.alertId, { cause: error });
   }
   const at = deps.clock.now();
-  await deps.store.markNotified(alert.alertId, messageId, at);
+  if ((await deps.store.markNotified(alert.alertId, token, messageId, at)) === 'claim-lost') {
+    // The publish went out, so nothing is lost; the delivery that took the claim over
+    // finishes the record (and may send a copy of its own, with the same alert id).
+    deps.logger.warn('alert was taken over while this delivery published it', {
+      alertId: alert.alertId,
+      messageId,
+    });
+  }
   return { ...alert, delivery: 'notified', messageId, notifiedAt: at.toISOString() };
 }
 
 /**
  * Places a stored, pending alert in its burst and saves the placement before anything is
- * sent, so a retry after a failed publish sends the same kind of message again instead of
- * counting the alert a second time.
+ * sent. Each counter takes an alert at most once and answers every later ask with the same
+ * position, so a retry, a resume or a takeover reproduces the placement whatever failed
+ * before: the first alert of a group is `new`, and the detection's window yields exactly
+ * one `summary`. The detection's window is counted first and holds at most cap + 1 alerts;
+ * only alerts it took are counted into their group, so no counter grows past cap + 1.
  */
 async function placeAndRecord(
-  alert: Alert,
+  { alert, token }: Claimed,
   detection: Detection,
   deps: ProcessDeps,
 ): Promise<Alert> {
   if (alert.burst !== undefined) return alert;
   const settings = (deps.policy ?? DEFAULT_POLICY).burst;
   const groupId = burstGroupId(detection, alert);
-  const count = await deps.store.countInBurst({
-    groupId,
-    ruleId: detection.id,
-    eventTime: new Date(alert.eventTime),
-    windowMinutes: settings.windowMinutes,
+  const windowStart = windowStartOf(new Date(alert.eventTime), settings.windowMinutes);
+  const counters = burstCounters(groupId, detection.id, windowStart);
+  // Counters outlive any retry of the alerts they count: they expire with the alerts,
+  // measured from now (a late event's window may be long past).
+  const expiresAt = new Date(deps.clock.now().getTime() + deps.retentionDays * 86_400_000);
+  const detectionCount = await deps.store.countOnce({
+    counter: counters.detection,
+    alertId: alert.alertId,
+    limit: settings.maxNotificationsPerWindow + 1,
+    expiresAt,
   });
-  const burst: BurstPlacement = placeInBurst(groupId, count, settings);
-  await deps.store.recordBurst(alert.alertId, burst);
+  const sequence =
+    detectionCount === undefined
+      ? 0
+      : ((await deps.store.countOnce({
+          counter: counters.group,
+          alertId: alert.alertId,
+          expiresAt,
+        })) ?? 0);
+  const burst = placeInBurst(
+    groupId,
+    { sequence, detectionCount, threadId: counters.threadId },
+    settings,
+  );
+  await deps.store.recordBurst(alert.alertId, token, burst);
   return { ...alert, burst, ...(burst.kind === 'capped' ? { delivery: 'capped' as const } : {}) };
 }
 
 async function send(
-  alert: Alert,
+  claimed: Claimed,
   detection: Detection,
   deps: ProcessDeps,
   outcome: AlertOutcome,
 ): Promise<ProcessResult> {
-  const placed = await placeAndRecord(alert, detection, deps);
+  const placed = await placeAndRecord(claimed, detection, deps);
   if (placed.delivery === 'capped') return { alert: placed, outcome: 'capped' };
-  return { alert: await publishAndMark(placed, detection, deps), outcome };
+  return {
+    alert: await publishAndMark({ alert: placed, token: claimed.token }, detection, deps),
+    outcome,
+  };
 }
 
 /**
@@ -166,6 +235,18 @@ export async function deliver(
   record: CloudTrailRecord,
   deps: ProcessDeps,
 ): Promise<ProcessResult> {
+  const result = await deliverAlert(detection, record, deps);
+  // Optional finding sink (Security Hub), once the alert is notified or recorded as
+  // suppressed, duplicates and resumes included; it logs its own errors and never throws.
+  await recordFinding(result.alert, detection, deps);
+  return result;
+}
+
+async function deliverAlert(
+  detection: Detection,
+  record: CloudTrailRecord,
+  deps: ProcessDeps,
+): Promise<ProcessResult> {
   const now = deps.clock.now();
   const claimUntil = new Date(now.getTime() + deps.claimSeconds * 1000);
   const draft = buildAlert(detection, record, {
@@ -184,30 +265,82 @@ export async function deliver(
   const created = await deps.store.create(alert, claimUntil);
   if (created.created) {
     if (alert.delivery === 'suppressed') return { alert, outcome: 'suppressed' };
-    return send(alert, detection, deps, 'notified');
+    return send({ alert, token: created.token }, detection, deps, 'notified');
   }
   const existing = created.existing;
   if (existing.delivery !== 'pending') {
     return { alert: existing, outcome: 'duplicate' };
   }
-  if (!(await deps.store.claim(existing.alertId, now, claimUntil))) {
-    throw new AlertInFlightError(existing.alertId);
-  }
+  const token = await deps.store.claim(existing.alertId, now, claimUntil);
+  if (token === undefined) throw new AlertInFlightError(existing.alertId);
   // Send what was stored first, so a resumed alert reads exactly like the original.
-  return send(existing, detection, deps, 'resumed');
+  return send({ alert: existing, token }, detection, deps, 'resumed');
+}
+
+/** Event text in a log line: one line, no controls, short. */
+function short(value: unknown, max = 128): string | undefined {
+  return typeof value === 'string' ? cleanText(value, max) : undefined;
 }
 
 /**
- * Runs every detection over one CloudTrail record and delivers each alert exactly once
- * per (detection, eventID), however often the record arrives.
+ * The one delivery path, for the detector and for replay alike: delivers each alert the
+ * record raises exactly once per (detection, eventID), however often the record arrives,
+ * and reports each outcome to the logs and metrics. `detections` are the matches the
+ * caller already found (replay's scan finds them); by default the catalog is run here.
+ *
+ * Detections are delivered in turn; the first failure stops the record, after logging it
+ * (a retry skips whatever already finished).
  */
 export async function processRecord(
   record: CloudTrailRecord,
   deps: ProcessDeps,
+  detections: readonly Detection[] = detect(record, deps.catalog ?? CATALOG),
 ): Promise<ProcessResult[]> {
+  if (detections.length === 0) {
+    deps.metrics?.add('EventsUnmatched');
+    deps.logger.warn('event matched no detection', {
+      outcome: 'unmatched',
+      eventSource: short(record.eventSource),
+      eventName: short(record.eventName),
+    });
+  }
   const results: ProcessResult[] = [];
-  for (const detection of detect(record, deps.catalog ?? CATALOG)) {
-    results.push(await deliver(detection, record, deps));
+  for (const detection of detections) {
+    const alertId = alertIdFor(detection.id, record.eventID);
+    const logger = withFields(deps.logger, { ruleId: detection.id, alertId });
+    try {
+      const result = await deliver(detection, record, { ...deps, logger });
+      deps.metrics?.add(METRIC_BY_OUTCOME[result.outcome]);
+      logger.info('alert processed', {
+        outcome: result.outcome,
+        delivery: result.alert.delivery,
+        severity: result.alert.severity,
+        ...(result.alert.burst !== undefined ? { notification: result.alert.burst.kind } : {}),
+      });
+      results.push(result);
+    } catch (error) {
+      if (isDeferral(error)) {
+        deps.metrics?.add('AlertsInFlight');
+        logger.warn('alert is held by another delivery; failing so it is retried later', {
+          outcome: 'in-flight',
+          ...errorFields(error),
+        });
+      } else {
+        logger.error('alert delivery failed; it will be retried', {
+          outcome: 'failed',
+          ...errorFields(error),
+        });
+      }
+      if (typeof error === 'object' && error !== null) loggedFailures.add(error);
+      throw error;
+    }
   }
   return results;
+}
+
+const loggedFailures = new WeakSet<object>();
+
+/** True for an error `processRecord` has already logged, so its caller need not again. */
+export function isLoggedFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && loggedFailures.has(error);
 }

@@ -16,7 +16,6 @@ export const MAX_MESSAGE_BYTES = 240 * 1024;
 export const MAX_SUBJECT_LENGTH = 99;
 
 const FIELD = 200;
-const LONG_FIELD = 600;
 
 /** Turns URL schemes inert so mail clients and chat do not make attacker text clickable. */
 function defang(value: string): string {
@@ -45,17 +44,6 @@ function slack(value: string | undefined, max = FIELD): string {
   return `\`${escaped}\``;
 }
 
-function actorLine(alert: Alert): string {
-  const actor = alert.actor;
-  const role = actor.roleArn !== undefined ? ` via role ${actor.roleArn}` : '';
-  return `${actor.type || 'unknown type'} ${alert.principal}${role}`;
-}
-
-function mfaText(alert: Alert): string {
-  if (alert.actor.mfa === undefined) return 'not recorded';
-  return alert.actor.mfa ? 'yes' : 'no';
-}
-
 /** Which message this is in its burst: `new` unless the pipeline placed it otherwise. */
 export function notificationKind(alert: Alert): 'new' | 'update' | 'summary' {
   const kind = alert.burst?.kind;
@@ -66,7 +54,7 @@ function burstHeadline(alert: Alert): string | undefined {
   const burst = alert.burst;
   if (burst === undefined) return undefined;
   if (burst.kind === 'update') {
-    return `Update #${burst.sequence} in a burst: the same caller did this again within ${burst.windowMinutes} minutes of the first alert.`;
+    return `Update #${burst.sequence} in a burst: the same caller did this again in the same ${burst.windowMinutes}-minute window as the first alert.`;
   }
   if (burst.kind === 'summary') {
     return `Notification cap reached: ${burst.cap} notifications for this detection within ${burst.windowMinutes} minutes. Further alerts in this window are recorded in the alert table but not sent.`;
@@ -74,46 +62,139 @@ function burstHeadline(alert: Alert): string | undefined {
   return undefined;
 }
 
-/** Where the exposed groups lead, as one line; undefined when nothing was looked up. */
-function attachmentText(
-  alert: Alert,
-  format: (value: string, max: number) => string,
-): string | undefined {
+/** Makes one event string safe for an output: cleaned, bounded, escaped for its format. */
+export type Escape = (value: string | undefined, max: number) => string;
+
+/** What the lookup found behind an exposed group. */
+export interface AttachmentFacts {
+  /** `rds`, `elasticache`, `other`, `none` or `unknown`. */
+  readonly status: string;
+  /** Why the lookup could not tell, for `unknown`. */
+  readonly reason?: string;
+  /** One line: what uses the group, at most five resources named. */
+  readonly summary: string;
+  /** Every resource found, escaped. */
+  readonly resources: readonly string[];
+}
+
+/**
+ * The facts about an alert that every person-facing text states (the email and
+ * `sgwatch alerts show`), worded once. Each event string is passed through `escape`, so each
+ * output keeps its own escaping; the layout around the facts is the output's own.
+ */
+export interface AlertFacts {
+  /** `high (risk score 57; the detection's base is 21)` */
+  readonly severity: string;
+  /** `IAMUser arn:aws:iam::111122223333:user/dana`, with `via role ARN` for a role session. */
+  readonly caller: string;
+  readonly session?: string;
+  /** `yes`, `no` or `not recorded`. */
+  readonly mfa: string;
+  readonly accessKey?: string;
+  readonly sourceIp: string;
+  /** `public`, `private`, `AWS service rds.amazonaws.com`... */
+  readonly sourceClass: string;
+  readonly userAgent: string;
+  /** `AWS CLI 2.15.30 [aws-cli]`, with `, a registered IaC pipeline role` when it is one. */
+  readonly tool: string;
+  /** `111122223333 (Billing, production)`, or `(not in the account directory)`. */
+  readonly account: string;
+  /** What the alert table knew about the caller's earlier alerts. */
+  readonly callerHistory: string;
+  /** `CreateDBSecurityGroup from rds.amazonaws.com` */
+  readonly call: string;
+  /** `RDS DB security group` */
+  readonly resourceType: string;
+  /** `legacy-reporting` */
+  readonly resourceName: string;
+  readonly description: string;
+  readonly findings: readonly string[];
+  readonly attachment?: AttachmentFacts;
+  /** `AccessDenied: User ... is not authorized ...` */
+  readonly error?: string;
+  readonly eventId: string;
+  /** `+15  IAM user without MFA`, one per factor; empty when the base score applies. */
+  readonly riskFactors: readonly string[];
+}
+
+function attachmentFacts(alert: Alert, escape: Escape): AttachmentFacts | undefined {
   const attachment = alert.context.attachment;
   if (attachment === undefined) return undefined;
-  const found = attachment.resources.slice(0, 5).map((resource) => format(resource, 120));
-  const more =
-    attachment.resources.length > 5 ? ` and ${attachment.resources.length - 5} more` : '';
+  const resources = attachment.resources.map((resource) => escape(resource, 200));
+  const named = resources.slice(0, 5).join(', ');
+  const more = resources.length > 5 ? ` and ${resources.length - 5} more` : '';
+  let summary: string;
   switch (attachment.status) {
     case 'rds':
     case 'elasticache':
-      return `${attachment.status === 'rds' ? 'an RDS' : 'an ElastiCache'} resource uses the group: ${found.join(', ')}${more}`;
+      summary = `${attachment.status === 'rds' ? 'an RDS' : 'an ElastiCache'} resource uses the group: ${named}${more}`;
+      break;
     case 'other':
-      return `no RDS or ElastiCache interface, but other interfaces use the group: ${found.join(', ')}${more}`;
+      summary = `no RDS or ElastiCache interface, but other interfaces use the group: ${named}${more}`;
+      break;
     case 'none':
-      return 'no network interface uses the group right now';
+      summary = 'no network interface uses the group right now';
+      break;
     case 'unknown':
-      return `attachment unknown (${format(attachment.reason ?? 'no reason given', 200)})`;
+      summary = `attachment unknown (${escape(attachment.reason ?? 'no reason given', 200)})`;
+      break;
   }
+  return {
+    status: attachment.status,
+    ...(attachment.reason !== undefined ? { reason: escape(attachment.reason, 300) } : {}),
+    summary,
+    resources,
+  };
 }
 
-function historyText(alert: Alert): string {
+function callerHistoryText(alert: Alert): string {
   const history = alert.context.history;
   if (history === undefined) return 'not looked up';
-  if (history.firstSeen) return 'first alert ever for this principal';
+  if (history.firstSeen) return 'first alert for this principal';
   return `${history.last24h} earlier alert(s) in 24 h, ${history.last7d} in 7 days`;
 }
 
-function accountText(alert: Alert): string {
-  const { name, environment } = alert.context.account;
-  const label = name !== undefined ? ` (${plain(name, 60)}, ${plain(environment, 30)})` : '';
-  return `${plain(alert.account, 40)}${label}`;
+function mfaText(alert: Alert): string {
+  if (alert.actor.mfa === undefined) return 'not recorded';
+  return alert.actor.mfa ? 'yes' : 'no';
 }
 
-function sourceIpText(alert: Alert): string {
-  const info = alert.context.sourceIp;
-  const kind = info.kind === 'aws-service' ? `AWS service ${info.service}` : info.kind;
-  return `${plain(alert.sourceIp, 100)} [${plain(kind, 80)}]`;
+/** The facts about `alert`, with every event string passed through `escape`. */
+export function alertFacts(alert: Alert, escape: Escape): AlertFacts {
+  const { actor, context } = alert;
+  const role = actor.roleArn !== undefined ? ` via role ${actor.roleArn}` : '';
+  const ip = context.sourceIp;
+  const { name, environment } = context.account;
+  return {
+    severity: `${alert.severity} (risk score ${alert.riskScore}; the detection's base is ${alert.risk.baseScore})`,
+    caller: escape(`${actor.type || 'unknown type'} ${alert.principal}${role}`, 600),
+    ...(actor.sessionName !== undefined ? { session: escape(actor.sessionName, 200) } : {}),
+    mfa: mfaText(alert),
+    ...(actor.accessKeyId !== undefined ? { accessKey: escape(actor.accessKeyId, 40) } : {}),
+    sourceIp: escape(alert.sourceIp, 100),
+    sourceClass: ip.kind === 'aws-service' ? `AWS service ${escape(ip.service, 80)}` : ip.kind,
+    userAgent: escape(alert.userAgent, 300),
+    tool: `${escape(context.userAgent.label, 100)} [${context.userAgent.kind}]${context.iacRole ? ', a registered IaC pipeline role' : ''}`,
+    account: `${escape(alert.account, 40)} (${name !== undefined ? `${escape(name, 60)}, ${escape(environment, 30)}` : 'not in the account directory'})`,
+    callerHistory: callerHistoryText(alert),
+    call: `${escape(alert.eventName, 100)} from ${escape(alert.eventSource, 100)}`,
+    resourceType: escape(alert.resource.type, 100),
+    resourceName: escape(alert.resource.name, 200),
+    description: escape(alert.resource.description, 400),
+    findings: (alert.findings ?? []).map((finding) => escape(finding, 400)),
+    ...optional('attachment', attachmentFacts(alert, escape)),
+    ...(alert.error !== undefined
+      ? { error: `${escape(alert.error.code, 100)}: ${escape(alert.error.message, 400)}` }
+      : {}),
+    eventId: escape(alert.eventId, 100),
+    riskFactors: alert.risk.factors.map(
+      (factor) => `${factor.delta > 0 ? '+' : ''}${factor.delta}  ${escape(factor.reason, 200)}`,
+    ),
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function optionalLine(label: string, text: string | undefined): string[] {
@@ -137,52 +218,45 @@ export function renderSubject(alert: Alert): string {
 
 export function renderEmail(alert: Alert, detection: Detection): string {
   const headline = burstHeadline(alert);
+  const facts = alertFacts(alert, plain);
   const lines = [
     alert.ruleTitle,
     '='.repeat(Math.min(alert.ruleTitle.length, 80)),
     '',
     ...(headline !== undefined ? [headline, ''] : []),
-    `Severity:   ${alert.severity} (risk score ${alert.riskScore}; the detection's base is ${alert.risk.baseScore})`,
+    `Severity:   ${facts.severity}`,
     `Rule:       ${alert.ruleId}`,
     `When:       ${alert.eventTime}`,
-    `Where:      account ${accountText(alert)}, Region ${plain(alert.region, 40)}`,
+    `Where:      account ${facts.account}, Region ${plain(alert.region, 40)}`,
     '',
     'Who',
-    `  Caller:     ${plain(actorLine(alert), LONG_FIELD)}`,
-    ...(alert.actor.sessionName !== undefined
-      ? [`  Session:    ${plain(alert.actor.sessionName)}`]
-      : []),
-    `  MFA:        ${mfaText(alert)}`,
-    ...(alert.actor.accessKeyId !== undefined
-      ? [`  Access key: ${plain(alert.actor.accessKeyId, 40)}`]
-      : []),
-    `  Source IP:  ${sourceIpText(alert)}`,
-    `  User agent: ${plain(alert.userAgent, 300)}`,
-    `  Tool:       ${plain(alert.context.userAgent.label, 100)} [${alert.context.userAgent.kind}]${alert.context.iacRole ? ', a registered IaC pipeline role' : ''}`,
-    `  History:    ${historyText(alert)}`,
+    `  Caller:     ${facts.caller}`,
+    ...optionalLine('  Session:    ', facts.session),
+    `  MFA:        ${facts.mfa}`,
+    ...optionalLine('  Access key: ', facts.accessKey),
+    `  Source IP:  ${facts.sourceIp} [${facts.sourceClass}]`,
+    `  User agent: ${facts.userAgent}`,
+    `  Tool:       ${facts.tool}`,
+    `  History:    ${facts.callerHistory}`,
     '',
     'What',
-    `  Call:        ${alert.eventSource} ${alert.eventName}`,
-    `  Resource:    ${alert.resource.type}`,
-    `  Name:        ${plain(alert.resource.name)}`,
-    `  Description: ${plain(alert.resource.description, 400)}`,
-    ...(alert.findings ?? []).map((finding) => `  Finding:     ${plain(finding, 400)}`),
-    ...optionalLine('  Behind it:   ', attachmentText(alert, plain)),
-    ...(alert.error !== undefined
-      ? [`  Error:       ${plain(alert.error.code, 100)}: ${plain(alert.error.message, 400)}`]
-      : []),
-    `  Event ID:    ${plain(alert.eventId, 100)}`,
+    `  Call:        ${facts.call}`,
+    `  Resource:    ${facts.resourceType}`,
+    `  Name:        ${facts.resourceName}`,
+    `  Description: ${facts.description}`,
+    ...facts.findings.map((finding) => `  Finding:     ${finding}`),
+    ...optionalLine('  Behind it:   ', facts.attachment?.summary),
+    ...optionalLine('  Error:       ', facts.error),
+    `  Event ID:    ${facts.eventId}`,
     '',
     'Why it matters',
     `  ${detection.description}`,
     `  MITRE ATT&CK: ${alert.mitre.join(', ')}`,
     '',
     'Risk factors',
-    ...(alert.risk.factors.length === 0
+    ...(facts.riskFactors.length === 0
       ? ['  none: the detection base score applies']
-      : alert.risk.factors.map(
-          (f) => `  ${f.delta > 0 ? '+' : ''}${f.delta}  ${plain(f.reason, 200)}`,
-        )),
+      : facts.riskFactors.map((factor) => `  ${factor}`)),
     '',
     'Investigate',
     ...detection.investigation.map((step, i) => `  ${i + 1}. ${step}`),
@@ -210,7 +284,7 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
     `*What:* ${alert.eventName} on ${alert.resource.type} ${slack(alert.resource.name)}`,
     `*Description:* ${slack(alert.resource.description, 300)}`,
     ...(alert.findings ?? []).slice(0, 10).map((finding) => `*Finding:* ${slack(finding, 300)}`),
-    ...optionalLine('*Behind it:* ', attachmentText(alert, slack)),
+    ...optionalLine('*Behind it:* ', attachmentFacts(alert, slack)?.summary),
     ...(alert.error !== undefined
       ? [`*Error:* ${slack(alert.error.code, 100)} ${slack(alert.error.message, 300)}`]
       : []),
@@ -219,7 +293,7 @@ export function renderChatbot(alert: Alert, detection: Detection): string {
     ...(alert.risk.factors.length > 0
       ? [`*Risk factors:* ${alert.risk.factors.map((f) => slack(f.reason, 120)).join(', ')}`]
       : []),
-    `*History:* ${historyText(alert)}`,
+    `*History:* ${callerHistoryText(alert)}`,
     ...(alert.links.cloudTrail !== undefined
       ? [`<${alert.links.cloudTrail}|CloudTrail event>`]
       : []),

@@ -24,8 +24,8 @@ export interface DetectionRulesProps {
 }
 
 /**
- * The detector as a rule target: EventBridge retries with backoff, four tries over two
- * hours, riding out throttling or a brief Lambda outage before the event is parked in the
+ * The detector as a rule target: EventBridge retries with backoff, up to four retries after
+ * the first attempt within two hours, riding out throttling or a brief Lambda outage before the event is parked in the
  * dead-letter queue.
  */
 export function detectorTarget(

@@ -18,7 +18,7 @@ import { DETECTOR_BUNDLING } from '../bundling';
 import { POLICY_FILE_NAME } from '../policy-file';
 
 /** The Lambda entry point, resolved from this file so synth works from any directory. */
-export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
+export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'main.ts');
 
 export const DETECTOR_TIMEOUT = Duration.seconds(30);
 export const DETECTOR_MAX_EVENT_AGE = Duration.hours(6);
@@ -74,6 +74,12 @@ export interface DetectorFunctionProps {
    * @default false
    */
   readonly lookups?: boolean;
+  /**
+   * Import every notified or suppressed alert into Security Hub, under this account's
+   * default product (the only resource the detector may import to).
+   * @default false
+   */
+  readonly securityHub?: boolean;
 }
 
 /**
@@ -92,10 +98,23 @@ export function writePolicyCommand(outputDir: string, json: string): string {
 export class DetectorFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
+  /** The account's default Security Hub product, when findings are imported. */
+  readonly securityHubProductArn?: string;
 
   constructor(scope: Construct, id: string, props: DetectorFunctionProps) {
     super(scope, id);
     const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
+    // With the default product, Security Hub takes findings only from the account that owns
+    // them: this one. Member accounts' calls become this account's findings (see README).
+    const productArn =
+      props.securityHub === true
+        ? Stack.of(this).formatArn({
+            service: 'securityhub',
+            resource: 'product',
+            resourceName: `${Stack.of(this).account}/default`,
+          })
+        : undefined;
+    this.securityHubProductArn = productArn;
 
     // The log holds CloudTrail details (principals, IPs, request parameters): encrypt it
     // under a key of our own, which CloudWatch Logs may use only for this account's groups.
@@ -148,7 +167,8 @@ export class DetectorFunction extends Construct {
       timeout: DETECTOR_TIMEOUT,
       role,
       logGroup: this.logGroup,
-      description: 'sgwatch detector: records and publishes legacy security group creation alerts',
+      description:
+        'sgwatch detector: records and publishes alerts on RDS and ElastiCache exposure and legacy security groups',
       environment: {
         ALERT_TABLE_NAME: props.table.tableName,
         ALERT_TOPIC_ARN: props.topic.topicArn,
@@ -166,6 +186,7 @@ export class DetectorFunction extends Construct {
         ...(props.lookups === true
           ? { SGWATCH_LOOKUPS: 'true', SGWATCH_ACCOUNT_ID: Stack.of(this).account }
           : {}),
+        ...(productArn !== undefined ? { SECURITY_HUB_PRODUCT_ARN: productArn } : {}),
       },
       // Async invocations from EventBridge: two retries, then the event and its error go
       // to the failure queue. Six hours of age covers an SNS or DynamoDB outage.
@@ -190,6 +211,13 @@ export class DetectorFunction extends Construct {
           afterBundling: (_inputDir, outputDir) => [writePolicyCommand(outputDir, policyJson)],
         },
       },
+    });
+
+    // cfn-lint W3005: the Lambda construct always makes the function depend on its role,
+    // which the Role property's GetAtt already orders. Redundant but harmless, and not ours
+    // to change; acknowledged on this resource only, so the check still covers the others.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
     });
 
     Validations.of(this.function).acknowledge({
@@ -220,6 +248,14 @@ export class DetectorFunction extends Construct {
       resourceArns: [props.topic.topicArn],
     });
     props.topic.masterKey?.grant(this.function, ...TOPIC_KEY_ACTIONS);
+
+    if (productArn !== undefined) {
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['securityhub:BatchImportFindings'],
+        resourceArns: [productArn],
+      });
+    }
 
     if (props.lookups === true) {
       // EC2's Describe* calls support no resource-level permissions: IAM accepts only "*"

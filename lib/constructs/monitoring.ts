@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import type { DetectorMetric } from '../../lambda/core/metric-names';
 import {
   DETECTOR_METRICS,
   METRICS_DIMENSIONS,
@@ -49,6 +50,11 @@ export interface MonitoringProps {
    * @default - alarms go to email subscribers only
    */
   readonly slackChannel?: chatbot.SlackChannelConfiguration;
+  /**
+   * The detector imports findings into Security Hub: alarm when imports fail.
+   * @default false
+   */
+  readonly securityHub?: boolean;
 }
 
 /**
@@ -146,6 +152,23 @@ export class Monitoring extends Construct {
         'after its retries. The alert is in the alert table: list it with `sgwatch alerts ' +
         'list --table ...` and check the subscription.',
     });
+
+    if (props.securityHub === true) {
+      this.alarm('SecurityHubImportFailures', {
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'SecurityHubFailures' satisfies DetectorMetric,
+          dimensionsMap: METRICS_DIMENSIONS,
+          period: PERIOD,
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        description:
+          'The sgwatch detector could not import findings into Security Hub (not enabled in ' +
+          'the Region, throttled, unavailable, or a finding refused). The alerts were still ' +
+          'sent and recorded; their findings are missing. Read the detector log ("finding not ' +
+          'recorded") and run `sgwatch doctor`.',
+      });
+    }
 
     this.dashboard = this.buildDashboard(props);
   }

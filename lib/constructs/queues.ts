@@ -2,6 +2,9 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/** How long a dead-letter queue keeps a message: the SQS maximum. */
+export const DEAD_LETTER_RETENTION_DAYS = 14;
+
 export interface DeadLetterQueueProps {
   /** What lands in the queue, for the console and for whoever is paged by its alarm. */
   readonly purpose: string;
@@ -20,7 +23,7 @@ export class DeadLetterQueue extends Construct {
     this.purpose = props.purpose;
 
     this.queue = new sqs.Queue(this, 'Queue', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
       // SQS-managed keys rather than KMS: EventBridge and Lambda can write to the queue
       // without key-policy grants, and the content is also in CloudTrail.
       encryption: sqs.QueueEncryption.SQS_MANAGED,

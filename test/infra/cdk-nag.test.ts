@@ -12,6 +12,7 @@ const EVERYTHING = {
   slackWorkspaceId: 'T0123ABCD',
   slackChannelId: 'C0456EFGH',
   lookups: true,
+  securityHub: true,
   regions: 'us-east-1,eu-west-1',
   organizationId: 'o-a1b2c3d4e5',
 };

@@ -1,6 +1,6 @@
 /**
  * Security posture of everything sgwatch deploys, read from the synthesized templates of
- * the fullest configuration (lookups on, spokes, a StackSet spoke): every IAM statement,
+ * the fullest configuration (lookups and Security Hub on, spokes, a StackSet spoke): every IAM statement,
  * key, queue, topic, log group and environment variable.
  */
 import { Template } from 'aws-cdk-lib/assertions';
@@ -14,6 +14,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const sgwatch = synthesize(
   {
     lookups: true,
+    securityHub: true,
     regions: 'us-east-1,eu-west-1',
     organizationId: 'o-a1b2c3d4e5',
     alertEmails: 'soc@example.com',
@@ -178,6 +179,7 @@ describe('configuration', () => {
           'ALERT_TABLE_NAME',
           'ALERT_TOPIC_ARN',
           'DELIVERY_CLAIM_SECONDS',
+          'SECURITY_HUB_PRODUCT_ARN',
           'SGWATCH_ACCOUNT_ID',
           'SGWATCH_CONFIG_FILE',
           'SGWATCH_DETECTIONS',

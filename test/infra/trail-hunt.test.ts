@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, parseConfig } from '../../lib/config';
-import { HUNT_OUTPUTS } from '../../lib/deployment-names';
+import { STACK_OUTPUTS } from '../../lib/deployment-names';
 import { removeTemporaryDirs, synthesize } from '../support/synth';
 
 afterAll(removeTemporaryDirs);
@@ -196,10 +196,10 @@ describe('hunt resources of an account trail', () => {
   it('names the database, table, workgroup and policy in stack outputs', () => {
     const outputs = template.toJSON().Outputs as Json;
 
-    expect(outputs[HUNT_OUTPUTS.database].Value).toBe('sgwatch_hunt');
-    expect(outputs[HUNT_OUTPUTS.table].Value).toBe('cloudtrail');
-    expect(outputs[HUNT_OUTPUTS.workGroup].Value).toBe('Sgwatch-hunt');
-    expect(outputs[HUNT_OUTPUTS.operatorPolicy].Value).toEqual({
+    expect(outputs[STACK_OUTPUTS.huntDatabase].Value).toBe('sgwatch_hunt');
+    expect(outputs[STACK_OUTPUTS.huntTable].Value).toBe('cloudtrail');
+    expect(outputs[STACK_OUTPUTS.huntWorkGroup].Value).toBe('Sgwatch-hunt');
+    expect(outputs[STACK_OUTPUTS.huntOperatorPolicy].Value).toEqual({
       Ref: expect.stringMatching(/^HuntOperatorPolicy/),
     });
   });
@@ -235,7 +235,7 @@ describe('without a trail bucket', () => {
 
     template.resourceCountIs('AWS::Glue::Table', 0);
     template.resourceCountIs('AWS::Athena::WorkGroup', 0);
-    expect(Object.keys(template.toJSON().Outputs as Json)).not.toContain(HUNT_OUTPUTS.table);
+    expect(Object.keys(template.toJSON().Outputs as Json)).not.toContain(STACK_OUTPUTS.huntTable);
   });
 });
 

@@ -7,10 +7,11 @@ import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
 import type { Alert } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import type { Policy } from '../../lambda/core/policy';
-import { DEFAULT_POLICY, parsePolicy } from '../../lambda/core/policy';
+import { DEFAULT_POLICY } from '../../lambda/core/policy';
+import { parsePolicy } from '../../lambda/core/policy-file';
 import type { ProcessDeps } from '../../lambda/core/process';
 import { processRecord } from '../../lambda/core/process';
-import type { HandlerResult } from '../../lambda/handler';
+import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import { loadRecord, toEnvelope } from '../support/fixtures';
 import type { PublishedMessage } from '../support/local-sns';
 import type { LocalAws } from '../support/servers';
@@ -84,7 +85,7 @@ async function stored(alertId: string): Promise<Alert | undefined> {
 
 describe('burst control against dynalite and the local SNS endpoint', () => {
   it('sends one new notification and updates for 50 concurrent events from one caller, recording all 50', async () => {
-    const { handler } = await import('../../lambda/handler');
+    const { handler } = await import('../../lambda/main');
     const events = burstOf(50).map((record) => toEnvelope(record));
     const results = await Promise.all(events.map((event) => handler(event)));
 
@@ -220,22 +221,15 @@ describe('exceptions', () => {
         ],
       }),
     );
-    const saved = process.env.SGWATCH_CONFIG_FILE;
-    process.env.SGWATCH_CONFIG_FILE = file;
     try {
-      let handler: ((e: unknown) => Promise<HandlerResult>) | undefined;
-      jest.isolateModules(() => {
-        ({ handler } = require('../../lambda/handler') as {
-          handler: (e: unknown) => Promise<HandlerResult>;
-        });
-      });
+      const handler = createHandler(
+        handlerDepsFromEnvironment({ ...process.env, SGWATCH_CONFIG_FILE: file }),
+      );
       const record = { ...loadRecord(RDS_FIXTURE), eventID: `shipped-${Date.now()}` };
-      const result = await handler?.(toEnvelope(record));
-      expect(result?.alerts[0]?.outcome).toBe('suppressed');
+      const result = await handler(toEnvelope(record));
+      expect(result.alerts[0]?.outcome).toBe('suppressed');
       expect(aws.sns.published).toHaveLength(0);
     } finally {
-      if (saved === undefined) delete process.env.SGWATCH_CONFIG_FILE;
-      else process.env.SGWATCH_CONFIG_FILE = saved;
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -4,10 +4,9 @@ import {
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
-  InvalidTransitionError,
   monthBucketsBetween,
-  TriageInputError,
 } from '../../lambda/adapters/alert-queries';
+import { InvalidTransitionError, TriageInputError } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
@@ -66,8 +65,8 @@ async function seed(db: EmbeddedDynamoDb, seeds: readonly Seed[]): Promise<Alert
   for (const s of seeds) {
     const alert = alertFor(s);
     const result = await store.create(alert, new Date(NOW.getTime() + 60_000));
-    expect(result.created).toBe(true);
-    await store.markNotified(alert.alertId, `msg-${s.eventID}`, NOW);
+    if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
+    await store.markNotified(alert.alertId, result.token, `msg-${s.eventID}`, NOW);
     alerts.push(alert);
   }
   return alerts;

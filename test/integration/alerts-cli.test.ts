@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TriagedAlert } from '../../lambda/adapters/alert-queries';
+import type { TriagedAlert } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import type { Alert } from '../../lambda/core/alert';
@@ -11,6 +11,9 @@ import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { ALERTS_HELP } from '../../cli/commands/alerts';
 import { runCli } from '../support/cli';
 import { loadRecord } from '../support/fixtures';
+import { CATALOG } from '../../lambda/core/catalog';
+import { alertFacts, renderEmail } from '../../lambda/core/render';
+import { cleanText } from '../../lambda/core/text';
 
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
@@ -37,8 +40,9 @@ async function seedStore(alerts: readonly Alert[]): Promise<void> {
   try {
     const store = new DynamoDbAlertStore(db.client, db.tableName);
     for (const alert of alerts) {
-      await store.create(alert, NOW);
-      await store.markNotified(alert.alertId, `msg-${alert.eventId}`, NOW);
+      const result = await store.create(alert, NOW);
+      if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
+      await store.markNotified(alert.alertId, result.token, `msg-${alert.eventId}`, NOW);
     }
   } finally {
     await db.close();
@@ -151,6 +155,60 @@ describe('sgwatch alerts list', () => {
   });
 });
 
+describe('sgwatch alerts list in a terminal', () => {
+  // A terminal's width only reaches the CLI through a TTY, which a child process on pipes
+  // does not have: these run the CLI in this process with a terminal-shaped stdout.
+  const KEPT = 3; // ID, TIME and SEV
+
+  function list(args: string[], options: { tty: boolean; columns?: number }) {
+    return runCli(['alerts', 'list', ...args], { cwd: dir, now: NOW, ...options });
+  }
+
+  function rowOf(stdout: string, alertId: string): string {
+    return stdout.split('\n').find((line) => line.startsWith(alertId)) ?? '';
+  }
+
+  it.each([100, 132])(
+    'fits a %i-column terminal, cutting wide columns with an ellipsis',
+    async (columns) => {
+      const run = await list([], { tty: true, columns });
+
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(columns);
+      expect(run.stdout).toContain('…');
+      // The id, time and severity are whole, so the id can be pasted into `show`.
+      const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
+      expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
+    },
+  );
+
+  it('keeps the id, time and severity whole even when the terminal is too narrow for the rest', async () => {
+    const run = await list([], { tty: true, columns: 60 });
+
+    const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
+    expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
+    expect(cells.slice(KEPT).every((cell) => cell.length <= 6)).toBe(true);
+  });
+
+  it('shows every column whole with --wide, whatever the terminal', async () => {
+    const run = await list(['--wide'], { tty: true, columns: 80 });
+
+    expect(run.stdout).not.toContain('…');
+    expect(rowOf(run.stdout, rds.alertId)).toContain(
+      rds.principal.replace(/^arn:aws:iam::\d{12}:/, ''),
+    );
+    expect(Math.max(...run.stdout.split('\n').map((line) => line.length))).toBeGreaterThan(80);
+  });
+
+  it('does not fit the table when the output is not a terminal', async () => {
+    const piped = await list([], { tty: false, columns: 80 });
+    const wide = await list([], { tty: true, columns: 1000 });
+
+    expect(piped.stdout).toBe(wide.stdout);
+    expect(Math.max(...piped.stdout.split('\n').map((line) => line.length))).toBeGreaterThan(80);
+  });
+});
+
 describe('sgwatch alerts show', () => {
   it('prints every field, the caller, links, history and the CloudTrail record', async () => {
     const run = await alerts(['show', rds.alertId]);
@@ -208,6 +266,52 @@ describe('sgwatch alerts show', () => {
       /Behind group:\s+rds\n {2}eni-0a1b2c3d amazon-rds: RDSNetworkInterface/,
     );
     expect(run.stdout).not.toContain(ESC);
+  });
+
+  it('states the facts the email states, in the same words', async () => {
+    // Prepare: an alert with every optional fact, stored as the detector stores it.
+    const exposure = alertFor(EXPOSURE, { eventID: 'cli-same-words' });
+    const full: Alert = {
+      ...exposure,
+      error: { code: 'Client.InvalidPermission.Duplicate', message: 'the rule already exists' },
+      context: {
+        ...exposure.context,
+        history: { firstSeen: true, last24h: 0, last7d: 0 },
+        attachment: { status: 'rds', resources: ['eni-0a1b2c3d amazon-rds'] },
+      },
+    };
+    await seedStore([full]);
+    const detection = CATALOG.find((d) => d.id === full.ruleId);
+    if (detection === undefined) throw new Error('no detection for the exposure fixture');
+
+    // Act
+    const shown = (await alerts(['show', full.alertId])).stdout;
+    const email = renderEmail(full, detection);
+
+    // Assess: every fact, worded once, appears in both.
+    const facts = alertFacts(full, (value, max) => cleanText(value, max));
+    const stated = [
+      facts.severity,
+      facts.caller,
+      facts.mfa,
+      facts.sourceIp,
+      facts.userAgent,
+      facts.tool,
+      facts.account,
+      facts.callerHistory,
+      facts.call,
+      facts.resourceName,
+      facts.resourceType,
+      facts.description,
+      facts.error ?? 'no error',
+      facts.eventId,
+      ...facts.findings,
+      ...facts.riskFactors,
+      ...(facts.attachment?.resources ?? []),
+    ];
+    expect(stated.filter((fact) => !shown.includes(fact))).toEqual([]);
+    expect(stated.filter((fact) => !email.includes(fact))).toEqual([]);
+    expect(shown).toContain('Caller history: first alert for this principal\n');
   });
 
   it('shows the triage history after changes', async () => {

@@ -3,6 +3,7 @@ import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
 import type { Alert } from '../../lambda/core/alert';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { HandlerResult } from '../../lambda/handler';
+import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import { fixtureCases, loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws } from '../support/servers';
@@ -46,7 +47,7 @@ async function storedAlert(alertId: string): Promise<Alert | undefined> {
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ({ handler } = await import('../../lambda/handler'));
+  handler = createHandler(handlerDepsFromEnvironment(process.env));
 });
 
 afterAll(async () => {
@@ -221,25 +222,28 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
 
 describe('detector start-up', () => {
   it('fails naming LOG_LEVEL when it holds an unknown level', () => {
-    const saved = process.env.LOG_LEVEL;
-    process.env.LOG_LEVEL = 'chatty';
-    try {
-      jest.isolateModules(() => {
-        expect(() => require('../../lambda/handler')).toThrow(
-          'environment variable LOG_LEVEL must be info, warn, error or silent, got "chatty"',
-        );
-      });
-    } finally {
-      process.env.LOG_LEVEL = saved;
-    }
+    // Given an environment with an unknown log level, when the detector is composed from it
+    const compose = () => handlerDepsFromEnvironment({ ...process.env, LOG_LEVEL: 'chatty' });
+    // Then composing fails with the variable's name and value
+    expect(compose).toThrow(
+      'environment variable LOG_LEVEL must be info, warn, error or silent, got "chatty"',
+    );
   });
 
   it('fails naming the missing environment variable', () => {
+    const env = { ...process.env };
+    delete env.ALERT_TOPIC_ARN;
+    expect(() => handlerDepsFromEnvironment(env)).toThrow(
+      'environment variable ALERT_TOPIC_ARN is required',
+    );
+  });
+
+  it('fails to load the deployed entry point naming the missing variable', () => {
     const saved = process.env.ALERT_TOPIC_ARN;
     delete process.env.ALERT_TOPIC_ARN;
     try {
       jest.isolateModules(() => {
-        expect(() => require('../../lambda/handler')).toThrow(
+        expect(() => require('../../lambda/main')).toThrow(
           'environment variable ALERT_TOPIC_ARN is required',
         );
       });
@@ -254,15 +258,7 @@ describe('detector logs and metrics', () => {
   let observed: (event: unknown, context?: { awsRequestId?: string }) => Promise<HandlerResult>;
 
   beforeAll(() => {
-    const saved = process.env.LOG_LEVEL;
-    process.env.LOG_LEVEL = 'info';
-    try {
-      jest.isolateModules(() => {
-        ({ handler: observed } = require('../../lambda/handler') as { handler: typeof observed });
-      });
-    } finally {
-      process.env.LOG_LEVEL = saved;
-    }
+    observed = createHandler(handlerDepsFromEnvironment({ ...process.env, LOG_LEVEL: 'info' }));
   });
 
   /** Runs one invocation, returning what it wrote to stdout and stderr, line by line. */

@@ -83,7 +83,7 @@ const hubBusId = Object.entries<Json>(hubTemplate.Resources).find(
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ({ handler } = await import('../../lambda/handler'));
+  ({ handler } = await import('../../lambda/main'));
 });
 
 afterAll(async () => {

@@ -99,7 +99,7 @@ afterAll(async () => {
 beforeEach(async () => {
   local.sns.reset();
   fakes = await startFakeAws({ sns: false });
-  const { handler } = await import('../../lambda/handler');
+  const { handler } = await import('../../lambda/main');
   fakes.lambda.define(DETECTOR_FUNCTION, handler);
   deployment = deploySgwatch(fakes);
 });

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 it('stores identical alert records from the Lambda and from replay for the same CloudTrail records', async () => {
-  const { handler } = await import('../../lambda/handler');
+  const { handler } = await import('../../lambda/main');
   const positives = fixtureCases().filter((c) => c.detections.length > 0);
 
   const store = new DynamoDbAlertStore(aws.dynamodb.client, aws.dynamodb.tableName);

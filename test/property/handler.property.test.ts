@@ -28,7 +28,7 @@ const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ({ handler } = await import('../../lambda/handler'));
+  ({ handler } = await import('../../lambda/main'));
 });
 
 afterAll(async () => {

@@ -1,4 +1,7 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import type { Alert } from '../../lambda/core/alert';
 import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
 import type { LocalSns } from './local-sns';
 import { startLocalSns } from './local-sns';
@@ -33,4 +36,19 @@ export async function startLocalAws(): Promise<LocalAws> {
       await Promise.all([dynamodb.close(), sns.close()]);
     },
   };
+}
+
+/** The alert stored under `alertId`, read consistently, or undefined. */
+export async function readStoredAlert(
+  dynamodb: EmbeddedDynamoDb,
+  alertId: string,
+): Promise<Alert | undefined> {
+  const { Item } = await dynamodb.client.send(
+    new GetItemCommand({
+      TableName: dynamodb.tableName,
+      Key: { alertId: { S: alertId } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item === undefined ? undefined : alertFromItem(Item);
 }

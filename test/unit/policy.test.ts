@@ -7,11 +7,11 @@ import {
   DEFAULT_POLICY,
   expiredExceptions,
   findException,
+  forHistory,
   isIacRole,
-  parsePolicy,
-  PolicyError,
   serializePolicy,
 } from '../../lambda/core/policy';
+import { parsePolicy, PolicyError } from '../../lambda/core/policy-file';
 import { ConfigurationError } from '../../lambda/env';
 import { readPolicy } from '../../lambda/policy-loader';
 
@@ -338,6 +338,42 @@ describe('exception expiry', () => {
   it('judges expiry by the clock, not by when the event happened', () => {
     const old = new Date('2020-01-01T00:00:00Z');
     expect(matchedId(policy, { eventTime: old }, new Date('2026-12-08T00:00:00Z'))).toBe(undefined);
+  });
+  it.each([
+    {
+      name: 'applies to an event on the expiry date',
+      eventTime: '2026-12-06T23:59:59Z',
+      live: true,
+    },
+    {
+      name: 'applies to an event before the expiry date',
+      eventTime: '2026-03-01T00:00:00Z',
+      live: true,
+    },
+    {
+      name: 'lapses for an event after the expiry date',
+      eventTime: '2026-12-07T00:00:00Z',
+      live: false,
+    },
+  ])('for history, $name, whatever the clock says', ({ eventTime, live }) => {
+    // Prepare: a replay run long after the exception lapsed.
+    const history = forHistory(policy);
+    const today = new Date('2027-06-01T00:00:00Z');
+
+    // Act
+    const matched = matchedId(history, { eventTime: new Date(eventTime) }, today);
+
+    // Assess
+    expect(matched).toBe(live ? 'short-lived' : undefined);
+  });
+
+  it('for history, lets no exception match an event whose time cannot be read', () => {
+    expect(matchedId(forHistory(policy), { eventTime: new Date('not a time') })).toBe(undefined);
+  });
+
+  it('leaves how expiry is judged out of the serialized file', () => {
+    const text = serializePolicy(forHistory(policy));
+    expect(parsePolicy(JSON.parse(text))).toEqual(policy);
   });
 });
 

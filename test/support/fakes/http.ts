@@ -40,6 +40,8 @@ export class AwsFakeError extends Error {
 export interface RequestContext {
   readonly region: string;
   readonly requestId: string;
+  /** The access key id the request was signed with (awsQuery services). */
+  readonly accessKeyId?: string;
 }
 
 export interface FakeServer {
@@ -135,7 +137,7 @@ export function queryProtocol(service: QueryService) {
         server: 'This fake',
         fail: (status, code, message) => new AwsFakeError(status, code, message),
       });
-      const { region } = signedScope(request.headers, service.signingName);
+      const { region, accessKeyId } = signedScope(request.headers, service.signingName);
       const action = params.get('Action') ?? '';
       if (params.get('Version') !== service.version) {
         throw new AwsFakeError(
@@ -152,7 +154,7 @@ export function queryProtocol(service: QueryService) {
           `The action ${action || '(none)'} is not valid for this endpoint.`,
         );
       }
-      const result = await run(params, { region, requestId });
+      const result = await run(params, { region, requestId, accessKeyId });
       sendXml(
         response,
         200,

@@ -1,0 +1,203 @@
+/**
+ * The command line: node's parseArgs with our own messages, and the option definitions the
+ * commands share, each carrying the check of its value. A command that uses a shared
+ * definition gets its validation with it: a value that is wrong is a usage error (exit 2)
+ * naming the option, never a silent filter that matches nothing.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { isoTimeMs } from '../lambda/core/calendar';
+
+/** A command-line mistake: printed on one line with where to find the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+// Shaped like a date, so a value that fails to parse is a date that does not exist.
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]*(?:Z|[+-][\d:]+)?)?$/;
+
+/**
+ * Parses `--since`/`--until` values: an ISO-8601 time (`2026-03-01`, `2026-03-01T12:00Z`)
+ * or an age relative to now (`90m`, `12h`, `7d`, `2w`). Returns epoch milliseconds. A date
+ * that does not exist (`2025-02-30`) is refused rather than rolled over into the next month.
+ */
+export function parseTime(value: string, flag: string, now: Date): number {
+  const text = value.trim();
+  const relative = /^(\d+)([mhdw])$/.exec(text);
+  if (relative !== null) {
+    const [, amount, unit] = relative;
+    return now.getTime() - Number(amount) * (UNITS[unit ?? 'd'] ?? 0);
+  }
+  const time = isoTimeMs(text.replace(' ', 'T'), { requireZone: false });
+  if (time !== undefined) return time;
+  if (DATE_LIKE.test(text.replace(' ', 'T'))) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(value)} is not a real date or time; check the day of the month and the hour`,
+    );
+  }
+  throw new UsageError(
+    `${flag} must be an ISO time (2026-03-01T12:00Z) or an age like 90m, 12h, 7d or 2w; got ${JSON.stringify(value)}`,
+  );
+}
+
+/** Checks one value of an option; throws UsageError naming `flag` when it is wrong. */
+export type ValueCheck = (value: string, flag: string) => void;
+
+type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
+
+/** A parseArgs option, plus the check every value given to it must pass. */
+export type OptionDefinition = ParseArgsOption & { readonly check?: ValueCheck };
+
+// Every commercial, GovCloud, China and ISO Region name has this shape. Checking it keeps a
+// typo from turning into an endpoint host name, and gives a clear message instead.
+const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+/** True for text shaped like an AWS Region name (us-east-1, us-gov-west-1, cn-north-1). */
+export function isRegionName(value: string): boolean {
+  return REGION_NAME.test(value);
+}
+
+/** The text as given, when it is shaped like an AWS Region name; else a usage error. */
+export function checkRegionName(region: string, flag: string): string {
+  if (!isRegionName(region)) {
+    throw new UsageError(
+      `${flag} must be an AWS Region name such as us-east-1; got ${JSON.stringify(region)}`,
+    );
+  }
+  return region;
+}
+
+/** The text as given, when it is a 12-digit AWS account id; else a usage error. */
+export function checkAccountId(account: string, flag: string): string {
+  if (!ACCOUNT_ID.test(account)) {
+    throw new UsageError(
+      `${flag} must be a 12-digit AWS account id such as 111122223333; got ${JSON.stringify(account)}`,
+    );
+  }
+  return account;
+}
+
+/** Applies `check` to each comma-separated item of a value (`--region a,b`). */
+function eachItem(check: ValueCheck): ValueCheck {
+  return (value, flag) => {
+    for (const item of value.split(',')) {
+      if (item.trim() !== '') check(item.trim(), flag);
+    }
+  };
+}
+
+// Only the form is checked here; the command turns the value into a time with its own clock.
+const EPOCH = new Date(0);
+
+/** Option definitions shared by the commands, with the checks of their values. */
+export const OPTION = {
+  /** One AWS Region. */
+  region: { type: 'string', check: checkRegionName },
+  /** Regions, repeatable and comma-separated. */
+  regions: { type: 'string', multiple: true, check: eachItem(checkRegionName) },
+  /** One AWS account id. */
+  account: { type: 'string', check: checkAccountId },
+  /** Account ids, repeatable and comma-separated. */
+  accounts: { type: 'string', multiple: true, check: eachItem(checkAccountId) },
+  /** An ISO time or an age (`--since`, `--until`). */
+  time: { type: 'string', check: (value, flag) => void parseTime(value, flag, EPOCH) },
+} as const satisfies Record<string, OptionDefinition>;
+
+/** Where a command's alerts live: the options every store-using command takes. */
+export const STORE_OPTIONS = {
+  store: { type: 'string' },
+  table: { type: 'string' },
+  region: OPTION.region,
+  'state-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, OptionDefinition>;
+
+/** Edit distance, for suggesting the option a typo meant. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function closest(flag: string, known: readonly string[]): string | undefined {
+  const name = flag.replace(/^-+/, '');
+  let best: { option: string; cost: number } | undefined;
+  for (const option of known) {
+    const cost = distance(name, option);
+    if (
+      cost <= Math.max(1, Math.floor(option.length / 3)) &&
+      (best === undefined || cost < best.cost)
+    ) {
+      best = { option, cost };
+    }
+  }
+  return best?.option;
+}
+
+/** Our wording for node's parse errors (its unknown-option text has an unbalanced quote). */
+function usageMessage(code: string, message: string, known: readonly string[]): string {
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const suggestion = closest(quoted, known);
+      return `unknown option ${quoted}${suggestion !== undefined ? ` (did you mean --${suggestion}?)` : ''}`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const option = quoted.replace(/ <value>$/, '').replace(/^-\w, /, '');
+      return /argument missing/.test(message)
+        ? `${option} needs a value`
+        : `${option} does not take a value`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${JSON.stringify(quoted)}`;
+    default:
+      return message;
+  }
+}
+
+/**
+ * parseArgs with its errors turned into UsageError, and every value of an option with a
+ * `check` checked. Node's own TypeError comes from another realm under jest's VM, so it is
+ * recognised by its code, not by `instanceof`.
+ */
+export function parseOptions<T extends Readonly<Record<string, OptionDefinition>>>(
+  argv: readonly string[],
+  options: T,
+) {
+  const plain = Object.fromEntries(
+    Object.entries(options).map(([name, { check: _check, ...rest }]) => [name, rest]),
+  ) as T;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: plain });
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(usageMessage(code, String(message), Object.keys(options)), {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  for (const [name, definition] of Object.entries(options)) {
+    const given: unknown = (parsed.values as Record<string, unknown>)[name];
+    if (definition.check === undefined || given === undefined) continue;
+    for (const value of Array.isArray(given) ? given : [given]) {
+      if (typeof value === 'string') definition.check(value, `--${name}`);
+    }
+  }
+  return parsed;
+}

@@ -1,0 +1,48 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbAlertStore } from './adapters/dynamodb-store';
+import type { Detection } from './core/catalog';
+import type { Policy } from './core/policy';
+import type { AlertPublisher, AttachmentLookup, Clock, FindingSink, Logger } from './core/ports';
+import { systemClock } from './core/ports';
+import type { ProcessDeps } from './core/process';
+import { DELIVERY_DEFAULTS } from './env';
+
+export interface DeliveryWiring {
+  /** The client of the alert table's DynamoDB (or the embedded store's). */
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly publisher: AlertPublisher;
+  readonly logger: Logger;
+  readonly policy: Policy;
+  /** @default - the whole catalog */
+  readonly catalog?: readonly Detection[];
+  /** @default - the system clock */
+  readonly clock?: Clock;
+  /** @default DELIVERY_DEFAULTS.retentionDays */
+  readonly retentionDays?: number;
+  /** @default DELIVERY_DEFAULTS.claimSeconds */
+  readonly claimSeconds?: number;
+  /** @default - no lookup */
+  readonly attachmentLookup?: AttachmentLookup;
+  /** Security Hub, beside SNS. @default - no findings */
+  readonly findings?: FindingSink;
+}
+
+/**
+ * Wires the delivery path from its parts: the one composition the detector and replay
+ * both use, so the two cannot drift apart in store, claim or retention.
+ */
+export function composeDelivery(wiring: DeliveryWiring): ProcessDeps {
+  return {
+    store: new DynamoDbAlertStore(wiring.dynamodb, wiring.tableName),
+    publisher: wiring.publisher,
+    clock: wiring.clock ?? systemClock,
+    logger: wiring.logger,
+    policy: wiring.policy,
+    retentionDays: wiring.retentionDays ?? DELIVERY_DEFAULTS.retentionDays,
+    claimSeconds: wiring.claimSeconds ?? DELIVERY_DEFAULTS.claimSeconds,
+    ...(wiring.catalog !== undefined ? { catalog: wiring.catalog } : {}),
+    ...(wiring.attachmentLookup !== undefined ? { attachmentLookup: wiring.attachmentLookup } : {}),
+    ...(wiring.findings !== undefined ? { findings: wiring.findings } : {}),
+  };
+}

@@ -1,0 +1,105 @@
+import { ConfigError } from './config';
+import { PolicyFileError } from './policy-file';
+
+/** Longest line printed for one error in a chain; a cause can quote a whole file. */
+const MAX_LINE = 300;
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_LINE ? `${flat.slice(0, MAX_LINE - 1)}…` : flat;
+}
+
+function causeOf(error: unknown): unknown {
+  return error instanceof Error ? error.cause : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A mistake in what the user gave synth (context or the configuration file), not a bug. */
+function isUserError(error: unknown): boolean {
+  for (let current = error; current !== undefined; current = causeOf(current)) {
+    if (current instanceof ConfigError || current instanceof PolicyFileError) return true;
+  }
+  return false;
+}
+
+/**
+ * What synth prints for `error`: the message on one line, then one line per nested cause
+ * that adds something (a cause already quoted by the line before is left out). `undefined`
+ * for errors that are not the user's to fix, which keep their stack for whoever debugs them.
+ */
+export function describeSynthError(error: unknown): string[] | undefined {
+  if (!isUserError(error)) return undefined;
+  const lines: string[] = [];
+  let previous = '';
+  for (let current = error; current !== undefined; current = causeOf(current)) {
+    const message = oneLine(messageOf(current));
+    if (message !== '' && !previous.includes(message)) {
+      lines.push(lines.length === 0 ? `Error: ${message}` : `  caused by: ${message}`);
+    }
+    previous = oneLine(messageOf(current));
+  }
+  return lines;
+}
+
+/**
+ * Edit distance allowing one swap of neighbouring letters per step (optimal string
+ * alignment), case-insensitive: `alertEmial` is two edits from `alertEmails`.
+ */
+function editDistance(from: string, to: string): number {
+  const a = from.toLowerCase();
+  const b = to.toLowerCase();
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      }
+      const row = rows[i];
+      if (row !== undefined) row[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The known key `key` is most likely a misspelling of, if it is close enough to be one. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  // Up to two edits, more for long names: close enough to be a slip, far enough apart that
+  // a context key of another tool is not taken for one of ours.
+  const allowed = Math.max(2, Math.floor(key.length / 4));
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key, candidate);
+    if (distance <= allowed && (best === undefined || distance < best.distance)) {
+      best = { key: candidate, distance };
+    }
+  }
+  return best?.key;
+}
+
+/**
+ * One warning per context key that is not one of `known` but looks like a misspelling of
+ * one. Keys with `:` or `/` belong to the CDK (feature flags, `aws:cdk:…`, lookups) and are
+ * never ours; other unknown keys far from every known one are left to their owners.
+ */
+export function unknownContextKeyWarnings(
+  contextKeys: Iterable<string>,
+  known: readonly string[],
+): string[] {
+  const warnings: string[] = [];
+  for (const key of contextKeys) {
+    if (known.includes(key) || key.includes(':') || key.includes('/')) continue;
+    const closest = closestKey(key, known);
+    if (closest !== undefined) {
+      warnings.push(`unknown context key "${key}" is ignored; did you mean "${closest}"?`);
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,28 @@
+/**
+ * The detection tables, the detection id list and the fixed-cost figures in the docs are
+ * generated from the catalog and a synthesized hub (`npm run docs`). This fails when one of
+ * them no longer says what the code does.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CATALOG } from '../../lambda/core/catalog';
+import { GENERATED_FILES, REPO_ROOT, generatedText } from '../../scripts/docs';
+
+const FILES = Object.keys(GENERATED_FILES) as (keyof typeof GENERATED_FILES)[];
+
+describe('generated documentation', () => {
+  it.each(FILES)('%s matches what npm run docs writes', (file) => {
+    // Act
+    const expected = generatedText(file);
+
+    // Assess: on a difference, run `npm run docs` and commit the result.
+    expect(readFileSync(join(REPO_ROOT, file), 'utf8')).toBe(expected);
+  });
+
+  it('names every detection of the catalog in each generated file', () => {
+    for (const file of FILES) {
+      const text = generatedText(file);
+      for (const detection of CATALOG) expect(text).toContain(`\`${detection.id}\``);
+    }
+  });
+});

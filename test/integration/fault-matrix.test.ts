@@ -1,0 +1,321 @@
+/**
+ * The delivery fault matrix: every DynamoDB write and the SNS publish of one delivery, each
+ * broken three ways, for three places an alert can take in its burst. The unchanged handler
+ * runs with its real SDK clients against dynalite and the local SNS endpoint, behind a
+ * fault-injecting proxy; the event is then redelivered as Lambda's async invocation does
+ * (two retries, each once the failed delivery's claim has lapsed; then a redrive from the
+ * failure queue), and once more later, as EventBridge may.
+ *
+ * Every cell asserts: the alert is not lost (published and recorded notified, or recorded
+ * capped); every copy SNS accepted carries the same alert id and the same notification
+ * kind; the first alert of a group is `new`; the window yields exactly one `summary`; and a
+ * second copy appears only where the fault is one the delivery guarantees list.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
+import type { Alert } from '../../lambda/core/alert';
+import { alertIdFor } from '../../lambda/core/alert';
+import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import { DEFAULT_POLICY } from '../../lambda/core/policy';
+import type { Handler } from '../../lambda/handler';
+import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
+import type { Fault, FaultProxy, ProxiedRequest } from '../support/fault-proxy';
+import {
+  DROP_RESPONSE,
+  DYNAMODB_INTERNAL_ERROR,
+  HANG_AFTER_FORWARD,
+  SNS_UNAVAILABLE,
+  allOf,
+  bodyIncludes,
+  dynamoOperation,
+  snsAction,
+  startFaultProxy,
+} from '../support/fault-proxy';
+import { loadRecord, toEnvelope } from '../support/fixtures';
+import type { LocalAws } from '../support/servers';
+import { startLocalAws } from '../support/servers';
+
+const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_RULE = 'aws.rds.create-db-security-group';
+/** Long enough that a loaded machine does not time out healthy calls; short enough to hang. */
+const REQUEST_TIMEOUT_MS = 600;
+/** Outlasts a failing delivery (three timed-out attempts and backoff), as the real one does. */
+const CLAIM_SECONDS = 4;
+/** Small, so the cell that crosses it needs few alerts before it. */
+const CAP = 2;
+const WINDOW_MINUTES = 60;
+/** Cells run this many at a time: dynalite is one process, and hangs take real time. */
+const PARALLEL_CELLS = 9;
+
+type Step = 'create' | 'count detection' | 'count group' | 'record burst' | 'publish' | 'mark';
+type Position = 'first of its group' | 'update in its group' | 'crossing the cap';
+type FaultKind = 'fails on every attempt' | 'applied, answer lost' | 'applied, then times out';
+
+const STEPS: readonly Step[] = [
+  'create',
+  'count detection',
+  'count group',
+  'record burst',
+  'publish',
+  'mark',
+];
+const POSITIONS: readonly Position[] = [
+  'first of its group',
+  'update in its group',
+  'crossing the cap',
+];
+const FAULT_KINDS: readonly FaultKind[] = [
+  'fails on every attempt',
+  'applied, answer lost',
+  'applied, then times out',
+];
+const EXPECTED_KIND: Readonly<Record<Position, string>> = {
+  'first of its group': 'new',
+  'update in its group': 'update',
+  'crossing the cap': 'summary',
+};
+
+/** The request of `step` for `alertId`, told apart by what only that request carries. */
+function requestOf(step: Step, alertId: string): (request: ProxiedRequest) => boolean {
+  const update = dynamoOperation('UpdateItem');
+  switch (step) {
+    case 'create':
+      return allOf(dynamoOperation('PutItem'), bodyIncludes(alertId));
+    case 'count detection':
+      return allOf(update, bodyIncludes('"S":"cap#'), bodyIncludes(alertId));
+    case 'count group':
+      return allOf(update, bodyIncludes('"S":"burst#'), bodyIncludes(alertId));
+    case 'record burst':
+      return allOf(update, bodyIncludes('SET burst'), bodyIncludes(alertId));
+    case 'publish':
+      return allOf(snsAction('Publish'), bodyIncludes(alertId));
+    case 'mark':
+      return allOf(update, bodyIncludes(':notified'), bodyIncludes(alertId));
+  }
+}
+
+/** The injected fault: how it breaks the request and how many attempts it breaks. */
+function faultOf(kind: FaultKind, step: Step): { fault: Fault; times: number } {
+  switch (kind) {
+    case 'fails on every attempt':
+      return { fault: step === 'publish' ? SNS_UNAVAILABLE : DYNAMODB_INTERNAL_ERROR, times: 3 };
+    case 'applied, answer lost':
+      return { fault: DROP_RESPONSE, times: 1 };
+    case 'applied, then times out':
+      return { fault: HANG_AFTER_FORWARD, times: 3 };
+  }
+}
+
+/**
+ * Faults after which SNS holds more than one copy, as docs/delivery-guarantees.md lists
+ * them: a publish SNS applied whose answer never came, or a publish whose mark-notified
+ * never landed (the takeover publishes again).
+ */
+function mayDuplicate(step: Step, kind: FaultKind): boolean {
+  if (step === 'publish') return kind !== 'fails on every attempt';
+  if (step === 'mark') return kind !== 'applied, answer lost';
+  return false;
+}
+
+interface Cell {
+  readonly position: Position;
+  readonly step: Step;
+  readonly kind: FaultKind;
+}
+
+interface Outcome extends Cell {
+  readonly deliveries: number;
+  readonly copies: number;
+  readonly kinds: readonly string[];
+  readonly stored: string;
+}
+
+let aws: LocalAws;
+let dynamo: FaultProxy;
+let sns: FaultProxy;
+let handler: Handler;
+const outcomes: Outcome[] = [];
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  [dynamo, sns] = await Promise.all([
+    startFaultProxy(aws.dynamodb.endpoint),
+    startFaultProxy(aws.sns.url),
+  ]);
+  const deps = handlerDepsFromEnvironment({
+    ...process.env,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    SDK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    SDK_CONNECTION_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    DELIVERY_CLAIM_SECONDS: String(CLAIM_SECONDS),
+    LOG_LEVEL: 'silent',
+  });
+  // The SDK reads the endpoint variables when a client first sends.
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.url;
+  process.env.AWS_ENDPOINT_URL_SNS = sns.url;
+  handler = createHandler({
+    ...deps,
+    delivery: {
+      ...deps.delivery,
+      policy: {
+        ...DEFAULT_POLICY,
+        burst: { windowMinutes: WINDOW_MINUTES, maxNotificationsPerWindow: CAP },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([dynamo.close(), sns.close()]);
+  await aws.close();
+  const order = (o: Cell) =>
+    CELLS.findIndex((c) => c.position === o.position && c.step === o.step && c.kind === o.kind);
+  const rows = [...outcomes]
+    .sort((a, b) => order(a) - order(b))
+    .map(
+      (o) =>
+        `| ${o.position} | ${o.step} | ${o.kind} | ${o.deliveries} | ${o.copies} | ${o.kinds.join(', ')} | ${o.stored} |`,
+    );
+  process.stdout.write(
+    `\nDelivery fault matrix (${outcomes.length} cells)\n` +
+      '| Alert | Step | Fault | Deliveries | Copies sent | Kinds sent | Stored |\n' +
+      `|---|---|---|---|---|---|---|\n${rows.join('\n')}\n` +
+      `| all | | | ${outcomes.reduce((s, o) => s + o.deliveries, 0)} | ${outcomes.reduce((s, o) => s + o.copies, 0)} | | lost: ${outcomes.filter((o) => o.stored === 'missing' || o.copies === 0).length} |\n`,
+  );
+});
+
+async function stored(alertId: string): Promise<(Alert & { claimedUntil?: string }) | undefined> {
+  const result = await aws.dynamodb.client.send(
+    new GetItemCommand({
+      TableName: aws.dynamodb.tableName,
+      Key: { alertId: { S: alertId } },
+      ConsistentRead: true,
+    }),
+  );
+  if (result.Item === undefined) return undefined;
+  const claimedUntil = result.Item.claimedUntil?.S;
+  return { ...alertFromItem(result.Item), ...(claimedUntil !== undefined ? { claimedUntil } : {}) };
+}
+
+/**
+ * Delivers `record` as Lambda's async invocation does: the first attempt, two retries, then
+ * a redrive from the failure queue; each retry waits until the failed attempt's claim has
+ * lapsed (Lambda waits a minute, longer than the real claim). Returns the attempts made.
+ */
+async function deliverUntilDone(record: CloudTrailRecord, alertId: string): Promise<number> {
+  for (let attempt = 1; attempt <= 4; attempt += 1) {
+    try {
+      await handler(toEnvelope(record));
+      return attempt;
+    } catch {
+      const until = (await stored(alertId))?.claimedUntil;
+      const wait = until === undefined ? 0 : Date.parse(until) - Date.now() + 50;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  throw new Error(`alert ${alertId} was not delivered after three attempts and a redrive`);
+}
+
+let cellCounter = 0;
+
+/** Records of one cell: its own window and callers, so cells never share a counter. */
+function recordsFor(cell: Cell): {
+  before: CloudTrailRecord[];
+  target: CloudTrailRecord;
+  after: CloudTrailRecord[];
+} {
+  cellCounter += 1;
+  const base = loadRecord(RDS_FIXTURE);
+  const windowStart = Date.UTC(2024, 0, 1) + cellCounter * WINDOW_MINUTES * 60_000;
+  const tag = `${cellCounter}-${Date.now()}`;
+  const record = (i: number, caller: string): CloudTrailRecord => ({
+    ...base,
+    eventID: `matrix-${tag}-${i}`,
+    eventTime: new Date(windowStart + (i + 1) * 60_000).toISOString(),
+    userIdentity: { ...base.userIdentity, arn: `arn:aws:iam::111122223333:user/${caller}-${tag}` },
+    requestParameters: { dBSecurityGroupName: `group-${i}`, dBSecurityGroupDescription: 'x' },
+  });
+  switch (cell.position) {
+    case 'first of its group':
+      return { before: [], target: record(0, 'dana'), after: [] };
+    case 'update in its group':
+      return { before: [record(0, 'dana')], target: record(1, 'dana'), after: [] };
+    case 'crossing the cap':
+      // CAP alerts of other callers fill the window; the target is cap + 1; one more follows.
+      return {
+        before: Array.from({ length: CAP }, (_, i) => record(i, `other${i}`)),
+        target: record(CAP, 'dana'),
+        after: [record(CAP + 1, 'erin')],
+      };
+  }
+}
+
+function kindsSent(alertId: string): string[] {
+  return aws.sns.published
+    .filter((m) => m.attributes.alertId?.stringValue === alertId)
+    .map((m) => m.attributes.notification?.stringValue ?? 'missing');
+}
+
+async function runCell(cell: Cell): Promise<void> {
+  const { before, target, after } = recordsFor(cell);
+  for (const record of before) await handler(toEnvelope(record));
+  const alertId = alertIdFor(RDS_RULE, target.eventID);
+  const injected = faultOf(cell.kind, cell.step);
+  (cell.step === 'publish' ? sns : dynamo).inject({
+    match: requestOf(cell.step, alertId),
+    ...injected,
+  });
+  const deliveries = await deliverUntilDone(target, alertId);
+  // A late duplicate from EventBridge changes nothing.
+  const late = await handler(toEnvelope(target));
+  for (const record of after) await handler(toEnvelope(record));
+
+  const kinds = kindsSent(alertId);
+  const final = await stored(alertId);
+  outcomes.push({
+    ...cell,
+    deliveries: deliveries + 1,
+    copies: kinds.length,
+    kinds: [...new Set(kinds)],
+    stored: final?.delivery ?? 'missing',
+  });
+
+  // Nothing lost: the alert went out and is recorded notified with a message SNS accepted.
+  expect(final?.delivery).toBe('notified');
+  expect(kinds.length).toBeGreaterThanOrEqual(1);
+  const messageIds = aws.sns.published.map((m) => m.messageId);
+  expect(messageIds).toContain(final?.messageId);
+  expect(late.alerts.map((a) => a.outcome)).toEqual(['duplicate']);
+  // Every copy is the same notification, of the kind the alert's place calls for.
+  expect(new Set(kinds)).toEqual(new Set([EXPECTED_KIND[cell.position]]));
+  expect(final?.burst?.kind).toBe(EXPECTED_KIND[cell.position]);
+  // A second copy only where the guarantees admit one.
+  if (!mayDuplicate(cell.step, cell.kind)) expect(kinds).toHaveLength(1);
+  // The group's first alert is new, and the window has exactly one summary.
+  const firstId = alertIdFor(RDS_RULE, (before[0] ?? target).eventID);
+  if (cell.position === 'update in its group') expect(kindsSent(firstId)).toEqual(['new']);
+  if (cell.position === 'crossing the cap') {
+    const windowIds = [...before, target, ...after].map((r) => alertIdFor(RDS_RULE, r.eventID));
+    const summaries = windowIds.filter((id) => kindsSent(id).includes('summary'));
+    expect(summaries).toEqual([alertId]);
+    const next = await stored(windowIds[windowIds.length - 1] ?? '');
+    expect(next).toMatchObject({ delivery: 'capped', burst: { kind: 'capped' } });
+    expect(kindsSent(next?.alertId ?? '')).toEqual([]);
+  }
+}
+
+const CELLS: Cell[] = POSITIONS.flatMap((position) =>
+  STEPS.flatMap((step) => FAULT_KINDS.map((kind) => ({ position, step, kind }))),
+);
+
+describe('the delivery fault matrix', () => {
+  it(`keeps every guarantee in all ${CELLS.length} cells (alert × step × fault), redelivered as Lambda does`, async () => {
+    for (let i = 0; i < CELLS.length; i += PARALLEL_CELLS) {
+      await Promise.all(CELLS.slice(i, i + PARALLEL_CELLS).map(runCell));
+    }
+    // Every injected fault was consumed by the request it was aimed at.
+    expect({ dynamo: dynamo.pendingRules, sns: sns.pendingRules }).toEqual({ dynamo: 0, sns: 0 });
+    expect(outcomes).toHaveLength(CELLS.length);
+  }, 240_000);
+});

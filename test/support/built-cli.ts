@@ -1,0 +1,100 @@
+/**
+ * The CLI as a user runs it: bundled the way `npm run build` bundles it, started as its own
+ * node process, with an environment the test spells out (nothing inherited from the machine
+ * running the tests, so no real AWS profile or credentials can leak in).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
+import type { CliRun } from './cli';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface BuiltCli {
+  /** The bundled entry point, `sgwatch.cjs`. */
+  readonly path: string;
+  /** A home directory of its own, so no ~/.aws of the machine is read. */
+  readonly home: string;
+  run(argv: readonly string[], options?: BuiltRunOptions): Promise<CliRun>;
+  remove(): void;
+}
+
+export interface BuiltRunOptions {
+  /** @default a fresh temporary directory per CLI build */
+  readonly cwd?: string;
+  /** Added to the base environment (PATH, HOME, no AWS config); `undefined` removes a key. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Bundles bin/sgwatch.ts and its replay worker into a temporary directory. */
+export async function buildCli(): Promise<BuiltCli> {
+  const dir = mkdtempSync(join(tmpdir(), 'sgwatch-built-'));
+  const common: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['dynalite'],
+    logLevel: 'silent',
+  };
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: [join(ROOT, 'bin/sgwatch.ts')],
+      outfile: join(dir, 'sgwatch.cjs'),
+    }),
+    build({
+      ...common,
+      entryPoints: [join(ROOT, 'cli/replay/worker.ts')],
+      outfile: join(dir, 'replay-worker.cjs'),
+    }),
+  ]);
+  const path = join(dir, 'sgwatch.cjs');
+  const home = mkdtempSync(join(tmpdir(), 'sgwatch-home-'));
+  return {
+    path,
+    home,
+    run: (argv, options = {}) => runBuilt(path, home, argv, options),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+function runBuilt(
+  path: string,
+  home: string,
+  argv: readonly string[],
+  options: BuiltRunOptions,
+): Promise<CliRun> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    // The bundle keeps dynalite external, as the published package does.
+    NODE_PATH: join(ROOT, 'node_modules'),
+    AWS_CONFIG_FILE: join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path, ...argv], {
+      cwd: options.cwd ?? home,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
