@@ -42,6 +42,17 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'regions', context: { regions: 'us-east-1,eu-west-1,ap-southeast-2' }, env: HUB },
   { name: 'organization', context: { organizationId: 'o-a1b2c3d4e5' }, env: HUB },
   { name: 'spoke-accounts', context: { spokeAccounts: '222233334444,333344445555' }, env: HUB },
+  { name: 'hunt', context: { cloudTrailBucket: 'org-trail-logs' } },
+  {
+    name: 'hunt-projected',
+    context: {
+      cloudTrailBucket: 'org-trail-logs',
+      cloudTrailPrefix: 'trails/org',
+      cloudTrailAccounts: '111122223333,222233334444',
+      huntMaxScanGb: 50,
+    },
+    env: HUB,
+  },
   {
     name: 'everything',
     context: {
@@ -53,6 +64,7 @@ export const VARIANTS: readonly Variant[] = [
       alertEmails: 'secops@example.com',
       slackWorkspaceId: 'T0123ABCD',
       slackChannelId: 'C0123ABCD',
+      cloudTrailBucket: 'org-trail-logs',
     },
     env: HUB,
   },

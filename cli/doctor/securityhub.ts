@@ -7,31 +7,19 @@
 import type { AwsSecurityFinding, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { DescribeHubCommand, GetFindingsCommand } from '@aws-sdk/client-securityhub';
 import { cleanText } from '../../lambda/core/text';
-import { errorNameOf, explainAwsError, isAccountWideError } from '../aws';
+import { errorNameOf, isAccountWideError } from '../aws';
+import type { Finding } from './findings';
+import { unreadable as unreadableFinding } from './findings';
 
 export const SECURITY_HUB_CHECK = 'security-hub';
 
-/** The shape of every doctor finding: a one-line result and, unless ok, the fix. */
-export interface SecurityHubCheckResult {
-  readonly check: string;
-  readonly status: 'ok' | 'warn' | 'fail';
-  readonly finding: string;
-  readonly fix: readonly string[];
-}
-
-function result(
-  status: SecurityHubCheckResult['status'],
-  finding: string,
-  fix: readonly string[] = [],
-): SecurityHubCheckResult {
+function result(status: Finding['status'], finding: string, fix: readonly string[] = []): Finding {
   return { check: SECURITY_HUB_CHECK, status, finding, fix };
 }
 
-function unreadable(what: string, error: unknown, permission: string): SecurityHubCheckResult {
+function unreadable(what: string, error: unknown, permission: string): Finding {
   if (isAccountWideError(error)) throw error;
-  return result('warn', `could not read ${what}: ${explainAwsError(error)}`, [
-    `grant ${permission} to the credentials running sgwatch doctor, then run it again`,
-  ]);
+  return unreadableFinding(SECURITY_HUB_CHECK, what, error, permission);
 }
 
 /**
@@ -44,7 +32,7 @@ export async function checkSecurityHub(
   productArn: string | undefined,
   region: string,
   stackName: string,
-): Promise<SecurityHubCheckResult | undefined> {
+): Promise<Finding | undefined> {
   // Not part of this deployment: nothing to report, as for a spoke Region without a stack.
   if (productArn === undefined) return undefined;
   try {

@@ -198,6 +198,8 @@ export class DetectorFunction extends Construct {
         target: DETECTOR_BUNDLING.target,
         minify: DETECTOR_BUNDLING.minify,
         sourceMap: false,
+        // Errors and warnings only: esbuild's size summary adds nothing to a synth log.
+        logLevel: nodejs.LogLevel.WARNING,
         mainFields: [...DETECTOR_BUNDLING.mainFields],
         // Ship the SDK version the tests ran against, not whatever the runtime carries.
         bundleAwsSDK: true,

@@ -46,16 +46,36 @@ export function synthesize(
   context: Record<string, unknown> = {},
   options: SynthOptions = {},
 ): SgwatchApp {
-  return createSgwatchApp({
-    outdir: temporaryDir(),
-    context: {
-      ...CDK_JSON_CONTEXT,
-      ...(options.bundle === true ? {} : { [BUNDLING_STACKS]: [] }),
-      ...context,
-    },
-    builtinCloudFormationValidation: options.validate === true,
-    hubEnv: options.hubEnv ?? {},
-  });
+  return withoutBundlingNotice(() =>
+    createSgwatchApp({
+      outdir: temporaryDir(),
+      context: {
+        ...CDK_JSON_CONTEXT,
+        ...(options.bundle === true ? {} : { [BUNDLING_STACKS]: [] }),
+        ...context,
+      },
+      builtinCloudFormationValidation: options.validate === true,
+      hubEnv: options.hubEnv ?? {},
+    }),
+  );
+}
+
+/**
+ * Runs `build` without the "Bundling asset …" line aws-cdk-lib writes to stderr for each
+ * bundled asset, which would otherwise land between test results. Anything else written
+ * to stderr passes through.
+ */
+function withoutBundlingNotice<T>(build: () => T): T {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: unknown, ...rest: unknown[]): boolean =>
+    typeof chunk === 'string' && chunk.startsWith('Bundling asset ')
+      ? true
+      : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  try {
+    return build();
+  } finally {
+    process.stderr.write = write;
+  }
 }
 
 /** The StackSet spoke of an app synthesized with `organizationId` or `spokeAccounts`. */
