@@ -12,6 +12,8 @@ to the internet, RDS made public, and security groups changed on a data store.
 
 Commands:
   replay <path>...      run the detections over CloudTrail logs on this machine
+                        (folders, files, or s3://BUCKET/PREFIX)
+  hunt --since T        find the same alerts in an organization's trail with Athena
   alerts list           list alerts, newest first (filters: --since --status --rule ...)
   alerts show <id>      everything about one alert, including its CloudTrail record
   alerts ack <id>       mark an alert acknowledged
@@ -44,6 +46,7 @@ const HELP: Record<string, string> = { replay: REPLAY_HELP, alerts: ALERTS_HELP 
 const LAZY_HELP: Record<string, () => Promise<string>> = {
   doctor: async () => (await import('./commands/doctor')).DOCTOR_HELP,
   redrive: async () => (await import('./commands/redrive')).REDRIVE_HELP,
+  hunt: async () => (await import('./commands/hunt')).HUNT_HELP,
 };
 
 function hasHelp(command: string | undefined): boolean {
@@ -120,6 +123,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await alertsCommand(rest, io);
       case 'doctor':
         return await (await import('./commands/doctor')).doctorCommand(rest, io);
+      case 'hunt':
+        return await (await import('./commands/hunt')).huntCommand(rest, io);
       case 'redrive':
         return await (await import('./commands/redrive')).redriveCommand(rest, io);
       default:

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
+import type { Detection } from '../../lambda/core/catalog';
+import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
@@ -70,6 +72,7 @@ Output:
   --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
                           alert on stdout and nothing else. Counts always go to stderr:
                           matched = new + already stored; new = notified + suppressed + capped.
+  --detections SEL        seed, exposure or all (default: all): the packs whose alerts are recorded
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -138,12 +141,23 @@ function loadReplayPolicy(file: string | undefined, cwd: string): Policy {
   }
 }
 
-function list(values: string[] | undefined): string[] | undefined {
+/** A repeatable option's values, each of which may also be a comma-separated list. */
+export function list(values: string[] | undefined): string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
   return values
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
+}
+
+/** `--detections seed|exposure|all`: the packs whose alerts this run records. */
+export function selectedCatalog(selection: string): readonly Detection[] {
+  const known = DETECTION_SELECTIONS.find((candidate) => candidate === selection);
+  if (known === undefined)
+    throw new UsageError(
+      `--detections must be ${DETECTION_SELECTIONS.join(', ')}; got "${selection}"`,
+    );
+  return catalogFor(known);
 }
 
 function reportS3Listing(remote: S3Inputs, io: CliIo): void {
@@ -178,6 +192,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     format: { type: 'string' },
     workers: { type: 'string' },
     'full-parse': { type: 'boolean' },
+    detections: { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -278,6 +293,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       policy: forHistory(policy),
       // The run reports what fails itself, once, in its own words.
       logger: jsonLogger({ threshold: 'silent' }),
+      ...(values.detections !== undefined ? { catalog: selectedCatalog(values.detections) } : {}),
     }),
   );
 

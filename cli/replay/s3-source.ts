@@ -328,6 +328,11 @@ export async function openS3Inputs(
     const ignored: string[] = [];
     let digestPrefixes = 0;
     for (const location of locations) {
+      // A log file named in full (as hunt names them) is read as it is, without a listing.
+      if (LOG_FILE.test(location.prefix)) {
+        objects.push({ bucket: location.bucket, key: location.prefix, size: 0 });
+        continue;
+      }
       const listing = await listS3(client, location, filter);
       objects.push(...listing.objects);
       ignored.push(...listing.ignored);
