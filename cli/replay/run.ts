@@ -1,4 +1,5 @@
 import type { ProcessDeps, ProcessResult } from '../../lambda/core/process';
+import { CATALOG } from '../../lambda/core/catalog';
 import { processRecord } from '../../lambda/core/process';
 import type { InputFile } from './files';
 import { scanAll } from './pool';
@@ -151,8 +152,14 @@ export async function runReplay(
       counts.invalidRecords += 1;
       listener.onInvalidRecord?.(scan.path, invalid.index, invalid.reason);
     }
-    for (const record of scan.matches) {
-      for (const result of await processRecord(record, await options.deps)) {
+    const deps = scan.matches.length > 0 ? await options.deps : undefined;
+    for (const [index, record] of scan.matches.entries()) {
+      if (deps === undefined) break;
+      // The scan already ran the catalog; deliver what it found, of the selected packs.
+      const ruleIds = scan.matchedRules[index] ?? [];
+      const detections = (deps.catalog ?? CATALOG).filter((d) => ruleIds.includes(d.id));
+      if (detections.length === 0) continue;
+      for (const result of await processRecord(record, deps, detections)) {
         listener.onAlert?.(result, countMatch(counts, met, result));
       }
     }

@@ -273,6 +273,7 @@ export function s3Source(
             rawBytes: 0,
             records: 0,
             matches: [],
+            matchedRules: [],
             filteredOut: 0,
             invalid: [],
             error: data.message,

@@ -33,6 +33,8 @@ export interface FileScan {
   readonly records: number;
   /** Records that passed the filter and match at least one detection, in file order. */
   readonly matches: CloudTrailRecord[];
+  /** For each of `matches`, the ids of the detections it matched: delivery need not match again. */
+  readonly matchedRules: string[][];
   readonly filteredOut: number;
   readonly invalid: InvalidRecord[];
   readonly error?: string;
@@ -71,8 +73,9 @@ function needsValidation(item: unknown): boolean {
 function evaluate(
   items: readonly unknown[],
   options: ScanOptions,
-): Pick<FileScan, 'matches' | 'filteredOut' | 'invalid'> {
+): Pick<FileScan, 'matches' | 'matchedRules' | 'filteredOut' | 'invalid'> {
   const matches: CloudTrailRecord[] = [];
+  const matchedRules: string[][] = [];
   const invalid: InvalidRecord[] = [];
   let filteredOut = 0;
   items.forEach((item, index) => {
@@ -84,14 +87,16 @@ function evaluate(
       invalid.push({ index, reason: (error as Error).message });
       return;
     }
-    if (detect(record).length === 0) return;
+    const ruleIds = detect(record).map((detection) => detection.id);
+    if (ruleIds.length === 0) return;
     if (!passesFilter(record, options.filter)) {
       filteredOut += 1;
       return;
     }
     matches.push(record);
+    matchedRules.push(ruleIds);
   });
-  return { matches, filteredOut, invalid };
+  return { matches, matchedRules, filteredOut, invalid };
 }
 
 function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanOptions): FileScan {
@@ -120,6 +125,7 @@ function failed(path: string, bytes: number, error: string): FileScan {
     rawBytes: 0,
     records: 0,
     matches: [],
+    matchedRules: [],
     filteredOut: 0,
     invalid: [],
     error,

@@ -122,11 +122,15 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
  * expression, so a hostile event string costs linear time however many stars the glob holds:
  * with only `*` as a wildcard, taking the leftmost place for each piece is always enough.
  */
-interface Glob {
+export interface Glob {
   readonly test: (text: string) => boolean;
 }
 
-function compileGlob(pattern: string): Glob {
+/**
+ * Compiles `pattern`. `onSearch`, when given, hears where each literal piece is looked for:
+ * the positions never move back, which is what keeps the scan linear.
+ */
+export function compileGlob(pattern: string, onSearch?: (from: number) => void): Glob {
   const pieces = pattern.split('*');
   const head = pieces[0] ?? '';
   if (pieces.length === 1) return { test: (text) => text === pattern };
@@ -140,6 +144,7 @@ function compileGlob(pattern: string): Glob {
       const end = text.length - tail.length;
       let at = head.length;
       for (const piece of middle) {
+        onSearch?.(at);
         const found = text.indexOf(piece, at);
         if (found === -1 || found + piece.length > end) return false;
         at = found + piece.length;
@@ -231,7 +236,7 @@ function compiledMatch(match: ExceptionMatch): CompiledMatch {
 function iacRoleGlobs(roles: readonly string[]): readonly Glob[] {
   let globs = compiledIacRoles.get(roles);
   if (globs === undefined) {
-    globs = roles.map(compileGlob);
+    globs = roles.map((role) => compileGlob(role));
     compiledIacRoles.set(roles, globs);
   }
   return globs;
