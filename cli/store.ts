@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
 import { commandPrefix } from './io';

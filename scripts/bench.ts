@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { startEmbeddedDynamoDb } from '../lambda/adapters/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../cli/embedded-dynamodb';
 import { DETECTOR_BUNDLING } from '../lib/bundling';
 import { startLocalSns } from '../test/support/local-sns';
 import { writeArchive } from './lib/cloudtrail-generator';

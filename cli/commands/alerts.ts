@@ -1,4 +1,4 @@
-import type { AlertFilter } from '../../lambda/adapters/alert-queries';
+import type { AlertFilter } from '../alert-queries';
 import {
   AlertNotFoundError,
   AlertQueries,
@@ -6,7 +6,7 @@ import {
   DEFAULT_LIST_LIMIT,
   DEFAULT_WINDOW_DAYS,
   SEVERITIES,
-} from '../../lambda/adapters/alert-queries';
+} from '../alert-queries';
 import type { AlertStatus } from '../../lambda/core/alert';
 import { CATALOG } from '../../lambda/core/catalog';
 import type { Severity } from '../../lambda/core/catalog';

@@ -1,15 +1,15 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AlertFilter } from '../../lambda/adapters/alert-queries';
+import type { AlertFilter } from '../../cli/alert-queries';
 import {
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
   monthBucketsBetween,
-} from '../../lambda/adapters/alert-queries';
+} from '../../cli/alert-queries';
 import { InvalidTransitionError, TriageInputError } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert, AlertStatus } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import type { Severity } from '../../lambda/core/catalog';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TriagedAlert } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import { detect } from '../../lambda/core/catalog';

@@ -1,6 +1,6 @@
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { Ec2AttachmentLookup, lazyEc2 } from '../../lambda/adapters/ec2-attachment';
 import type { Ec2AttachmentLookupOptions } from '../../lambda/adapters/ec2-attachment';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';

@@ -7,9 +7,9 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
-import { InProcessDynamoDbError } from '../../lambda/adapters/in-process-dynamodb';
+import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { InProcessDynamoDbError } from '../../cli/in-process-dynamodb';
 
 let db: EmbeddedDynamoDb;
 

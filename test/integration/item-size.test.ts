@@ -11,7 +11,7 @@ import {
   itemSize,
   toItem,
 } from '../../lambda/adapters/dynamodb-item';
-import { AlertQueries } from '../../lambda/adapters/alert-queries';
+import { AlertQueries } from '../../cli/alert-queries';
 import { ALERT_CREATE_BUDGET_BYTES, newAlertItem } from '../../lambda/adapters/dynamodb-store';
 import { alertIdFor, buildAlert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';

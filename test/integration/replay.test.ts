@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 import { runCli } from '../support/cli';
 import type { LocalAws } from '../support/servers';

@@ -1,8 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
-import type { EmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert } from '../../lambda/core/alert';
-import { startEmbeddedDynamoDb } from '../../lambda/adapters/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { LocalSns } from './local-sns';
 import { startLocalSns } from './local-sns';
 

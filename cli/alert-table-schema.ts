@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { ALERT_TABLE } from '../core/alert-table';
+import { ALERT_TABLE } from '../lambda/core/alert-table';
 
 /** CreateTable input for the alert table, from the same schema the CDK construct deploys. */
 export function createAlertTableInput(tableName: string): CreateTableCommandInput {

@@ -5,18 +5,23 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AlertStatus } from '../core/alert';
-import type { IndexSchema } from '../core/alert-table';
-import { ALERT_TABLE, timeBucketOf } from '../core/alert-table';
-import type { Severity } from '../core/catalog';
-import { SEVERITIES } from '../core/model';
-import { alertFromItem } from './dynamodb-store';
-import { MAX_ITEM_BYTES, itemSize, toAttribute, toItem } from './dynamodb-item';
-import type { ChangeRequest, StatusChange, TriagedAlert, TriageTarget } from '../core/triage';
-import { checkChangeRequest, planChange } from '../core/triage';
+import type { AlertStatus } from '../lambda/core/alert';
+import type { IndexSchema } from '../lambda/core/alert-table';
+import { ALERT_TABLE, timeBucketOf } from '../lambda/core/alert-table';
+import type { Severity } from '../lambda/core/catalog';
+import { SEVERITIES } from '../lambda/core/model';
+import { alertFromItem } from '../lambda/adapters/dynamodb-store';
+import { MAX_ITEM_BYTES, itemSize, toAttribute, toItem } from '../lambda/adapters/dynamodb-item';
+import type {
+  ChangeRequest,
+  StatusChange,
+  TriagedAlert,
+  TriageTarget,
+} from '../lambda/core/triage';
+import { checkChangeRequest, planChange } from '../lambda/core/triage';
 
 // A `severity` filter keeps its level and those after it in this order.
-export { SEVERITIES } from '../core/model';
+export { SEVERITIES } from '../lambda/core/model';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const DEFAULT_WINDOW_DAYS = 30;
