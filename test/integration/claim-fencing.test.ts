@@ -4,11 +4,10 @@
  * real store runs against dynalite and the real SNS publisher against the local endpoint;
  * a gate holds the first delivery at one step while a second one takes the alert over.
  */
-import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { alertFromItem, DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
+import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import { SnsAlertPublisher } from '../../lambda/adapters/sns-publisher';
-import type { Alert } from '../../lambda/core/alert';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
 import { findDetection } from '../../lambda/core/catalog';
@@ -18,7 +17,7 @@ import type { ProcessDeps } from '../../lambda/core/process';
 import { deliver } from '../../lambda/core/process';
 import { loadRecord } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
-import { TEST_TOPIC_ARN, startLocalAws } from '../support/servers';
+import { readStoredAlert, TEST_TOPIC_ARN, startLocalAws } from '../support/servers';
 
 const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const CLAIM_SECONDS = 30;
@@ -47,13 +46,39 @@ beforeEach(() => {
   aws.sns.reset();
 });
 
-/** A promise that waits until `open` is called. */
-function gate(): { wait: Promise<void>; open: () => void } {
-  let open = (): void => undefined;
-  const wait = new Promise<void>((resolve) => {
-    open = resolve;
+/**
+ * A point a delivery stops at: `pass` (called by the delivery) stops there until `release`;
+ * `reached` resolves once the delivery has stopped.
+ */
+function checkpoint(): { pass: () => Promise<void>; reached: Promise<void>; release: () => void } {
+  let arrive = (): void => undefined;
+  let release = (): void => undefined;
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve;
   });
-  return { wait, open };
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    pass: async () => {
+      arrive();
+      await released;
+    },
+    reached,
+    release,
+  };
+}
+
+/** The real SNS publisher, stopping at `point` before each publish; `fail` makes it throw. */
+function publisherHeldAt(point: ReturnType<typeof checkpoint>, fail = false): AlertPublisher {
+  const real = new SnsAlertPublisher(sns, TEST_TOPIC_ARN);
+  return {
+    publish: async (message) => {
+      await point.pass();
+      if (fail) throw new Error('SNS is down');
+      return real.publish(message);
+    },
+  };
 }
 
 function freshRecord(): CloudTrailRecord {
@@ -89,17 +114,8 @@ function depsAt(
   };
 }
 
-async function stored(alertId: string): Promise<(Alert & { claimedUntil?: string }) | undefined> {
-  const result = await dynamodb.send(
-    new GetItemCommand({
-      TableName: aws.dynamodb.tableName,
-      Key: { alertId: { S: alertId } },
-      ConsistentRead: true,
-    }),
-  );
-  if (result.Item === undefined) return undefined;
-  const claimedUntil = result.Item.claimedUntil?.S;
-  return { ...alertFromItem(result.Item), ...(claimedUntil !== undefined ? { claimedUntil } : {}) };
+function stored(alertId: string) {
+  return readStoredAlert(aws.dynamodb, alertId);
 }
 
 function copiesOf(alertId: string): string[] {
@@ -110,51 +126,31 @@ function copiesOf(alertId: string): string[] {
 
 describe('a delivery that lost its claim', () => {
   it('cannot mark the alert notified over the delivery that took it over', async () => {
-    // Given delivery A held at its publish, and delivery B a claim period later
+    // Given delivery A stopped at its publish
     const record = freshRecord();
-    const held = gate();
-    const reached = gate();
-    const real = new SnsAlertPublisher(sns, TEST_TOPIC_ARN);
+    const atPublishA = checkpoint();
     const linesA: string[] = [];
     const first = deliver(
       rds,
       record,
-      depsAt(0, {
-        lines: linesA,
-        publisher: {
-          publish: async (message) => {
-            reached.open();
-            await held.wait;
-            return real.publish(message);
-          },
-        },
-      }),
+      depsAt(0, { lines: linesA, publisher: publisherHeldAt(atPublishA) }),
     );
-    await reached.wait;
+    await atPublishA.reached;
 
-    // When B takes over and is itself publishing when A's publish goes out
-    const heldB = gate();
-    const reachedB = gate();
+    // When B, a claim period later, takes over and is itself publishing when A's goes out
+    const atPublishB = checkpoint();
     const second = deliver(
       rds,
       record,
-      depsAt(CLAIM_SECONDS + 1, {
-        publisher: {
-          publish: async (message) => {
-            reachedB.open();
-            await heldB.wait;
-            return real.publish(message);
-          },
-        },
-      }),
+      depsAt(CLAIM_SECONDS + 1, { publisher: publisherHeldAt(atPublishB) }),
     );
-    await reachedB.wait;
-    held.open();
+    await atPublishB.reached;
+    atPublishA.release();
     const late = await first;
     const alertId = late.alert.alertId;
     // A's mark-notified changed nothing: B still holds a pending alert
     expect(await stored(alertId)).toMatchObject({ delivery: 'pending' });
-    heldB.open();
+    atPublishB.release();
     const done = await second;
 
     // Then the record is B's, both copies are the same notification, and A said so
@@ -168,50 +164,27 @@ describe('a delivery that lost its claim', () => {
   });
 
   it('cannot hand back a claim that another delivery now holds', async () => {
-    // Given A held at a publish that will fail, and B holding the claim at its own publish
+    // Given A stopped at a publish that will fail, and B holding the claim at its publish
     const record = freshRecord();
-    const heldA = gate();
-    const reachedA = gate();
-    const heldB = gate();
-    const reachedB = gate();
-    const real = new SnsAlertPublisher(sns, TEST_TOPIC_ARN);
-    const first = deliver(
-      rds,
-      record,
-      depsAt(0, {
-        publisher: {
-          publish: async () => {
-            reachedA.open();
-            await heldA.wait;
-            throw new Error('SNS is down');
-          },
-        },
-      }),
-    );
-    await reachedA.wait;
+    const atPublishA = checkpoint();
+    const atPublishB = checkpoint();
+    const first = deliver(rds, record, depsAt(0, { publisher: publisherHeldAt(atPublishA, true) }));
+    await atPublishA.reached;
     const second = deliver(
       rds,
       record,
-      depsAt(CLAIM_SECONDS + 1, {
-        publisher: {
-          publish: async (message) => {
-            reachedB.open();
-            await heldB.wait;
-            return real.publish(message);
-          },
-        },
-      }),
+      depsAt(CLAIM_SECONDS + 1, { publisher: publisherHeldAt(atPublishB) }),
     );
-    await reachedB.wait;
+    await atPublishB.reached;
     const alertId = alertIdFor(rds.id, record.eventID);
     const claimOfB = (await stored(alertId))?.claimedUntil;
     expect(claimOfB).toBe(new Date(T0 + (2 * CLAIM_SECONDS + 1) * 1000).toISOString());
 
     // When A's publish fails and A hands its claim back
-    heldA.open();
+    atPublishA.release();
     await expect(first).rejects.toMatchObject({ name: 'PublishError' });
     expect((await stored(alertId))?.claimedUntil).toBe(claimOfB);
-    heldB.open();
+    atPublishB.release();
     const done = await second;
 
     // Then B's claim survived A's release and B finished the alert, sending once
@@ -221,10 +194,9 @@ describe('a delivery that lost its claim', () => {
   });
 
   it('cannot record a placement, and sends nothing, once another delivery took the alert over', async () => {
-    // Given A held just before it counts the alert into its burst
+    // Given A stopped just before it counts the alert into its burst
     const record = freshRecord();
-    const held = gate();
-    const reached = gate();
+    const atCountA = checkpoint();
     const real = new DynamoDbAlertStore(dynamodb, aws.dynamodb.tableName);
     const pausedStore: AlertStore = {
       create: (alert, until) => real.create(alert, until),
@@ -234,37 +206,26 @@ describe('a delivery that lost its claim', () => {
       principalHistory: (principal, before) => real.principalHistory(principal, before),
       recordBurst: (id, token, placement) => real.recordBurst(id, token, placement),
       countOnce: async (request) => {
-        reached.open();
-        await held.wait;
+        await atCountA.pass();
         return real.countOnce(request);
       },
     };
     const first = deliver(rds, record, depsAt(0, { store: pausedStore }));
-    await reached.wait;
+    await atCountA.reached;
 
     // When B takes the alert over, and A goes on while B is publishing
-    const heldB = gate();
-    const reachedB = gate();
-    const publisher = new SnsAlertPublisher(sns, TEST_TOPIC_ARN);
+    const atPublishB = checkpoint();
     const pending = deliver(
       rds,
       record,
-      depsAt(CLAIM_SECONDS + 1, {
-        publisher: {
-          publish: async (message) => {
-            reachedB.open();
-            await heldB.wait;
-            return publisher.publish(message);
-          },
-        },
-      }),
+      depsAt(CLAIM_SECONDS + 1, { publisher: publisherHeldAt(atPublishB) }),
     );
-    await reachedB.wait;
-    held.open();
+    await atPublishB.reached;
+    atCountA.release();
 
     // Then A fails as deferred, having written and sent nothing; B's copy is the only one
     await expect(first).rejects.toMatchObject({ name: 'ClaimLostError' });
-    heldB.open();
+    atPublishB.release();
     const second = await pending;
     expect(second.outcome).toBe('resumed');
     expect(copiesOf(second.alert.alertId)).toEqual(['new']);

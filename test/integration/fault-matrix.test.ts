@@ -11,9 +11,6 @@
  * kind; the first alert of a group is `new`; the window yields exactly one `summary`; and a
  * second copy appears only where the fault is one the delivery guarantees list.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
-import type { Alert } from '../../lambda/core/alert';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
@@ -33,7 +30,7 @@ import {
 } from '../support/fault-proxy';
 import { loadRecord, toEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
-import { startLocalAws } from '../support/servers';
+import { readStoredAlert, startLocalAws } from '../support/servers';
 
 const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
@@ -185,17 +182,8 @@ afterAll(async () => {
   );
 });
 
-async function stored(alertId: string): Promise<(Alert & { claimedUntil?: string }) | undefined> {
-  const result = await aws.dynamodb.client.send(
-    new GetItemCommand({
-      TableName: aws.dynamodb.tableName,
-      Key: { alertId: { S: alertId } },
-      ConsistentRead: true,
-    }),
-  );
-  if (result.Item === undefined) return undefined;
-  const claimedUntil = result.Item.claimedUntil?.S;
-  return { ...alertFromItem(result.Item), ...(claimedUntil !== undefined ? { claimedUntil } : {}) };
+function stored(alertId: string) {
+  return readStoredAlert(aws.dynamodb, alertId);
 }
 
 /**

@@ -6,10 +6,6 @@
  * finished alert is never published again. Each scenario adds a row to the table printed at
  * the end: fault, events, deliveries, alerts lost, duplicate notifications, recovery.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
-import type { Alert } from '../../lambda/core/alert';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { HandlerResult } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
@@ -31,7 +27,7 @@ import {
 } from '../support/fault-proxy';
 import { loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
-import { startLocalAws } from '../support/servers';
+import { readStoredAlert, startLocalAws } from '../support/servers';
 
 type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<HandlerResult>;
 
@@ -89,18 +85,8 @@ function alertIdOf(event: Record<string, unknown>): string {
   return alertIdFor(RDS_RULE, (event.detail as { eventID: string }).eventID);
 }
 
-async function stored(alertId: string): Promise<(Alert & { claimedUntil?: string }) | undefined> {
-  const result = await aws.dynamodb.client.send(
-    new GetItemCommand({
-      TableName: aws.dynamodb.tableName,
-      Key: { alertId: { S: alertId } },
-      ConsistentRead: true,
-    }),
-  );
-  const item: Record<string, AttributeValue> | undefined = result.Item;
-  if (item === undefined) return undefined;
-  const claimedUntil = item.claimedUntil?.S;
-  return { ...alertFromItem(item), ...(claimedUntil !== undefined ? { claimedUntil } : {}) };
+function stored(alertId: string) {
+  return readStoredAlert(aws.dynamodb, alertId);
 }
 
 /** Waits until the stored claim on `alertId` has lapsed, as a dead publisher's would. */

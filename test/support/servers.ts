@@ -42,7 +42,7 @@ export async function startLocalAws(): Promise<LocalAws> {
 export async function readStoredAlert(
   dynamodb: EmbeddedDynamoDb,
   alertId: string,
-): Promise<Alert | undefined> {
+): Promise<(Alert & { claimedUntil?: string }) | undefined> {
   const { Item } = await dynamodb.client.send(
     new GetItemCommand({
       TableName: dynamodb.tableName,
@@ -50,5 +50,9 @@ export async function readStoredAlert(
       ConsistentRead: true,
     }),
   );
-  return Item === undefined ? undefined : alertFromItem(Item);
+  if (Item === undefined) return undefined;
+  // The claim's expiry is bookkeeping, not part of the alert; tests waiting for a claim to
+  // lapse read it here.
+  const claimedUntil = Item.claimedUntil?.S;
+  return { ...alertFromItem(Item), ...(claimedUntil !== undefined ? { claimedUntil } : {}) };
 }
