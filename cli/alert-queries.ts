@@ -11,7 +11,13 @@ import { ALERT_TABLE, timeBucketOf } from '../lambda/core/alert-table';
 import type { Severity } from '../lambda/core/catalog';
 import { SEVERITIES } from '../lambda/core/model';
 import { alertFromItem } from '../lambda/adapters/dynamodb-store';
-import { MAX_ITEM_BYTES, itemSize, toAttribute, toItem } from '../lambda/adapters/dynamodb-item';
+import {
+  MAX_ITEM_BYTES,
+  attributeSize,
+  itemSize,
+  toAttribute,
+  toItem,
+} from '../lambda/adapters/dynamodb-item';
 import type {
   ChangeRequest,
   StatusChange,
@@ -393,20 +399,25 @@ export function fittingHistory(
   entry: StatusChange,
   planned: readonly StatusChange[],
 ): StatusChange[] {
-  const history = [...planned];
-  const sizeWith = (kept: readonly StatusChange[]) =>
-    itemSize(
-      toItem({
-        ...current,
-        status: entry.to,
-        statusChangedBy: entry.by,
-        statusChangedAt: entry.at,
-        statusNote: entry.note,
-        history: kept,
-      }),
-    );
-  while (history.length > 1 && sizeWith(history) > MAX_ITEM_BYTES - TRIAGE_HEADROOM_BYTES) {
-    history.shift();
+  // Everything but the history is measured once; the list then costs what DynamoDB counts
+  // for a list (3 bytes, and 1 per element) plus its entries, each measured once.
+  const rest = itemSize(
+    toItem({
+      ...current,
+      status: entry.to,
+      statusChangedBy: entry.by,
+      statusChangedAt: entry.at,
+      statusNote: entry.note,
+      history: [],
+    }),
+  );
+  const entrySizes = planned.map((kept) => 1 + attributeSize(toAttribute(kept) ?? { NULL: true }));
+  let listSize = entrySizes.reduce((sum, size) => sum + size, 0);
+  let first = 0;
+  while (planned.length - first > 1 && rest + listSize > MAX_ITEM_BYTES - TRIAGE_HEADROOM_BYTES) {
+    listSize -= entrySizes[first] ?? 0;
+    first += 1;
   }
+  const history = planned.slice(first);
   return history;
 }

@@ -8,7 +8,7 @@ import { SnsAlertPublisher } from './adapters/sns-publisher';
 import { composeDelivery } from './compose';
 import { catalogFor, detect } from './core/catalog';
 import { InvalidEventError, validateEnvelope } from './core/cloudtrail';
-import { errorFields } from './core/logging';
+import { errorFields, logText } from './core/logging';
 import type { Logger } from './core/ports';
 import type { ProcessDeps } from './core/process';
 import { isLoggedFailure, processRecord } from './core/process';
@@ -100,11 +100,6 @@ export interface InvocationContext {
   readonly awsRequestId?: string;
 }
 
-/** Event text in a log line: one line, no controls, short. */
-function short(value: unknown, max = 128): string | undefined {
-  return typeof value === 'string' ? cleanText(value, max) : undefined;
-}
-
 function field(obj: unknown, key: string): unknown {
   return typeof obj === 'object' && obj !== null && Object.hasOwn(obj, key)
     ? (obj as Record<string, unknown>)[key]
@@ -122,11 +117,11 @@ function eventSummary(event: unknown): Record<string, unknown> {
   }
   const detail = field(event, 'detail');
   return {
-    id: short(field(event, 'id')),
-    detailType: short(field(event, 'detail-type')),
-    source: short(field(event, 'source')),
-    eventSource: short(field(detail, 'eventSource')),
-    eventName: short(field(detail, 'eventName')),
+    id: logText(field(event, 'id')),
+    detailType: logText(field(event, 'detail-type')),
+    source: logText(field(event, 'source')),
+    eventSource: logText(field(detail, 'eventSource')),
+    eventName: logText(field(detail, 'eventName')),
     keys: Object.keys(event)
       .slice(0, 20)
       .map((key) => cleanText(key, 40)),
@@ -134,7 +129,7 @@ function eventSummary(event: unknown): Record<string, unknown> {
 }
 
 function rejectInvalid(event: unknown, error: unknown, log: Logger): void {
-  const eventId = short(field(field(event, 'detail'), 'eventID'));
+  const eventId = logText(field(field(event, 'detail'), 'eventID'));
   log.error('rejected invalid event', {
     ...(eventId !== undefined ? { eventId } : {}),
     outcome: 'invalid',
@@ -157,7 +152,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     const started = new Date();
     const metrics = new InvocationMetrics();
     metrics.add('EventsReceived');
-    const requestId = short(context?.awsRequestId);
+    const requestId = logText(context?.awsRequestId);
     let log = withFields(deps.delivery.logger, requestId !== undefined ? { requestId } : {});
     let eventId: string | undefined;
     let ruleIds: string[] = [];
@@ -172,7 +167,7 @@ export function createHandler(deps: HandlerDeps): Handler {
         throw error;
       }
       validated = true;
-      eventId = short(record.eventID, 256);
+      eventId = logText(record.eventID, 256);
       log = withFields(log, { eventId });
       const detections = detect(record, deps.delivery.catalog);
       ruleIds = detections.map((detection) => detection.id);

@@ -1,6 +1,7 @@
 import type { Alert } from './alert';
 import { isImportable } from './asff';
 import type { Detection } from './catalog';
+import { errorFields } from './logging';
 import type { DetectorMetric } from './metric-names';
 import type { FindingSink, Logger } from './ports';
 
@@ -27,9 +28,7 @@ export async function recordFinding(
     deps.metrics?.add('SecurityHubFailures');
     deps.logger.warn('finding not recorded; the alert itself was delivered', {
       sink: 'securityhub',
-      ...(error instanceof Error
-        ? { errorName: error.name, error: error.message }
-        : { error: String(error) }),
+      ...errorFields(error),
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from './ports';
+import { cleanText } from './text';
 
 /**
  * A logger that adds `fields` to every line of `logger` (a line's own fields win). The
@@ -19,4 +20,9 @@ export function errorFields(error: unknown): Record<string, unknown> {
   return error instanceof Error
     ? { errorName: error.name, error: error.message }
     : { errorName: typeof error, error: String(error) };
+}
+
+/** Event text in a log line: one line, no controls, short; undefined for anything else. */
+export function logText(value: unknown, max = 128): string | undefined {
+  return typeof value === 'string' ? cleanText(value, max) : undefined;
 }

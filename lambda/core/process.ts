@@ -4,7 +4,7 @@ import { burstCounters, burstGroupId, placeInBurst, windowStartOf } from './burs
 import type { Detection } from './catalog';
 import { CATALOG, detect } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
-import { errorFields, withFields } from './logging';
+import { errorFields, logText, withFields } from './logging';
 import type { DetectorMetric } from './metric-names';
 import { recordFinding } from './finding-sink';
 import type { Policy } from './policy';
@@ -21,7 +21,6 @@ import type {
 } from './ports';
 import { ClaimLostError } from './ports';
 import { renderMessage } from './render';
-import { cleanText } from './text';
 
 /** Counts what happened to each event and alert; the detector turns them into metrics. */
 export interface MetricSink {
@@ -277,11 +276,6 @@ async function deliverAlert(
   return send({ alert: existing, token }, detection, deps, 'resumed');
 }
 
-/** Event text in a log line: one line, no controls, short. */
-function short(value: unknown, max = 128): string | undefined {
-  return typeof value === 'string' ? cleanText(value, max) : undefined;
-}
-
 /**
  * The one delivery path, for the detector and for replay alike: delivers each alert the
  * record raises exactly once per (detection, eventID), however often the record arrives,
@@ -300,8 +294,8 @@ export async function processRecord(
     deps.metrics?.add('EventsUnmatched');
     deps.logger.warn('event matched no detection', {
       outcome: 'unmatched',
-      eventSource: short(record.eventSource),
-      eventName: short(record.eventName),
+      eventSource: logText(record.eventSource),
+      eventName: logText(record.eventName),
     });
   }
   const results: ProcessResult[] = [];
