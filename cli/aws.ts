@@ -6,7 +6,6 @@
  * is how the tests point these same clients at local fakes.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { checkRegionName, isRegionName, UsageError } from './args';
 
 /** The stack `npx cdk deploy` creates. */
@@ -34,6 +33,7 @@ export async function resolveRegion(
   if (fromEnv !== undefined) return checkRegionName(fromEnv.trim(), 'AWS_REGION');
   // The SDK's own chain also reads the shared config file's profile; it is the same for every
   // client, and the DynamoDB one is loaded anyway.
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const probe = new DynamoDBClient({});
   try {
     return checkRegionName(await probe.config.region(), 'the profile region');

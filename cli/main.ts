@@ -1,7 +1,5 @@
 import { version } from '../package.json';
 import { UsageError } from './args';
-import { alertsCommand, ALERTS_HELP } from './commands/alerts';
-import { REPLAY_HELP, replayCommand } from './commands/replay';
 import type { CliIo } from './io';
 
 export const MAIN_HELP = `Usage: sgwatch <command> [options]
@@ -37,20 +35,20 @@ doctor and redrive work on the deployed stack (--stack, default Sgwatch, and
 Run "sgwatch <command> --help" for a command's options.
 `;
 
-const HELP: Record<string, string> = { replay: REPLAY_HELP, alerts: ALERTS_HELP };
-
 /**
- * doctor and redrive bring five AWS SDK clients (about 400 KB of bundle); loading them only
- * when one of these commands runs keeps every other command's start-up as it was.
+ * Every command is loaded when it runs, and only then: each is a bundle of its own, so a
+ * replay's start-up never pays for the AWS SDK clients of doctor, redrive, hunt or alerts.
  */
 const LAZY_HELP: Record<string, () => Promise<string>> = {
+  replay: async () => (await import('./commands/replay')).REPLAY_HELP,
+  alerts: async () => (await import('./commands/alerts')).ALERTS_HELP,
   doctor: async () => (await import('./commands/doctor')).DOCTOR_HELP,
   redrive: async () => (await import('./commands/redrive')).REDRIVE_HELP,
   hunt: async () => (await import('./commands/hunt')).HUNT_HELP,
 };
 
 function hasHelp(command: string | undefined): boolean {
-  return command !== undefined && (HELP[command] !== undefined || LAZY_HELP[command] !== undefined);
+  return command !== undefined && LAZY_HELP[command] !== undefined;
 }
 
 const TOPICS = 'replay, alerts, doctor or redrive';
@@ -77,7 +75,9 @@ function explained(error: unknown): unknown {
 
 /** Mistakes on the command line: ours, and node's own option-parsing errors. */
 function isUsageError(error: unknown): boolean {
-  if (error instanceof UsageError) return true;
+  // By name as well: a command's bundle has its own copy of the class.
+  if (error instanceof UsageError || (error as { name?: unknown } | null)?.name === 'UsageError')
+    return true;
   // parseArgs throws TypeErrors tagged with an ERR_PARSE_ARGS_* code; test the code, not
   // the class, which differs between realms (jest runs tests in its own, where node's
   // TypeError is not even an instance of the test's Error).
@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
           return 0;
         }
         const lazy = LAZY_HELP[topic];
-        const text = HELP[topic] ?? (lazy !== undefined ? await lazy() : undefined);
+        const text = lazy !== undefined ? await lazy() : undefined;
         if (text === undefined) {
           io.stderr.write(
             `sgwatch: no help on ${JSON.stringify(topic)}: it is not a command; try "sgwatch help" or one of ${TOPICS}\n`,
@@ -118,9 +118,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return 0;
       }
       case 'replay':
-        return await replayCommand(rest, io);
+        return await (await import('./commands/replay')).replayCommand(rest, io);
       case 'alerts':
-        return await alertsCommand(rest, io);
+        return await (await import('./commands/alerts')).alertsCommand(rest, io);
       case 'doctor':
         return await (await import('./commands/doctor')).doctorCommand(rest, io);
       case 'hunt':

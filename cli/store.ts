@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AlertStore } from '../lambda/core/ports';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
 import { commandPrefix } from './io';
@@ -102,16 +102,13 @@ export function existingStateDir(
   return state.path;
 }
 
-/**
- * Opens the store the options name. Option mistakes throw at once (not from the returned
- * promise), so a command can start the store in the background and still fail fast.
- */
-export function openStore(options: StoreOptions): Promise<OpenStore> {
+/** The kind of store the options name; option mistakes throw a UsageError. */
+function storeKind(options: StoreOptions): StoreKind {
   if (options.table !== undefined) {
     if (options.store !== undefined && options.store !== 'table') {
       throw new UsageError(`--store ${options.store} cannot be combined with --table`);
     }
-    return Promise.resolve(deployedTable(options.table, options.region));
+    return 'table';
   }
   const kind = options.store ?? 'embedded';
   if (kind !== 'embedded' && kind !== 'memory') {
@@ -119,10 +116,55 @@ export function openStore(options: StoreOptions): Promise<OpenStore> {
       `--store must be "embedded" or "memory", got "${kind}" (use --table NAME for a deployed table)`,
     );
   }
-  return embeddedStore(kind, options.stateDir);
+  return kind;
 }
 
-function deployedTable(table: string, region: string | undefined): OpenStore {
+/**
+ * Opens the alert table the options name, for commands that query it. Option mistakes throw
+ * at once (not from the returned promise), so a command can start the store in the
+ * background and still fail fast.
+ */
+export function openStore(options: StoreOptions): Promise<OpenStore> {
+  const kind = storeKind(options);
+  if (options.table !== undefined) return deployedTable(options.table, options.region);
+  return embeddedStore(kind === 'memory' ? 'memory' : 'embedded', options.stateDir);
+}
+
+/** Where a replay records alerts: the store's answers, and how to describe and close it. */
+export interface DeliveryStore {
+  readonly kind: StoreKind;
+  readonly store: AlertStore;
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The alert store a replay delivers to. `--store memory` is kept in this process (no
+ * DynamoDB, HTTP or SDK to load: a throwaway run costs what its scan costs); the embedded
+ * store and a deployed table are the alert table, written as the Lambda writes it. Option
+ * mistakes throw at once, as in `openStore`.
+ */
+export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore> {
+  if (storeKind(options) === 'memory') {
+    return import('./memory-alert-store').then(({ MemoryAlertStore }) => ({
+      kind: 'memory',
+      store: new MemoryAlertStore(),
+      description: 'in-memory store',
+      close: () => Promise.resolve(),
+    }));
+  }
+  return Promise.all([openStore(options), import('../lambda/adapters/dynamodb-store')]).then(
+    ([table, { DynamoDbAlertStore }]) => ({
+      kind: table.kind,
+      store: new DynamoDbAlertStore(table.client, table.tableName),
+      description: table.description,
+      close: () => table.close(),
+    }),
+  );
+}
+
+async function deployedTable(table: string, region: string | undefined): Promise<OpenStore> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient(region !== undefined ? { region } : {});
   const description = `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`;
   // Every command that reads or writes the table gets one line saying what to do when AWS
@@ -145,6 +187,7 @@ function deployedTable(table: string, region: string | undefined): OpenStore {
 
 async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Promise<OpenStore> {
   const path = kind === 'embedded' ? join(stateDir, 'store') : undefined;
+  const { startEmbeddedDynamoDb } = await import('./embedded-dynamodb');
   const db = await startEmbeddedDynamoDb(path !== undefined ? { path } : {});
   return {
     kind,

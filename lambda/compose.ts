@@ -1,16 +1,23 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import type { Detection } from './core/catalog';
 import type { Policy } from './core/policy';
-import type { AlertPublisher, AttachmentLookup, Clock, FindingSink, Logger } from './core/ports';
+import type {
+  AlertPublisher,
+  AlertStore,
+  AttachmentLookup,
+  Clock,
+  FindingSink,
+  Logger,
+} from './core/ports';
 import { systemClock } from './core/ports';
 import type { ProcessDeps } from './core/process';
 import { DELIVERY_DEFAULTS } from './env';
 
 export interface DeliveryWiring {
-  /** The client of the alert table's DynamoDB (or the embedded store's). */
-  readonly dynamodb: DynamoDBClient;
-  readonly tableName: string;
+  /**
+   * Where alerts are recorded: the alert table (`DynamoDbAlertStore`, deployed or embedded),
+   * or replay's throwaway memory store, which answers as the table does.
+   */
+  readonly store: AlertStore;
   readonly publisher: AlertPublisher;
   readonly logger: Logger;
   readonly policy: Policy;
@@ -34,7 +41,7 @@ export interface DeliveryWiring {
  */
 export function composeDelivery(wiring: DeliveryWiring): ProcessDeps {
   return {
-    store: new DynamoDbAlertStore(wiring.dynamodb, wiring.tableName),
+    store: wiring.store,
     publisher: wiring.publisher,
     clock: wiring.clock ?? systemClock,
     logger: wiring.logger,

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { jsonLogger, withFields } from './adapters/logger';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
@@ -52,8 +53,7 @@ export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDe
   const env = readEnvironment(source);
   return {
     delivery: composeDelivery({
-      dynamodb: new DynamoDBClient(clientOptions(env.sdk)),
-      tableName: env.tableName,
+      store: new DynamoDbAlertStore(new DynamoDBClient(clientOptions(env.sdk)), env.tableName),
       publisher: new SnsAlertPublisher(new SNSClient(clientOptions(env.sdk)), env.topicArn),
       logger: jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel }),
       policy: readPolicy(source),

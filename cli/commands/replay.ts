@@ -28,7 +28,7 @@ import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
 import { OPTION, parseOptions, parseTime, UsageError } from '../args';
-import { locateStateDir, openStore } from '../store';
+import { locateStateDir, openDeliveryStore } from '../store';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
 
@@ -259,7 +259,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
 
   const policy = loadReplayPolicy(values.config, io.cwd);
   // The store starts while the first files are scanned; only the first match waits for it.
-  const opening = openStore({
+  const opening = openDeliveryStore({
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
     ...(values['table-region'] !== undefined ? { region: values['table-region'] } : {}),
@@ -285,8 +285,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   }
   const deps: Promise<ProcessDeps> = opening.then((store) =>
     composeDelivery({
-      dynamodb: store.client,
-      tableName: store.tableName,
+      store: store.store,
       publisher,
       clock: { now: () => io.now() },
       // History is judged as of each event: an exception live then suppresses it now.

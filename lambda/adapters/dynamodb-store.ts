@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Alert, BurstPlacement, PrincipalHistory } from '../core/alert';
-import { ALERT_TABLE } from '../core/alert-table';
+import { ALERT_TABLE, HISTORY_COUNT_LIMIT } from '../core/alert-table';
 import type { AlertStore, ClaimToken, CountRequest, CreateResult, MarkResult } from '../core/ports';
 import { ClaimLostError } from '../core/ports';
 import { MAX_ITEM_BYTES, fromItem, itemSize, toItem } from './dynamodb-item';
@@ -22,8 +22,6 @@ import { describeSdkError } from './sdk-error';
 const BOOKKEEPING = ['claimedUntil', 'claimToken', 'notifiedBy'] as const;
 
 const DAY_MS = 86_400_000;
-/** Alerts a principal's history counts at most; "1,000 in a week" says enough. */
-export const HISTORY_COUNT_LIMIT = 1000;
 
 /**
  * Room a new alert item leaves for what later writes add: the burst placement, the message

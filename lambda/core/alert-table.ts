@@ -25,6 +25,9 @@ export const ALERT_TABLE = {
   indexes: Record<string, IndexSchema>;
 };
 
+/** Earlier alerts a principal's history counts at most; "1,000 in a week" says enough. */
+export const HISTORY_COUNT_LIMIT = 1000;
+
 export type AlertIndexName = keyof typeof ALERT_TABLE.indexes;
 
 /** The byTime partition an ISO timestamp falls in. */

@@ -7,14 +7,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuildOptions } from 'esbuild';
-import { build } from 'esbuild';
+import { bundleCli } from '../../scripts/lib/bundle';
 import type { CliRun } from './cli';
 
 const ROOT = join(__dirname, '..', '..');
 
 export interface BuiltCli {
-  /** The bundled entry point, `sgwatch.cjs`. */
+  /** The bundled entry point, `sgwatch.cjs`, with the command bundles beside it. */
   readonly path: string;
   /** A home directory of its own, so no ~/.aws of the machine is read. */
   readonly home: string;
@@ -29,29 +28,10 @@ export interface BuiltRunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Bundles bin/sgwatch.ts and its replay worker into a temporary directory. */
+/** Bundles the CLI as `npm run build` does (code caches included), into a temporary directory. */
 export async function buildCli(): Promise<BuiltCli> {
   const dir = mkdtempSync(join(tmpdir(), 'sgwatch-built-'));
-  const common: BuildOptions = {
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['dynalite'],
-    logLevel: 'silent',
-  };
-  await Promise.all([
-    build({
-      ...common,
-      entryPoints: [join(ROOT, 'bin/sgwatch.ts')],
-      outfile: join(dir, 'sgwatch.cjs'),
-    }),
-    build({
-      ...common,
-      entryPoints: [join(ROOT, 'cli/replay/worker.ts')],
-      outfile: join(dir, 'replay-worker.cjs'),
-    }),
-  ]);
+  await bundleCli(dir, { minify: false });
   const path = join(dir, 'sgwatch.cjs');
   const home = mkdtempSync(join(tmpdir(), 'sgwatch-home-'));
   return {
