@@ -77,7 +77,8 @@ Output:
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
                           still reported, a syntax error in its middle is not.
-  --workers N             scan threads (default: all cores when the input is over 32 MB, else 1)
+  --workers N             scan threads, this one included (default: all cores when the input
+                          is over 32 MB, else 1)
   --quiet                 no progress bar
   -h, --help              this help
 

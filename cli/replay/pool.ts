@@ -5,8 +5,14 @@ import type { InputFile } from './files';
 import type { FileScan, ScanOptions } from './scan';
 import { scanFile } from './scan';
 
-/** Files in flight per worker: enough to hide I/O latency, few enough to bound memory. */
-const IN_FLIGHT_PER_WORKER = 2;
+/** Files queued per worker thread: one to scan next, so it never waits for this thread. */
+const QUEUED_PER_WORKER = 2;
+/**
+ * Scans finished ahead of the one to be handed on next. A scan holds only the records that
+ * matched (the file's bytes are gone by then), so this bounds memory loosely and lets every
+ * thread keep working while a slow file holds up the order.
+ */
+const MAX_AHEAD = 16;
 
 function startWorker(): Worker {
   // The published CLI is a bundle with its worker beside it. From source (tests, tsx) the
@@ -17,62 +23,82 @@ function startWorker(): Worker {
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
 }
 
+interface ScanThread {
+  readonly worker: Worker;
+  queued: number;
+}
+
 /**
- * Scans files and yields their results in input order. With one worker everything runs
- * in this thread; with more, files are spread over worker threads while the caller
- * consumes results here, so only a few files are ever held in memory at once.
+ * Scans files and yields their results in input order. With one thread everything runs in
+ * this one. With `threads` > 1, `threads - 1` worker threads take files as they finish
+ * earlier ones, and this thread scans too whenever the next result is not ready yet, so
+ * every thread is busy until the last file and only finished scans wait to be handed on.
  */
 export async function* scanAll(
   files: readonly InputFile[],
   options: ScanOptions,
-  workers: number,
+  threads: number,
 ): AsyncGenerator<FileScan> {
-  if (workers <= 1) {
+  const helpers = Math.min(threads, files.length) - 1;
+  if (helpers <= 0) {
     for (const file of files) yield scanFile(file.path, options);
     return;
   }
-  const pool = Array.from({ length: workers }, startWorker);
-  const pending = new Map<
-    number,
-    { resolve: (scan: FileScan) => void; reject: (error: Error) => void }
-  >();
-  const results = new Map<number, Promise<FileScan>>();
-  for (const worker of pool) {
-    worker.on('message', ({ id, result }: { id: number; result: FileScan }) => {
-      pending.get(id)?.resolve(result);
-      pending.delete(id);
+  const finished = new Map<number, FileScan>();
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const pool: ScanThread[] = Array.from({ length: helpers }, () => {
+    const thread: ScanThread = { worker: startWorker(), queued: 0 };
+    thread.worker.on('message', ({ id, result }: { id: number; result: FileScan }) => {
+      thread.queued -= 1;
+      finished.set(id, result);
+      wake?.();
     });
-    worker.on('error', (error) => {
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
+    thread.worker.on('error', (error) => {
+      failure ??= error;
+      wake?.();
     });
-  }
+    thread.worker.on('exit', (code) => {
+      if (thread.queued > 0) failure ??= new Error(`a scan thread stopped (exit code ${code})`);
+      wake?.();
+    });
+    return thread;
+  });
   let next = 0;
-  const submit = (): void => {
-    const id = next;
-    const file = files[id];
+  const hand = (thread: ScanThread): void => {
+    const file = files[next];
     if (file === undefined) return;
+    thread.worker.postMessage({ id: next, path: file.path, options });
+    thread.queued += 1;
     next += 1;
-    const scan = new Promise<FileScan>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      pool[id % workers]?.postMessage({ id, path: file.path, options });
-    });
-    // Awaited in order below; this keeps a worker crash from surfacing as an unhandled
-    // rejection for results not yet reached.
-    scan.catch(() => undefined);
-    results.set(id, scan);
   };
   try {
-    while (next < Math.min(files.length, workers * IN_FLIGHT_PER_WORKER)) submit();
     for (let id = 0; id < files.length; id++) {
-      const result = results.get(id);
-      if (result === undefined) throw new Error(`scan ${id} was never submitted`);
-      const scan = await result;
-      results.delete(id);
-      submit();
-      yield scan;
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        for (const thread of pool) {
+          while (thread.queued < QUEUED_PER_WORKER && next < files.length) hand(thread);
+        }
+        const scan = finished.get(id);
+        if (scan !== undefined) {
+          finished.delete(id);
+          yield scan;
+          break;
+        }
+        const file = files[next];
+        if (file !== undefined && finished.size < MAX_AHEAD) {
+          // The next result is a worker's and not in yet: scan a file here meanwhile.
+          finished.set(next, scanFile(file.path, options));
+          next += 1;
+          // Let the workers' answers in, so a worker that finished gets its next file now.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
     }
   } finally {
-    await Promise.all(pool.map((worker) => worker.terminate()));
+    await Promise.all(pool.map((thread) => thread.worker.terminate()));
   }
 }

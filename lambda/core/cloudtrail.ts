@@ -106,11 +106,34 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * Whether any object or array in `input` lies deeper than `MAX_EVENT_DEPTH` (its own keys are
+ * at depth 1). Iterative, so the check cannot overflow the stack it protects, and it builds
+ * no field names: it runs on every record a replay parses.
+ */
+function nestsTooDeep(input: object): boolean {
+  const objects: object[] = [input];
+  const depths: number[] = [0];
+  for (let depth = depths.pop(); depth !== undefined; depth = depths.pop()) {
+    const value = objects.pop();
+    if (depth > MAX_EVENT_DEPTH) return true;
+    const children: unknown[] = Array.isArray(value) ? value : Object.values(value ?? {});
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        objects.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Throws when `input` nests deeper than `MAX_EVENT_DEPTH`, naming the field (to three
  * levels, e.g. `detail.requestParameters.tags`) that does. Iterative, so the check itself
  * cannot overflow the stack it protects.
  */
 function checkDepth(input: Record<string, unknown>): void {
+  if (!nestsTooDeep(input)) return;
   const pending: [value: unknown, depth: number, field: string][] = Object.keys(input).map(
     (key) => [input[key], 1, key],
   );

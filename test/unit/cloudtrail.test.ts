@@ -114,7 +114,32 @@ describe('validateRecord', () => {
     expect(() => validateRecord(record)).toThrow(InvalidEventError);
     expect(() => validateRecord(record)).toThrow('requestParameters.a.a nests deeper than 100');
   });
+
+  it.each([
+    ['objects', (depth: number) => nestedValue(depth)],
+    // Arrays count as levels too; the outer object holds them, since requestParameters must be one.
+    ['arrays', (depth: number) => ({ list: nestedArray(depth - 1) })],
+  ])(
+    'accepts %s nested exactly 100 levels deep and rejects 101, naming the field',
+    (_kind, nest) => {
+      // Prepare: requestParameters is itself at level 1
+      const atLimit = { ...loadRecord(RDS_FIXTURE), requestParameters: nest(100) };
+      const overLimit = { ...loadRecord(RDS_FIXTURE), requestParameters: nest(101) };
+
+      // Act + Assess
+      expect(validateRecord(atLimit).eventName).toBe(atLimit.eventName);
+      expect(() => validateRecord(overLimit)).toThrow(
+        /^invalid event: requestParameters\.\w+\.\w+ nests deeper than 100 levels$/,
+      );
+    },
+  );
 });
+
+function nestedArray(depth: number): unknown {
+  let value: unknown = ['bottom'];
+  for (let i = 1; i < depth; i += 1) value = [value];
+  return value;
+}
 
 function nestedValue(depth: number): unknown {
   let value: unknown = 'bottom';
