@@ -106,14 +106,25 @@ function recordStarts(buffer: Buffer): number[] | undefined {
 }
 
 export function createPrefilter(names: readonly string[] = watchedEventNames()): Prefilter {
-  // Each watched value with its closing quote, so a longer name never passes as a prefix.
-  const values = names.map((name) => Buffer.from(`${name}"`));
-  const firstBytes = new Set(values.map((value) => value[0]));
-  const isWatched = (buffer: Buffer, value: number): boolean =>
-    firstBytes.has(buffer[value]) &&
-    values.some(
-      (watched) => buffer.compare(watched, 0, watched.length, value, value + watched.length) === 0,
-    );
+  // Each watched value with its closing quote, so a longer name never passes as a prefix,
+  // grouped by first byte. Compared byte by byte here: a name that differs does so within a
+  // few bytes, sooner than a call into Buffer.compare returns.
+  const byFirstByte = new Map<number, Buffer[]>();
+  for (const name of names) {
+    const value = Buffer.from(`${name}"`);
+    byFirstByte.set(value[0] ?? 0, [...(byFirstByte.get(value[0] ?? 0) ?? []), value]);
+  }
+  const isWatched = (buffer: Buffer, at: number): boolean => {
+    const candidates = byFirstByte.get(buffer[at] ?? -1);
+    if (candidates === undefined) return false;
+    return candidates.some((watched) => {
+      if (at + watched.length > buffer.length) return false;
+      for (let i = 1; i < watched.length; i++) {
+        if (buffer[at + i] !== watched[i]) return false;
+      }
+      return true;
+    });
+  };
   return {
     scan(buffer: Buffer): PrefilterResult {
       if (buffer.indexOf(ESCAPE) !== -1) return INEXACT;
