@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname } from 'node:path';
@@ -28,25 +29,42 @@ function wrapped(source: string): string {
   return Module.wrap(source.startsWith('#!') ? `//${source}` : source);
 }
 
-/** Compiles the bundle at `path` and writes V8's cache of it beside it; returns the cache's size. */
-export function writeCodeCache(path: string): number {
-  const script = new vm.Script(wrapped(readFileSync(path, 'utf8')), { filename: path });
-  const data = script.createCachedData();
-  writeFileSync(`${path}${CODE_CACHE_SUFFIX}`, data);
-  return data.length;
+/**
+ * A cache file starts with the SHA-256 of the source it was made from. V8 checks a cache
+ * against its source's length only: a bundle rebuilt (or edited) to the same length, as a
+ * changed version string leaves it, would otherwise run the old bundle's compiled code.
+ */
+const DIGEST_BYTES = 32;
+
+function digestOf(source: Buffer): Buffer {
+  return createHash('sha256').update(source).digest();
 }
 
-/** Runs a bundle from its source and cache, as node's own loader would; false when there is no cache. */
+/** Compiles the bundle at `path` and writes V8's cache of it beside it; returns the cache's size. */
+export function writeCodeCache(path: string): number {
+  const source = readFileSync(path);
+  const script = new vm.Script(wrapped(source.toString('utf8')), { filename: path });
+  const data = script.createCachedData();
+  writeFileSync(`${path}${CODE_CACHE_SUFFIX}`, Buffer.concat([digestOf(source), data]));
+  return DIGEST_BYTES + data.length;
+}
+
+/**
+ * Runs a bundle from its source and cache, as node's own loader would; false when there is
+ * no cache or it was made from another source.
+ */
 function loadCached(module: Module, filename: string): boolean {
-  let cachedData: Buffer;
+  let cache: Buffer;
   try {
-    cachedData = readFileSync(`${filename}${CODE_CACHE_SUFFIX}`);
+    cache = readFileSync(`${filename}${CODE_CACHE_SUFFIX}`);
   } catch {
     return false;
   }
-  const script = new vm.Script(wrapped(readFileSync(filename, 'utf8')), {
+  const source = readFileSync(filename);
+  if (!cache.subarray(0, DIGEST_BYTES).equals(digestOf(source))) return false;
+  const script = new vm.Script(wrapped(source.toString('utf8')), {
     filename,
-    cachedData,
+    cachedData: cache.subarray(DIGEST_BYTES),
   });
   const wrapper = script.runInThisContext() as CompiledWrapper;
   wrapper.call(
