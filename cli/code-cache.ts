@@ -5,12 +5,13 @@ import { dirname } from 'node:path';
 import vm from 'node:vm';
 
 /**
- * V8 code caches for the CLI's bundles (which the build writes without `import()`: code
- * compiled here has no dynamic-import host, so their lazy loads are `require` calls). Compiling a bundle is most of what a short command
+ * V8 code caches for the CLI's bundles. Compiling a bundle is most of what a short command
  * costs on top of starting node, so the build compiles each bundle once and writes V8's
  * cache of that compilation beside it (`replay.cjs.cache`); the entry point then loads the
  * bundles with their caches. A cache from another node or V8 version is rejected by V8,
  * which then compiles the source as usual: a stale cache costs time, never behaviour.
+ * The bundles are written without `import()` (code compiled here has no dynamic-import
+ * host), so their lazy loads are `require` calls.
  */
 export const CODE_CACHE_SUFFIX = '.cache';
 

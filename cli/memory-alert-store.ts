@@ -38,6 +38,8 @@ function lowerBound(times: readonly string[], time: string): number {
  * memory, with no table, no HTTP and no SDK. A throwaway run needs nothing more, and a replay
  * then costs what its scan costs. Its equivalence with the DynamoDB store is tested by
  * running both through the same operations (test/property/memory-store.property.test.ts).
+ * One difference, on purpose: an alert too large for a DynamoDB item (a record over about
+ * 350 KB) is kept whole here, where the table keeps the start of its CloudTrail record.
  */
 export class MemoryAlertStore implements AlertStore {
   private readonly alerts = new Map<string, Stored>();
