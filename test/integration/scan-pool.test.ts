@@ -58,6 +58,23 @@ async function scans(threads: number): Promise<FileScan[]> {
 }
 
 describe('the scan pool', () => {
+  it('hands every result on in order to a consumer slower than the threads, which wait for it', async () => {
+    // Prepare: more files than the threads may run ahead of the consumer
+    const many = Array.from({ length: 40 }, (_, i) => files[i % files.length] as InputFile);
+    const single: FileScan[] = [];
+    for await (const scan of scanAll(many, { filter: {} }, 1)) single.push(scan);
+
+    // Act
+    const slow: FileScan[] = [];
+    for await (const scan of scanAll(many, { filter: {} }, 3)) {
+      slow.push(scan);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    // Assess
+    expect(slow).toEqual(single);
+  });
+
   it.each([2, 3, 6])(
     'with %i threads yields every file once, in input order, as one thread scans it',
     async (threads) => {
