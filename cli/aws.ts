@@ -15,8 +15,10 @@ export { STACK_OUTPUTS } from '../lib/deployment-names';
 
 export { checkRegionName } from './args';
 
-const NO_REGION =
-  'no AWS Region: pass --region R, set AWS_REGION, or set region in your AWS profile';
+/** What to do without a Region, naming the option that sets it for the command at hand. */
+function noRegion(flag = '--region'): string {
+  return `no AWS Region: pass ${flag} R, set AWS_REGION, or set region in your AWS profile`;
+}
 
 /**
  * The Region to work in: --region, else AWS_REGION, else AWS_DEFAULT_REGION (the AWS CLI's
@@ -39,7 +41,7 @@ export async function resolveRegion(
     return checkRegionName(await probe.config.region(), 'the profile region');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(NO_REGION);
+    throw new UsageError(noRegion());
   } finally {
     probe.destroy();
   }
@@ -154,9 +156,9 @@ const NETWORK_CODES = new Set([
  * Why a call failed, worded for the person at the terminal: missing or expired credentials
  * and missing permissions say what to do; anything else keeps the service's own words.
  */
-export function explainAwsError(error: unknown): string {
+export function explainAwsError(error: unknown, regionFlag?: string): string {
   const { name, code, message } = shapeOf(error);
-  if (isRegionMissing(name, message)) return NO_REGION;
+  if (isRegionMissing(name, message)) return noRegion(regionFlag);
   if (name === 'CredentialsProviderError') {
     return 'no AWS credentials found: configure a profile (AWS_PROFILE), set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run "aws sso login"';
   }
@@ -209,6 +211,8 @@ export interface FailureWording {
   readonly subject: string;
   /** The whole message when the service says the resource does not exist. */
   readonly notFound: string;
+  /** The option that sets the client's Region. @default '--region' */
+  readonly regionFlag?: string;
 }
 
 /**
@@ -228,9 +232,10 @@ export function explainFailuresOf(client: WatchableClient, wording: FailureWordi
           throw new AwsCommandError(wording.notFound, { cause: error });
         }
         if (isAccountWideError(error) || DENIED_ERRORS.has(name)) {
-          throw new AwsCommandError(`cannot use ${wording.subject}: ${explainAwsError(error)}`, {
-            cause: error,
-          });
+          throw new AwsCommandError(
+            `cannot use ${wording.subject}: ${explainAwsError(error, wording.regionFlag)}`,
+            { cause: error },
+          );
         }
         throw error;
       }

@@ -20,6 +20,8 @@ export interface StoreOptions {
   readonly region?: string;
   /** Where the embedded store keeps its files. */
   readonly stateDir: string;
+  /** The option that names the table's Region, for messages. @default '--region' */
+  readonly regionFlag?: string;
 }
 
 export interface OpenStore {
@@ -126,7 +128,9 @@ function storeKind(options: StoreOptions): StoreKind {
  */
 export function openStore(options: StoreOptions): Promise<OpenStore> {
   const kind = storeKind(options);
-  if (options.table !== undefined) return deployedTable(options.table, options.region);
+  if (options.table !== undefined) {
+    return deployedTable(options.table, options.region, options.regionFlag ?? '--region');
+  }
   return embeddedStore(kind === 'memory' ? 'memory' : 'embedded', options.stateDir);
 }
 
@@ -163,7 +167,11 @@ export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore>
   );
 }
 
-async function deployedTable(table: string, region: string | undefined): Promise<OpenStore> {
+async function deployedTable(
+  table: string,
+  region: string | undefined,
+  regionFlag: string,
+): Promise<OpenStore> {
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient(region !== undefined ? { region } : {});
   const description = `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`;
@@ -171,7 +179,8 @@ async function deployedTable(table: string, region: string | undefined): Promise
   // refuses, instead of the SDK's text.
   explainFailuresOf(client, {
     subject: description,
-    notFound: `${description} does not exist: pass the stack's ${STACK_OUTPUTS.alertTable} output as --table, and the stack's Region as --region`,
+    notFound: `${description} does not exist: pass the stack's ${STACK_OUTPUTS.alertTable} output as --table, and the stack's Region as ${regionFlag}`,
+    regionFlag,
   });
   return {
     kind: 'table',

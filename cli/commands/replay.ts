@@ -264,6 +264,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     ...(values.store !== undefined ? { store: values.store } : {}),
     ...(values.table !== undefined ? { table: values.table } : {}),
     ...(values['table-region'] !== undefined ? { region: values['table-region'] } : {}),
+    regionFlag: '--table-region',
     stateDir: locateStateDir(values['state-dir'], io.env, io.cwd).path,
   });
   // A store that fails to open (another sgwatch holds it, say) stops the scan at the next

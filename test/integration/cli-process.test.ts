@@ -179,6 +179,23 @@ describe('AWS errors', () => {
     );
   });
 
+  it('asks replay for --table-region, its option for the table, when there is no Region', async () => {
+    // Prepare
+    writeFileSync(join(dir, 'events.json'), JSON.stringify({ Records: [loadRecord(RDS)] }));
+
+    // Act
+    const run = await cli.run(['replay', '--table', 'sgwatch-alerts', 'events.json'], {
+      cwd: dir,
+      env: { ...KEYS, AWS_ENDPOINT_URL_DYNAMODB: await closedEndpoint() },
+    });
+
+    // Assess: --region is replay's record filter, so it must not be what the hint names
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'sgwatch: cannot use DynamoDB table sgwatch-alerts: no AWS Region: pass --table-region R, set AWS_REGION, or set region in your AWS profile\n',
+    );
+  });
+
   it.each([
     ['alerts', 'list', '--table', 'sgwatch-alerts', '--region', 'eu-west-1'],
     [
@@ -235,6 +252,23 @@ describe('AWS errors', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(
         "sgwatch: DynamoDB table no-such-table in eu-west-1 does not exist: pass the stack's AlertTableName output as --table, and the stack's Region as --region\n",
+      );
+    });
+
+    it('names --table-region when replay meets a table that does not exist', async () => {
+      // Prepare
+      writeFileSync(join(dir, 'events.json'), JSON.stringify({ Records: [loadRecord(RDS)] }));
+
+      // Act
+      const run = await cli.run(
+        ['replay', '--table', 'no-such-table', '--table-region', 'eu-west-1', 'events.json'],
+        { cwd: dir, env: { ...KEYS, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint } },
+      );
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        "sgwatch: DynamoDB table no-such-table in eu-west-1 does not exist: pass the stack's AlertTableName output as --table, and the stack's Region as --table-region\n",
       );
     });
 
