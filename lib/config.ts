@@ -19,6 +19,12 @@ export interface HuntConfig {
    * @default - none: the trail writes to `AWSLogs/` at the bucket root
    */
   readonly prefix?: string;
+  /**
+   * The KMS key the trail encrypts its log files with (SSE-KMS), as a key ARN: hunt
+   * operators may decrypt with it through S3, which reading those files needs.
+   * @default - the log files are not encrypted with a customer managed key
+   */
+  readonly kmsKeyArn?: string;
   /** The most one hunt query may scan before Athena cancels it, in gigabytes (10^9 bytes). */
   readonly maxScanGb: number;
   /**
@@ -102,6 +108,7 @@ export const CONFIG_CONTEXT_KEYS = [
   'cloudTrailBucket',
   'cloudTrailPrefix',
   'cloudTrailAccounts',
+  'cloudTrailKmsKey',
   'huntMaxScanGb',
 ] as const;
 
@@ -137,6 +144,9 @@ const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // A key prefix without `..`, control characters or characters a Glue location cannot carry.
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()\/-]+$/;
+// A KMS key ARN (single- or multi-Region key id), in any partition.
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
 const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((value) => typeof value === 'number'),
 );
@@ -328,9 +338,9 @@ function parseSlack(workspace: unknown, channel: unknown): SlackConfig | undefin
 function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | undefined {
   const bucket = context.cloudTrailBucket;
   if (isUnset(bucket)) {
-    const stray = (['cloudTrailPrefix', 'cloudTrailAccounts', 'huntMaxScanGb'] as const).find(
-      (key) => !isUnset(context[key]),
-    );
+    const stray = (
+      ['cloudTrailPrefix', 'cloudTrailAccounts', 'cloudTrailKmsKey', 'huntMaxScanGb'] as const
+    ).find((key) => !isUnset(context[key]));
     if (stray !== undefined) {
       throw new ConfigError(stray, 'needs cloudTrailBucket, the bucket the trail delivers to');
     }
@@ -357,6 +367,19 @@ function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | und
     }
     prefix = trimmed;
   }
+  let kmsKeyArn: string | undefined;
+  const rawKey = context.cloudTrailKmsKey;
+  if (!isUnset(rawKey)) {
+    const trimmed = typeof rawKey === 'string' ? rawKey.trim() : '';
+    // IAM matches Decrypt against the key's ARN; an alias or a bare key id would grant nothing.
+    if (!KMS_KEY_ARN.test(trimmed)) {
+      throw new ConfigError(
+        'cloudTrailKmsKey',
+        `${show(rawKey)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; the trail's settings show it)`,
+      );
+    }
+    kmsKeyArn = trimmed;
+  }
   let maxScanGb = DEFAULT_HUNT_MAX_SCAN_GB;
   const rawMax = context.huntMaxScanGb;
   if (!isUnset(rawMax)) {
@@ -377,6 +400,7 @@ function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | und
   return {
     bucket: bucket.trim(),
     ...(prefix !== undefined ? { prefix } : {}),
+    ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
     maxScanGb,
     accounts: parseDistinct(
       'cloudTrailAccounts',

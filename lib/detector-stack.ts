@@ -161,6 +161,7 @@ export class DetectorStack extends Stack {
     const hunt = new TrailHunt(this, 'Hunt', {
       trailBucketName: config.hunt.bucket,
       ...(config.hunt.prefix !== undefined ? { trailPrefix: config.hunt.prefix } : {}),
+      ...(config.hunt.kmsKeyArn !== undefined ? { trailKmsKeyArn: config.hunt.kmsKeyArn } : {}),
       ...(config.organizationId !== undefined ? { organizationId: config.organizationId } : {}),
       accounts: config.hunt.accounts,
       extraRegions: config.regions,

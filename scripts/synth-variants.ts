@@ -49,6 +49,8 @@ export const VARIANTS: readonly Variant[] = [
       cloudTrailBucket: 'org-trail-logs',
       cloudTrailPrefix: 'trails/org',
       cloudTrailAccounts: '111122223333,222233334444',
+      cloudTrailKmsKey:
+        'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       huntMaxScanGb: 50,
     },
     env: HUB,

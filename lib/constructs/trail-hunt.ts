@@ -70,6 +70,12 @@ export interface TrailHuntProps {
    */
   readonly organizationId?: string;
   /**
+   * The KMS key the trail encrypts its log files with: hunt operators may decrypt with it,
+   * through S3 only.
+   * @default - the log files are not encrypted with a customer managed key
+   */
+  readonly trailKmsKeyArn?: string;
+  /**
    * Accounts the table projects.
    * @default - injected: each query names its accounts
    */
@@ -274,6 +280,17 @@ export class TrailHunt extends Construct {
           actions: ['s3:GetObject'],
           resources: [`${trailBucketArn}/${logsPrefix}*`],
         }),
+        // Athena and the replay read SSE-KMS log files with the operator's own credentials.
+        ...(props.trailKmsKeyArn !== undefined
+          ? [
+              new iam.PolicyStatement({
+                sid: 'DecryptTrailLogs',
+                actions: ['kms:Decrypt'],
+                resources: [props.trailKmsKeyArn],
+                conditions: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'WriteAndReadResults',
           actions: [

@@ -229,6 +229,38 @@ describe('hunt resources of an organization trail', () => {
   });
 });
 
+describe('hunt resources of a trail encrypted with a KMS key', () => {
+  const KEY = 'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  /** The operator policy's statements, by sid. */
+  function operatorStatements(context: Record<string, string>): Record<string, Json> {
+    const policy = onlyResource(
+      Template.fromStack(synthesize(context, HUB).stack),
+      'AWS::IAM::ManagedPolicy',
+    );
+    const statements = policy.Properties.PolicyDocument.Statement as Json[];
+    return Object.fromEntries(statements.map((s) => [s.Sid as string, s]));
+  }
+
+  it('lets operators decrypt the log files with that key, through S3 only', () => {
+    // Act
+    const bySid = operatorStatements({ cloudTrailBucket: 'acme-trail', cloudTrailKmsKey: KEY });
+
+    // Assess
+    expect(bySid.DecryptTrailLogs).toEqual({
+      Sid: 'DecryptTrailLogs',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: KEY,
+      Condition: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
+    });
+  });
+
+  it('grants no trail key without one', () => {
+    expect(operatorStatements({ cloudTrailBucket: 'acme-trail' }).DecryptTrailLogs).toBeUndefined();
+  });
+});
+
 describe('without a trail bucket', () => {
   it('defines no hunt resource and no hunt output', () => {
     const template = Template.fromStack(synthesize({}, HUB).stack);
@@ -240,6 +272,18 @@ describe('without a trail bucket', () => {
 });
 
 describe('hunt context', () => {
+  it('takes a single-Region or a multi-Region key ARN, trimmed', () => {
+    const single = 'arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const multi =
+      'arn:aws-us-gov:kms:us-gov-west-1:999988887777:key/mrk-1234abcd12ab34cd56ef1234567890ab';
+    for (const key of [single, multi]) {
+      expect(
+        parseConfig({ cloudTrailBucket: 'acme-trail', cloudTrailKmsKey: ` ${key} ` }).hunt
+          ?.kmsKeyArn,
+      ).toBe(key);
+    }
+  });
+
   it('defaults the scan cutoff to 1,000 GB', () => {
     expect(parseConfig({ cloudTrailBucket: 'acme-trail' }).hunt).toEqual({
       bucket: 'acme-trail',
@@ -257,6 +301,21 @@ describe('hunt context', () => {
     [{ cloudTrailBucket: 'acme-trail', cloudTrailAccounts: '12345' }, 'cloudTrailAccounts'],
     [{ huntMaxScanGb: '100' }, 'huntMaxScanGb'],
     [{ cloudTrailPrefix: 'logs' }, 'cloudTrailPrefix'],
+    [{ cloudTrailBucket: 'acme-trail', cloudTrailKmsKey: 'alias/trail' }, 'cloudTrailKmsKey'],
+    [
+      {
+        cloudTrailBucket: 'acme-trail',
+        cloudTrailKmsKey: 'arn:aws:kms:us-east-1:999988887777:alias/trail',
+      },
+      'cloudTrailKmsKey',
+    ],
+    [
+      {
+        cloudTrailKmsKey:
+          'arn:aws:kms:us-east-1:999988887777:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+      },
+      'cloudTrailKmsKey',
+    ],
   ])('rejects %j naming %s', (context, key) => {
     let thrown: unknown;
     try {
@@ -272,7 +331,13 @@ describe('hunt context', () => {
 
 describe('cdk-nag with hunt resources', () => {
   const sgwatch = synthesize(
-    { cloudTrailBucket: 'org-trail', organizationId: 'o-a1b2c3d4e5', alertEmails: 'a@example.com' },
+    {
+      cloudTrailBucket: 'org-trail',
+      cloudTrailKmsKey:
+        'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      organizationId: 'o-a1b2c3d4e5',
+      alertEmails: 'a@example.com',
+    },
     HUB,
   );
 
