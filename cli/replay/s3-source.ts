@@ -12,7 +12,7 @@ import { trailDay } from '../../lambda/core/hunt/trail-table';
 import { UsageError } from '../args';
 import type { ScanSource } from './run';
 import type { FileScan, RecordFilter, ScanOptions } from './scan';
-import { scanBuffer } from './scan';
+import { failedScan, scanBuffer } from './scan';
 
 export interface S3Location {
   readonly bucket: string;
@@ -266,21 +266,9 @@ export function s3Source(
         const data = await (pending.shift() as Promise<Buffer | Error>);
         fill();
         const path = `s3://${object.bucket}/${object.key}`;
-        if (data instanceof Error) {
-          yield {
-            path,
-            bytes: 0,
-            rawBytes: 0,
-            records: 0,
-            matches: [],
-            matchedRules: [],
-            filteredOut: 0,
-            invalid: [],
-            error: data.message,
-          };
-        } else {
-          yield scanBuffer(path, data, options);
-        }
+        yield data instanceof Error
+          ? failedScan(path, 0, data.message)
+          : scanBuffer(path, data, options);
       }
     },
   };

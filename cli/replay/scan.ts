@@ -118,7 +118,8 @@ function reasonOf(error: unknown): string {
     : `cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
 }
 
-function failed(path: string, bytes: number, error: string): FileScan {
+/** The scan of a file that could not be read: nothing in it counted, the reason kept. */
+export function failedScan(path: string, bytes: number, error: string): FileScan {
   return {
     path,
     bytes,
@@ -170,7 +171,7 @@ export function scanFile(path: string, options: ScanOptions): FileScan {
   try {
     data = readWhole(path);
   } catch (error) {
-    return failed(path, 0, reasonOf(error));
+    return failedScan(path, 0, reasonOf(error));
   }
   return scanBuffer(path, data, options);
 }
@@ -200,6 +201,6 @@ export function scanBuffer(path: string, data: Buffer, options: ScanOptions): Fi
     }
     return scanDecoded(path, bytes, buffer, options);
   } catch (error) {
-    return failed(path, bytes, reasonOf(error));
+    return failedScan(path, bytes, reasonOf(error));
   }
 }
