@@ -9,7 +9,7 @@ const NEXT = 0;
 const CONSUMED = 1;
 
 export interface ScanClaims {
-  /** Shared with the worker threads, which wrap it with `scanClaims`. */
+  /** Shared with the worker threads (as their workerData); read through the functions below. */
   readonly buffer: SharedArrayBuffer;
   readonly maxAhead: number;
 }
