@@ -512,3 +512,44 @@ describe('replay judges exceptions at the time of each event', () => {
     expect(statusOf('after-expiry')).toBe('open');
   });
 });
+
+describe('replay on several threads, as built', () => {
+  it('reports the same alerts and counts with two and three scan threads as with one', async () => {
+    // Prepare: a few files, alerts spread over them, one unreadable
+    const record = loadRecord(RDS);
+    for (let file = 0; file < 6; file++) {
+      const records = Array.from({ length: 30 }, (_, i) => ({
+        ...record,
+        eventID: `threads-${file}-${i}`,
+        eventName: i % 7 === 0 ? record.eventName : 'DescribeDBInstances',
+      }));
+      writeFileSync(join(dir, `log-${file}.json`), JSON.stringify({ Records: records }));
+    }
+    writeFileSync(join(dir, 'log-9.json'), '{"Records":[');
+    const replay = (workers: string) =>
+      cli.run(['replay', '--store', 'memory', '--format', 'jsonl', '--workers', workers, '.'], {
+        cwd: dir,
+      });
+    const idsOf = (run: CliRun) =>
+      run.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as Alert).alertId);
+    const countsOf = (run: CliRun) => run.stderr.replace(/\d+ threads?\)/, '');
+
+    // Act
+    const one = await replay('1');
+    const two = await replay('2');
+    const three = await replay('3');
+
+    // Assess: the scan threads are the bundle's own worker, started beside the CLI
+    expect(one.code).toBe(1);
+    expect(idsOf(one)).toHaveLength(30);
+    for (const run of [two, three]) {
+      expect(run.code).toBe(1);
+      expect(idsOf(run)).toEqual(idsOf(one));
+      expect(countsOf(run)).toBe(countsOf(one));
+    }
+    expect(two.stderr).toMatch(/2 threads\)\n$/);
+  });
+});
