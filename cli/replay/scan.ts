@@ -145,8 +145,10 @@ let readBuffer = Buffer.alloc(0);
 function readWhole(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    if (size > REUSED_READ_BYTES) return readFileSync(fd);
+    const info = fstatSync(fd);
+    const size = info.size;
+    // A pipe (`replay <(zcat ...)`) has no size to read up to: read it to its end.
+    if (!info.isFile() || size > REUSED_READ_BYTES) return readFileSync(fd);
     if (size > readBuffer.length) readBuffer = Buffer.allocUnsafe(Math.max(size, 1024 * 1024));
     let length = 0;
     while (length < size) {

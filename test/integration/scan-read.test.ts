@@ -2,6 +2,7 @@
  * scanFile reads every file into one buffer its thread reuses. Whatever the order of sizes
  * and formats, each scan must equal a scan of that file's bytes read on their own.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,5 +67,25 @@ describe('scanFile reading into a reused buffer', () => {
       false,
       false,
     ]);
+  });
+
+  it('reads a named pipe to its end, as `replay <(zcat ...)` gives one', async () => {
+    // Prepare: a FIFO another process writes a log file into
+    const text = logFile(50, 'p');
+    const source = join(dir, 'piped-source.json');
+    const fifo = join(dir, 'piped.json');
+    writeFileSync(source, text);
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', source, fifo]);
+    const written = new Promise((resolve) => writer.on('close', resolve));
+
+    // Act
+    const scan = scanFile(fifo, { filter: {} });
+    await written;
+
+    // Assess
+    expect(scan.error).toBeUndefined();
+    expect(scan.records).toBe(50);
+    expect(scan.matches).toHaveLength(5);
   });
 });
