@@ -18,14 +18,12 @@ import type { Handler } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { Fault, FaultProxy, ProxiedRequest } from '../support/fault-proxy';
 import {
+  DELIVERY_REQUESTS,
   DROP_RESPONSE,
   DYNAMODB_INTERNAL_ERROR,
   HANG_AFTER_FORWARD,
   SNS_UNAVAILABLE,
-  allOf,
-  bodyIncludes,
-  dynamoOperation,
-  snsAction,
+  forAlert,
   startFaultProxy,
 } from '../support/fault-proxy';
 import { loadRecord, toEnvelope } from '../support/fixtures';
@@ -72,23 +70,19 @@ const EXPECTED_KIND: Readonly<Record<Position, string>> = {
   'crossing the cap': 'summary',
 };
 
+/** The request of each step, as the delivery path sends it. */
+const STEP_REQUEST: Readonly<Record<Step, keyof typeof DELIVERY_REQUESTS>> = {
+  create: 'create',
+  'count detection': 'countDetection',
+  'count group': 'countGroup',
+  'record burst': 'recordBurst',
+  publish: 'publish',
+  mark: 'markNotified',
+};
+
 /** The request of `step` for `alertId`, told apart by what only that request carries. */
 function requestOf(step: Step, alertId: string): (request: ProxiedRequest) => boolean {
-  const update = dynamoOperation('UpdateItem');
-  switch (step) {
-    case 'create':
-      return allOf(dynamoOperation('PutItem'), bodyIncludes(alertId));
-    case 'count detection':
-      return allOf(update, bodyIncludes('"S":"cap#'), bodyIncludes(alertId));
-    case 'count group':
-      return allOf(update, bodyIncludes('"S":"burst#'), bodyIncludes(alertId));
-    case 'record burst':
-      return allOf(update, bodyIncludes('SET burst'), bodyIncludes(alertId));
-    case 'publish':
-      return allOf(snsAction('Publish'), bodyIncludes(alertId));
-    case 'mark':
-      return allOf(update, bodyIncludes(':notified'), bodyIncludes(alertId));
-  }
+  return forAlert(DELIVERY_REQUESTS[STEP_REQUEST[step]], alertId);
 }
 
 /** The injected fault: how it breaks the request and how many attempts it breaks. */

@@ -11,6 +11,7 @@ import type { HandlerResult } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { FaultProxy } from '../support/fault-proxy';
 import {
+  DELIVERY_REQUESTS,
   DROP_RESPONSE,
   DYNAMODB_INTERNAL_ERROR,
   DYNAMODB_THROTTLED,
@@ -22,7 +23,6 @@ import {
   allOf,
   bodyIncludes,
   dynamoOperation,
-  snsAction,
   startFaultProxy,
 } from '../support/fault-proxy';
 import { loadEnvelope } from '../support/fixtures';
@@ -42,15 +42,14 @@ const REQUEST_TIMEOUT_MS = 300;
  */
 const SHORT_CLAIM_SECONDS = 2;
 
-const publish = snsAction('Publish');
-const putItem = dynamoOperation('PutItem');
+const {
+  publish,
+  create: putItem,
+  markNotified,
+  release,
+  countGroup: burstGroupCounter,
+} = DELIVERY_REQUESTS;
 const updateItem = dynamoOperation('UpdateItem');
-/** The update that records a publish: the only one setting `delivery = :notified`. */
-const markNotified = allOf(updateItem, bodyIncludes(':notified'));
-/** The update that hands a claim back after a failed publish. */
-const release = allOf(updateItem, bodyIncludes('"UpdateExpression":"REMOVE claimedUntil'));
-/** The update that opens (or adds to) the burst group's counter, not the detection's cap. */
-const burstGroupCounter = allOf(updateItem, bodyIncludes('"S":"burst#'));
 
 let aws: LocalAws;
 let dynamo: FaultProxy;

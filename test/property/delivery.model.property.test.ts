@@ -24,13 +24,10 @@ import type { Handler, HandlerDeps } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { Fault, FaultProxy, ProxiedRequest } from '../support/fault-proxy';
 import {
+  DELIVERY_REQUESTS,
   DROP_RESPONSE,
   DYNAMODB_INTERNAL_ERROR,
   SNS_UNAVAILABLE,
-  allOf,
-  bodyIncludes,
-  dynamoOperation,
-  snsAction,
   startFaultProxy,
 } from '../support/fault-proxy';
 import { loadRecord, toEnvelope } from '../support/fixtures';
@@ -116,20 +113,17 @@ function handlerAt(clock: () => number): Handler {
   });
 }
 
+/** The request of each step, as the delivery path sends it (for any alert). */
+const STEP_REQUEST: Readonly<Record<Step, keyof typeof DELIVERY_REQUESTS>> = {
+  create: 'create',
+  count: 'count',
+  'record burst': 'recordBurst',
+  publish: 'publish',
+  mark: 'markNotified',
+};
+
 function requestOf(step: Step): (request: ProxiedRequest) => boolean {
-  const update = dynamoOperation('UpdateItem');
-  switch (step) {
-    case 'create':
-      return dynamoOperation('PutItem');
-    case 'count':
-      return allOf(update, bodyIncludes('list_append'));
-    case 'record burst':
-      return allOf(update, bodyIncludes('SET burst'));
-    case 'publish':
-      return snsAction('Publish');
-    case 'mark':
-      return allOf(update, bodyIncludes(':notified'));
-  }
+  return DELIVERY_REQUESTS[STEP_REQUEST[step]];
 }
 
 function faultOf(kind: FaultKind, step: Step): { fault: Fault; times: number } {

@@ -253,6 +253,36 @@ export const bodyIncludes =
   (request: ProxiedRequest): boolean =>
     request.body.includes(text);
 
+const updateItem = dynamoOperation('UpdateItem');
+
+/**
+ * The delivery path's requests, each told apart by what only it carries: the one place the
+ * fault suites learn the store's expressions and the counters' key prefixes.
+ */
+export const DELIVERY_REQUESTS = {
+  /** The conditional put that creates an alert. */
+  create: dynamoOperation('PutItem'),
+  /** Either counter's conditional append. */
+  count: allOf(updateItem, bodyIncludes('list_append')),
+  /** The append to the detection's cap counter. */
+  countDetection: allOf(updateItem, bodyIncludes('"S":"cap#')),
+  /** The append that opens (or adds to) the burst group's counter, not the detection's cap. */
+  countGroup: allOf(updateItem, bodyIncludes('"S":"burst#')),
+  /** The fenced update that saves the burst placement. */
+  recordBurst: allOf(updateItem, bodyIncludes('SET burst')),
+  publish: snsAction('Publish'),
+  /** The update that records a publish: the only one setting `delivery = :notified`. */
+  markNotified: allOf(updateItem, bodyIncludes(':notified')),
+  /** The update that hands a claim back after a failed publish. */
+  release: allOf(updateItem, bodyIncludes('"UpdateExpression":"REMOVE claimedUntil')),
+} as const;
+
+/** `request`, and only for the alert `alertId` (its id is in the key or the message). */
+export const forAlert = (
+  request: (request: ProxiedRequest) => boolean,
+  alertId: string,
+): ((request: ProxiedRequest) => boolean) => allOf(request, bodyIncludes(alertId));
+
 export const HANG: Fault = { kind: 'hang' };
 export const DROP_RESPONSE: Fault = { kind: 'drop-response' };
 export const HANG_AFTER_FORWARD: Fault = { kind: 'hang-after-forward' };
