@@ -47,11 +47,6 @@ export class MemoryAlertStore implements AlertStore {
   /** Each principal's alert event times, sorted: the by-principal index. */
   private readonly byPrincipal = new Map<string, string[]>();
 
-  /** How many alerts are stored. */
-  get size(): number {
-    return this.alerts.size;
-  }
-
   /** The stored alert, a copy, as `alerts show` would read it. */
   get(alertId: string): Promise<Alert | undefined> {
     const stored = this.alerts.get(alertId);
