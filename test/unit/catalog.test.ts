@@ -11,7 +11,8 @@ import {
   watchedEventNames,
 } from '../../lambda/core/catalog';
 import { validateRecord } from '../../lambda/core/cloudtrail';
-import { fixtureCases, loadRecord } from '../support/fixtures';
+import { matchesPattern } from '../support/event-pattern';
+import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 
 const RDS = 'aws.rds.create-db-security-group';
 const ELASTICACHE = 'aws.elasticache.create-cache-security-group';
@@ -179,6 +180,37 @@ describe('detection catalog', () => {
     expect(watchedEventNames().sort()).toEqual(
       [...exposure, 'CreateCacheSecurityGroup', 'CreateDBSecurityGroup'].sort(),
     );
+  });
+});
+
+describe('the outcome of a call, as the detector and the rule patterns judge it', () => {
+  // EventBridge's `exists` sees a key holding null as present: the detector must agree, or
+  // replay (which has no EventBridge in front of it) fires where the deployed rule does not.
+  const positives = fixtureCases().filter((c) => c.detections.length > 0);
+
+  it.each([
+    ['absent', undefined],
+    ['null', null],
+    ['a code', 'AccessDenied'],
+  ])('agree for every detection when errorCode is %s', (_label, errorCode) => {
+    for (const { file } of positives) {
+      // Prepare
+      const { errorCode: _dropped, ...rest } = loadRecord(file);
+      const record = validateRecord(errorCode === undefined ? rest : { ...rest, errorCode });
+
+      for (const detection of CATALOG) {
+        // Act
+        const detected = matches(detection, record);
+        const admitted = matchesPattern(eventPatternFor(detection), toEnvelope(record));
+
+        // Assess: the detector fires only on what its rule lets through
+        expect({ file, detection: detection.id, detected: detected && !admitted }).toEqual({
+          file,
+          detection: detection.id,
+          detected: false,
+        });
+      }
+    }
   });
 });
 

@@ -129,10 +129,11 @@ export interface Detection {
 /**
  * A call failed when CloudTrail logged an `errorCode` for it, which is how Elastic's
  * CloudTrail ingest sets `event.outcome`. Presence is what counts, as with the EventBridge
- * `exists` operator the deployed rules use, so both paths agree on every record.
+ * `exists` operator the deployed rules use, so both paths agree on every record: for that
+ * operator a key holding `null` exists, so it does here.
  */
 export function isFailure(record: CloudTrailRecord): boolean {
-  return record.errorCode !== undefined && record.errorCode !== null;
+  return record.errorCode !== undefined;
 }
 
 /**
