@@ -1,3 +1,4 @@
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
@@ -10,7 +11,7 @@ import { composeDelivery } from './compose';
 import { catalogFor, detect } from './core/catalog';
 import { InvalidEventError, validateEnvelope } from './core/cloudtrail';
 import { errorFields, logText } from './core/logging';
-import type { Logger } from './core/ports';
+import type { Clock, Logger } from './core/ports';
 import type { ProcessDeps } from './core/process';
 import { isLoggedFailure, processRecord } from './core/process';
 import { cleanText } from './core/text';
@@ -25,10 +26,10 @@ const SERVICE = 'sgwatch-detector';
  * until Lambda kills it. `throwOnRequestTimeout` turns the timeout from a warning into the
  * retryable TimeoutError; the socket timeout covers a response that stalls mid-body.
  */
-function clientOptions(sdk: SdkSettings) {
+function clientOptions(sdk: SdkSettings, overrides: HandlerOverrides) {
   return {
     maxAttempts: sdk.maxAttempts,
-    requestHandler: {
+    requestHandler: overrides.requestHandler ?? {
       connectionTimeout: sdk.connectionTimeoutMs,
       requestTimeout: sdk.requestTimeoutMs,
       socketTimeout: sdk.requestTimeoutMs,
@@ -36,6 +37,24 @@ function clientOptions(sdk: SdkSettings) {
     },
   };
 }
+
+/**
+ * What a test may put in place of the deployed detector's time and network: the rest is read
+ * from the environment as in production.
+ */
+export interface HandlerOverrides {
+  /** @default - the system clock */
+  readonly clock?: Clock;
+  /**
+   * The HTTP layer of every SDK client. Tests pass one that fails a request with the SDK's
+   * own `TimeoutError` the moment a fault proxy holds it, so no test waits on a timer.
+   * @default - the SDK's Node.js handler, bounded by the environment's SDK settings
+   */
+  readonly requestHandler?: RequestHandler;
+}
+
+/** An SDK request handler, as every client's `requestHandler` option takes it. */
+export type RequestHandler = NonNullable<DynamoDBClientConfig['requestHandler']>;
 
 /** What a detector handler is built from; tests build their own. */
 export interface HandlerDeps {
@@ -49,21 +68,26 @@ export interface HandlerDeps {
  * The deployed detector's dependencies, read from its environment: SDK clients, the
  * table, the topic, the policy, the catalog selection and the optional lookup.
  */
-export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDeps {
+export function handlerDepsFromEnvironment(
+  source: NodeJS.ProcessEnv,
+  overrides: HandlerOverrides = {},
+): HandlerDeps {
   const env = readEnvironment(source);
+  const sdkOptions = clientOptions(env.sdk, overrides);
   return {
     delivery: composeDelivery({
-      store: new DynamoDbAlertStore(new DynamoDBClient(clientOptions(env.sdk)), env.tableName),
-      publisher: new SnsAlertPublisher(new SNSClient(clientOptions(env.sdk)), env.topicArn),
+      store: new DynamoDbAlertStore(new DynamoDBClient(sdkOptions), env.tableName),
+      publisher: new SnsAlertPublisher(new SNSClient(sdkOptions), env.topicArn),
       logger: jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel }),
       policy: readPolicy(source),
       retentionDays: env.retentionDays,
       claimSeconds: env.claimSeconds,
+      ...(overrides.clock !== undefined ? { clock: overrides.clock } : {}),
       catalog: catalogFor(env.detections),
       ...(env.lookups
         ? {
             attachmentLookup: new Ec2AttachmentLookup(
-              lazyEc2(clientOptions(env.sdk)),
+              lazyEc2(sdkOptions),
               env.accountId !== undefined ? { account: env.accountId } : {},
             ),
           }
@@ -74,7 +98,7 @@ export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDe
         ? {
             findings: new SecurityHubFindingSink(
               lazySecurityHub({
-                ...clientOptions(env.sdk),
+                ...sdkOptions,
                 maxAttempts: Math.min(2, env.sdk.maxAttempts),
               }),
               env.securityHub,

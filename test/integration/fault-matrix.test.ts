@@ -14,7 +14,7 @@
 import { alertIdFor } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
-import type { Handler } from '../../lambda/handler';
+import type { Handler, HandlerDeps } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { Fault, FaultProxy, ProxiedRequest } from '../support/fault-proxy';
 import {
@@ -26,20 +26,18 @@ import {
   forAlert,
   startFaultProxy,
 } from '../support/fault-proxy';
+import { ManualClock } from '../support/clock';
 import { loadRecord, toEnvelope } from '../support/fixtures';
+import { heldTimeouts } from '../support/held-timeouts';
 import type { LocalAws } from '../support/servers';
 import { readStoredAlert, startLocalAws } from '../support/servers';
 
 const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
-/** Long enough that a loaded machine does not time out healthy calls; short enough to hang. */
-const REQUEST_TIMEOUT_MS = 600;
-/** Outlasts a failing delivery (three timed-out attempts and backoff), as the real one does. */
-const CLAIM_SECONDS = 4;
 /** Small, so the cell that crosses it needs few alerts before it. */
 const CAP = 2;
 const WINDOW_MINUTES = 60;
-/** Cells run this many at a time: dynalite is one process, and hangs take real time. */
+/** Cells run this many at a time: dynalite is one process. */
 const PARALLEL_CELLS = 9;
 
 type Step = 'create' | 'count detection' | 'count group' | 'record burst' | 'publish' | 'mark';
@@ -124,38 +122,44 @@ interface Outcome extends Cell {
 let aws: LocalAws;
 let dynamo: FaultProxy;
 let sns: FaultProxy;
-let handler: Handler;
+let deps: HandlerDeps;
+/** A held request times out at once on the client's side; a healthy one never does. */
+const timeouts = heldTimeouts();
 const outcomes: Outcome[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
   [dynamo, sns] = await Promise.all([
-    startFaultProxy(aws.dynamodb.endpoint),
-    startFaultProxy(aws.sns.url),
+    startFaultProxy(aws.dynamodb.endpoint, { onHold: timeouts.expire }),
+    startFaultProxy(aws.sns.url, { onHold: timeouts.expire }),
   ]);
-  const deps = handlerDepsFromEnvironment({
-    ...process.env,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-    AWS_ENDPOINT_URL_SNS: sns.url,
-    SDK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    SDK_CONNECTION_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    DELIVERY_CLAIM_SECONDS: String(CLAIM_SECONDS),
-    LOG_LEVEL: 'silent',
-  });
   // The SDK reads the endpoint variables when a client first sends.
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.url;
   process.env.AWS_ENDPOINT_URL_SNS = sns.url;
-  handler = createHandler({
+  // The deployed configuration (45 s claim, three attempts per call) on the test's network.
+  deps = handlerDepsFromEnvironment(
+    { ...process.env, LOG_LEVEL: 'silent' },
+    { requestHandler: timeouts.requestHandler },
+  );
+});
+
+/**
+ * The detector as one cell sees it: a clock of the cell's own, which moves only when the
+ * cell lets a claim lapse, so cells running side by side never lapse each other's claims.
+ */
+function handlerFor(clock: ManualClock): Handler {
+  return createHandler({
     ...deps,
     delivery: {
       ...deps.delivery,
+      clock,
       policy: {
         ...DEFAULT_POLICY,
         burst: { windowMinutes: WINDOW_MINUTES, maxNotificationsPerWindow: CAP },
       },
     },
   });
-});
+}
 
 afterAll(async () => {
   await Promise.all([dynamo.close(), sns.close()]);
@@ -182,18 +186,22 @@ function stored(alertId: string) {
 
 /**
  * Delivers `record` as Lambda's async invocation does: the first attempt, two retries, then
- * a redrive from the failure queue; each retry waits until the failed attempt's claim has
- * lapsed (Lambda waits a minute, longer than the real claim). Returns the attempts made.
+ * a redrive from the failure queue; before each retry the clock moves past the failed
+ * attempt's claim (Lambda waits a minute, longer than the claim). Returns the attempts made.
  */
-async function deliverUntilDone(record: CloudTrailRecord, alertId: string): Promise<number> {
+async function deliverUntilDone(
+  handler: Handler,
+  clock: ManualClock,
+  record: CloudTrailRecord,
+  alertId: string,
+): Promise<number> {
   for (let attempt = 1; attempt <= 4; attempt += 1) {
     try {
       await handler(toEnvelope(record));
       return attempt;
     } catch {
       const until = (await stored(alertId))?.claimedUntil;
-      const wait = until === undefined ? 0 : Date.parse(until) - Date.now() + 50;
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (until !== undefined) clock.passBeyond(until);
     }
   }
   throw new Error(`alert ${alertId} was not delivered after three attempts and a redrive`);
@@ -241,6 +249,8 @@ function kindsSent(alertId: string): string[] {
 
 async function runCell(cell: Cell): Promise<void> {
   const { before, target, after } = recordsFor(cell);
+  const clock = new ManualClock();
+  const handler = handlerFor(clock);
   for (const record of before) await handler(toEnvelope(record));
   const alertId = alertIdFor(RDS_RULE, target.eventID);
   const injected = faultOf(cell.kind, cell.step);
@@ -248,7 +258,7 @@ async function runCell(cell: Cell): Promise<void> {
     match: requestOf(cell.step, alertId),
     ...injected,
   });
-  const deliveries = await deliverUntilDone(target, alertId);
+  const deliveries = await deliverUntilDone(handler, clock, target, alertId);
   // A late duplicate from EventBridge changes nothing.
   const late = await handler(toEnvelope(target));
   for (const record of after) await handler(toEnvelope(record));

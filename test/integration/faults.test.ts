@@ -25,22 +25,16 @@ import {
   dynamoOperation,
   startFaultProxy,
 } from '../support/fault-proxy';
+import { ManualClock } from '../support/clock';
 import { loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
+import { heldTimeouts } from '../support/held-timeouts';
 import { readStoredAlert, startLocalAws } from '../support/servers';
 
 type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<HandlerResult>;
 
 const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
-/** Short SDK bounds so a hung call costs a fraction of a second, not the production 3 s. */
-const REQUEST_TIMEOUT_MS = 300;
-/**
- * The claim of the handler used where a lease has to lapse within the test. Like the
- * deployed claim, it outlasts the longest failing invocation here (three 300 ms timeouts
- * plus backoff), so a live invocation never loses its claim.
- */
-const SHORT_CLAIM_SECONDS = 2;
 
 const {
   publish,
@@ -56,19 +50,13 @@ let dynamo: FaultProxy;
 let sns: FaultProxy;
 /** The default configuration (45 s claim), with short SDK timeouts. */
 let handler: Handler;
-/** The same with a two-second claim, for scenarios that wait for a lease to lapse. */
-let shortLease: Handler;
 /**
- * The default configuration with the production request timeout, for the scenarios that
- * inject no hang: ten deliveries at once on a busy test machine can take longer than the
- * short timeouts the hang scenarios need, and a timeout there would test the machine.
+ * The handler's time: a claim lapses when a scenario moves it past the stored expiry, as a
+ * dead publisher's would after Lambda's wait, and never because the machine was slow.
  */
-let patient: Handler;
-
-/** A handler of its own (own SDK clients), composed with `overrides` in its environment. */
-function loadHandler(overrides: Record<string, string>): Handler {
-  return createHandler(handlerDepsFromEnvironment({ ...process.env, ...overrides }));
-}
+const clock = new ManualClock();
+/** A held request times out at once on the client's side; a healthy one never does. */
+const timeouts = heldTimeouts();
 
 let eventCounter = 0;
 function freshEvent(): Record<string, unknown> {
@@ -88,12 +76,11 @@ function stored(alertId: string) {
   return readStoredAlert(aws.dynamodb, alertId);
 }
 
-/** Waits until the stored claim on `alertId` has lapsed, as a dead publisher's would. */
-async function waitForLeaseToLapse(alertId: string): Promise<void> {
+/** Moves the clock past the stored claim on `alertId`, as Lambda's wait before a retry does. */
+async function letLeaseLapse(alertId: string): Promise<void> {
   const until = (await stored(alertId))?.claimedUntil;
   if (until === undefined) throw new Error(`alert ${alertId} holds no claim`);
-  const wait = Date.parse(until) - Date.now() + 20;
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  clock.passBeyond(until);
 }
 
 /** The alert ids of what SNS accepted, in order. */
@@ -150,8 +137,8 @@ async function settle(
 beforeAll(async () => {
   aws = await startLocalAws();
   [dynamo, sns] = await Promise.all([
-    startFaultProxy(aws.dynamodb.endpoint),
-    startFaultProxy(aws.sns.url),
+    startFaultProxy(aws.dynamodb.endpoint, { onHold: timeouts.expire }),
+    startFaultProxy(aws.sns.url, { onHold: timeouts.expire }),
   ]);
   // The SDK reads its endpoint variables when a client first sends, not when it is built,
   // so these stay set for the whole file.
@@ -159,13 +146,14 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_SNS: sns.url,
   });
-  const common = {
-    SDK_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    SDK_CONNECTION_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-  };
-  handler = loadHandler(common);
-  shortLease = loadHandler({ ...common, DELIVERY_CLAIM_SECONDS: String(SHORT_CLAIM_SECONDS) });
-  patient = loadHandler({});
+  // The deployed configuration (45 s claim, three attempts per call), on the test's clock
+  // and network.
+  handler = createHandler(
+    handlerDepsFromEnvironment(process.env, {
+      clock,
+      requestHandler: timeouts.requestHandler,
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -328,15 +316,15 @@ describe('DynamoDB faults', () => {
     dynamo.inject({ match: burstGroupCounter, fault: DYNAMODB_INTERNAL_ERROR, times: 3 });
     const event = freshEvent();
     const alertId = alertIdOf(event);
-    await expect(shortLease(structuredClone(event))).rejects.toThrow(
+    await expect(handler(structuredClone(event))).rejects.toThrow(
       /alert store count burst#\S+ of alert \w+ failed: InternalServerError after 3 attempt\(s\)/,
     );
     expect(await stored(alertId)).toMatchObject({ delivery: 'pending' });
-    await expect(shortLease(structuredClone(event))).rejects.toMatchObject({
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
       name: 'AlertInFlightError',
     });
-    await waitForLeaseToLapse(alertId);
-    const retry = await shortLease(structuredClone(event));
+    await letLeaseLapse(alertId);
+    const retry = await handler(structuredClone(event));
     expect(retry.alerts.map((a) => a.outcome)).toEqual(['resumed']);
     expect(aws.sns.published).toHaveLength(1);
     await settle(
@@ -389,27 +377,27 @@ describe('an invocation that dies between publish and mark notified', () => {
     dynamo.inject({ match: markNotified, fault: HANG, times: 3 });
     const event = freshEvent();
     const alertId = alertIdOf(event);
-    await expect(shortLease(structuredClone(event))).rejects.toThrow(
+    await expect(handler(structuredClone(event))).rejects.toThrow(
       /alert store mark notified of alert \w+ failed: TimeoutError/,
     );
     expect(publishedIds()).toEqual([alertId]);
     expect(await stored(alertId)).toMatchObject({ delivery: 'pending' });
 
     // While the dead invocation's claim is live, a redelivery must not publish.
-    await expect(shortLease(structuredClone(event))).rejects.toMatchObject({
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
       name: 'AlertInFlightError',
     });
     expect(aws.sns.published).toHaveLength(1);
 
-    await waitForLeaseToLapse(alertId);
-    const resumed = await shortLease(structuredClone(event));
+    await letLeaseLapse(alertId);
+    const resumed = await handler(structuredClone(event));
     expect(resumed.alerts.map((a) => a.outcome)).toEqual(['resumed']);
     expect(publishedIds()).toEqual([alertId, alertId]);
     const bodies = aws.sns.published.map((m) => JSON.parse(m.message) as Record<string, string>);
     expect(bodies.map((b) => JSON.parse(b.sqs ?? '{}').alertId)).toEqual([alertId, alertId]);
     expect(bodies.map((b) => b.email)).toEqual([bodies[0]?.email, bodies[0]?.email]);
 
-    const after = await shortLease(structuredClone(event));
+    const after = await handler(structuredClone(event));
     expect(after.alerts.map((a) => a.outcome)).toEqual(['duplicate']);
     await settle(
       'Lambda dies between publish and mark notified (mark notified hangs)',
@@ -426,7 +414,7 @@ describe('concurrent and abandoned deliveries', () => {
     const event = freshEvent();
     const alertId = alertIdOf(event);
     const settled = await Promise.allSettled(
-      Array.from({ length: 10 }, () => patient(structuredClone(event))),
+      Array.from({ length: 10 }, () => handler(structuredClone(event))),
     );
     const deferred = settled.filter((s) => s.status === 'rejected');
     for (const rejection of deferred) {
@@ -444,7 +432,7 @@ describe('concurrent and abandoned deliveries', () => {
     expect(outcomes.filter((o) => o !== 'notified').every((o) => o === 'duplicate')).toBe(true);
 
     // Lambda retries each deferred delivery; by then the alert is finished.
-    const retries = await Promise.all(deferred.map(() => patient(structuredClone(event))));
+    const retries = await Promise.all(deferred.map(() => handler(structuredClone(event))));
     expect(
       retries.flatMap((r) => r.alerts.map((a) => a.outcome)).every((o) => o === 'duplicate'),
     ).toBe(true);
@@ -464,20 +452,20 @@ describe('concurrent and abandoned deliveries', () => {
     dynamo.inject({ match: release, fault: DYNAMODB_INTERNAL_ERROR, times: 3 });
     const event = freshEvent();
     const alertId = alertIdOf(event);
-    await expect(shortLease(structuredClone(event))).rejects.toMatchObject({
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
       name: 'PublishError',
     });
     const abandoned = await stored(alertId);
     expect(abandoned?.delivery).toBe('pending');
     expect(abandoned?.claimedUntil).toEqual(expect.any(String));
 
-    await expect(shortLease(structuredClone(event))).rejects.toMatchObject({
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
       name: 'AlertInFlightError',
     });
-    await waitForLeaseToLapse(alertId);
+    await letLeaseLapse(alertId);
     // Ten deliveries race for the lapsed claim; exactly one takes it.
     const racers = await Promise.allSettled(
-      Array.from({ length: 10 }, () => shortLease(structuredClone(event))),
+      Array.from({ length: 10 }, () => handler(structuredClone(event))),
     );
     const outcomes = racers.flatMap((s) =>
       s.status === 'fulfilled' ? s.value.alerts.map((a) => a.outcome) : [],
@@ -497,12 +485,12 @@ describe('concurrent and abandoned deliveries', () => {
     dynamo.inject({ match: release, fault: DYNAMODB_INTERNAL_ERROR, times: 3 });
     const event = freshEvent();
     const alertId = alertIdOf(event);
-    await expect(shortLease(structuredClone(event))).rejects.toMatchObject({
+    await expect(handler(structuredClone(event))).rejects.toMatchObject({
       name: 'PublishError',
     });
-    await waitForLeaseToLapse(alertId);
+    await letLeaseLapse(alertId);
     dynamo.inject({ match: allOf(updateItem, bodyIncludes(':token')), fault: DROP_RESPONSE });
-    const retry = await shortLease(structuredClone(event));
+    const retry = await handler(structuredClone(event));
     expect(retry.alerts.map((a) => a.outcome)).toEqual(['resumed']);
     await settle(
       'lease takeover whose claim update succeeded but lost its response',

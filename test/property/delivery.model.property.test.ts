@@ -32,6 +32,7 @@ import {
 } from '../support/fault-proxy';
 import { loadRecord, toEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
+import { heldTimeouts } from '../support/held-timeouts';
 import { startLocalAws } from '../support/servers';
 import { runs } from './arbitraries';
 
@@ -86,12 +87,12 @@ beforeAll(async () => {
   ]);
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.url;
   process.env.AWS_ENDPOINT_URL_SNS = sns.url;
-  deps = handlerDepsFromEnvironment({
-    ...process.env,
-    SDK_REQUEST_TIMEOUT_MS: '2000',
-    DELIVERY_CLAIM_SECONDS: String(CLAIM_SECONDS),
-    LOG_LEVEL: 'silent',
-  });
+  // Generous SDK bounds: no fault here hangs, and a loaded machine must not time out a
+  // healthy request (which would add a fault the model does not know of).
+  deps = handlerDepsFromEnvironment(
+    { ...process.env, DELIVERY_CLAIM_SECONDS: String(CLAIM_SECONDS), LOG_LEVEL: 'silent' },
+    { requestHandler: heldTimeouts().requestHandler },
+  );
 });
 
 afterAll(async () => {

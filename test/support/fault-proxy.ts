@@ -86,7 +86,19 @@ function operationOf(headers: IncomingHttpHeaders, body: string): string {
   return '';
 }
 
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+export interface FaultProxyOptions {
+  /**
+   * Told of each request the proxy holds (`hang`, or `hang-after-forward` once the server has
+   * answered), so the client's side can time out at once: `HeldTimeouts.expire`.
+   * @default - held requests wait for the client's own timer
+   */
+  readonly onHold?: (request: ProxiedRequest) => void;
+}
+
+export async function startFaultProxy(
+  upstream: string,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
   const target = new URL(upstream);
   const rules: { rule: FaultRule; left: number }[] = [];
   const log: ProxyLogEntry[] = [];
@@ -159,7 +171,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       return;
     }
     // The client's timeout destroys the socket; closing the proxy cleans up the rest.
-    if (fault?.kind === 'hang') return;
+    if (fault?.kind === 'hang') {
+      options.onHold?.(request);
+      return;
+    }
     if (fault?.kind === 'reset') {
       incoming.socket.destroy();
       return;
@@ -169,7 +184,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       incoming.socket.destroy();
       return;
     }
-    if (fault?.kind === 'hang-after-forward') return;
+    if (fault?.kind === 'hang-after-forward') {
+      options.onHold?.(request);
+      return;
+    }
     response.writeHead(answer.status, answer.headers);
     response.end(answer.body);
   };
