@@ -8,12 +8,13 @@ import { emitMetrics, InvocationMetrics } from './adapters/metrics';
 import { lazySecurityHub, SecurityHubFindingSink } from './adapters/securityhub-sink';
 import { SnsAlertPublisher } from './adapters/sns-publisher';
 import { composeDelivery } from './compose';
-import { catalogFor, detect } from './core/catalog';
-import { InvalidEventError, validateEnvelope } from './core/cloudtrail';
+import { CATALOG, catalogFor } from './core/catalog';
+import { InvalidEventError } from './core/cloudtrail';
 import { errorFields, logText } from './core/logging';
 import type { Clock, Logger } from './core/ports';
 import type { ProcessDeps } from './core/process';
 import { isLoggedFailure, processRecord } from './core/process';
+import { detectionsFor, isRouted, readInvocation } from './core/routing';
 import { cleanText } from './core/text';
 import type { SdkSettings } from './env';
 import { readEnvironment } from './env';
@@ -152,13 +153,15 @@ function eventSummary(event: unknown): Record<string, unknown> {
   };
 }
 
-function rejectInvalid(event: unknown, error: unknown, log: Logger): void {
+function rejectInvalid(input: unknown, error: unknown, log: Logger): void {
+  const event = isRouted(input) ? input.event : input;
   const eventId = logText(field(field(event, 'detail'), 'eventID'));
   log.error('rejected invalid event', {
     ...(eventId !== undefined ? { eventId } : {}),
     outcome: 'invalid',
     ...(error instanceof InvalidEventError ? { field: error.field, reason: error.reason } : {}),
     ...errorFields(error),
+    ...(isRouted(input) ? { detection: logText(input.detection) } : {}),
     event: eventSummary(event),
   });
 }
@@ -166,7 +169,10 @@ function rejectInvalid(event: unknown, error: unknown, log: Logger): void {
 export type Handler = (event: unknown, context?: InvocationContext) => Promise<HandlerResult>;
 
 /**
- * Builds the EventBridge entry point. Errors propagate on purpose: Lambda retries the event
+ * Builds the EventBridge entry point. It takes an event as a detector rule routes it (the
+ * detection and the event; see core/routing.ts), which runs that detection only, or a bare
+ * EventBridge event (sent by hand, or redriven from a rule's dead-letter queue), which runs
+ * every detection of the deployment. Errors propagate on purpose: Lambda retries the event
  * twice and then hands it, with the error, to the on-failure queue, so nothing is dropped.
  * Every log line carries the request id and the event id (the core adds the rule id, the
  * alert id and the outcome); one metrics line closes every invocation, failed or not.
@@ -183,8 +189,11 @@ export function createHandler(deps: HandlerDeps): Handler {
     let validated = false;
     try {
       let record;
+      let detections;
       try {
-        record = validateEnvelope(event).detail;
+        const invocation = readInvocation(event);
+        record = invocation.envelope.detail;
+        detections = detectionsFor(invocation, record, deps.delivery.catalog ?? CATALOG);
       } catch (error) {
         metrics.add('ValidationFailures');
         rejectInvalid(event, error, log);
@@ -193,7 +202,6 @@ export function createHandler(deps: HandlerDeps): Handler {
       validated = true;
       eventId = logText(record.eventID, 256);
       log = withFields(log, { eventId });
-      const detections = detect(record, deps.delivery.catalog);
       ruleIds = detections.map((detection) => detection.id);
       const results = await processRecord(
         record,

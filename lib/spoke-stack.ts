@@ -1,11 +1,12 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
-import { DetectionRules } from './constructs/detection-rules';
+import { forwardingPatterns } from '../lambda/core/catalog';
+import { toEventPattern } from './constructs/detection-rules';
 import { SPOKE_OUTPUTS } from './deployment-names';
 import { hubBusArn } from './constructs/hub-bus';
 import { DeadLetterQueue } from './constructs/queues';
@@ -27,13 +28,18 @@ export interface SpokeStackProps extends StackProps {
   };
 }
 
+/** Tag on a spoke's forwarding rules; `sgwatch doctor` and the tests find them by it. */
+export const FORWARDING_TAG = 'sgwatch:forwards';
+
 /**
- * sgwatch in a Region or account without a detector: one rule per detection with the
- * catalog's own pattern, forwarding matching CloudTrail events to the hub bus. Nothing
- * else runs here, so a busy account pays only for the few events that match.
+ * sgwatch in a Region or account without a detector: a forwarding rule over every call the
+ * catalog watches (one rule unless the names outgrow a pattern), sending each such
+ * CloudTrail event to the hub bus once, however many detections it matches; the hub's rules
+ * match it precisely. Nothing else runs here, so a busy account pays only for the few
+ * events that match.
  */
 export class SpokeStack extends Stack {
-  readonly rules: DetectionRules;
+  readonly rules: readonly events.Rule[];
   readonly hubBusArn: string;
   readonly deadLetterQueue: DeadLetterQueue;
 
@@ -57,19 +63,26 @@ export class SpokeStack extends Stack {
       new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.hubBusArn] }),
     );
 
-    this.rules = new DetectionRules(this, 'Rules', {
-      detections: props.detections,
-      target: new targets.EventBus(hubBus, { role, deadLetterQueue: this.deadLetterQueue.queue }),
-      purpose: 'forwarded to the sgwatch hub',
+    const target = new targets.EventBus(hubBus, {
+      role,
+      deadLetterQueue: this.deadLetterQueue.queue,
     });
-    // The CDK's event bus target has no retry props, though EventBridge takes a retry policy
-    // for it like any other target; stating it pins the day of retries the DLQ relies on.
-    for (const rule of this.rules.rules.values()) {
+    this.rules = forwardingPatterns(props.detections).map((pattern, i) => {
+      const rule = new events.Rule(this, i === 0 ? 'Forward' : `Forward${i + 1}`, {
+        description: 'sgwatch: forward the calls sgwatch watches to the sgwatch hub',
+        eventPattern: toEventPattern(pattern),
+        targets: [target],
+      });
+      Tags.of(rule).add(FORWARDING_TAG, 'hub');
+      // The CDK's event bus target has no retry props, though EventBridge takes a retry
+      // policy for it like any other target; stating it pins the day of retries the DLQ
+      // relies on.
       (rule.node.defaultChild as events.CfnRule).addPropertyOverride('Targets.0.RetryPolicy', {
         MaximumRetryAttempts: SPOKE_RETRY.attempts,
         MaximumEventAgeInSeconds: SPOKE_RETRY.maxEventAge.toSeconds(),
       });
-    }
+      return rule;
+    });
 
     new CfnOutput(this, SPOKE_OUTPUTS.hubEventBusArn, {
       description: 'The sgwatch hub bus this spoke forwards matching CloudTrail events to',

@@ -322,7 +322,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           }
           // One line per stored alert: a repeated event adds nothing to stdout.
           if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
-          const isNew = result.outcome !== 'duplicate' && result.outcome !== 'resumed';
+          const isNew = !['duplicate', 'resumed', 'in-flight'].includes(result.outcome);
           seen.set(result.alert.alertId, { alert: result.alert, isNew, times: 1 });
         },
         onFileError: (path, reason) =>

@@ -101,7 +101,9 @@ function countMatch(counts: ReplayCounts, met: Set<string>, result: ProcessResul
   switch (result.outcome) {
     case 'duplicate':
     case 'resumed':
+    case 'in-flight':
       // A resumed alert was stored by a run that stopped before notifying; this one sends it.
+      // One in flight is being sent right now by another delivery (a live detector).
       counts.alreadyStored += 1;
       break;
     case 'suppressed':

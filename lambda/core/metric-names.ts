@@ -33,7 +33,10 @@ export const DETECTOR_METRICS = [
   'Capped',
   /** SNS publishes that failed after the SDK's retries; the alert stays pending. */
   'PublishFailures',
-  /** Deliveries deferred because another invocation holds the alert's claim. */
+  /**
+   * Copies of an event that left their alert to another delivery holding a live claim on
+   * it (a duplicate EventBridge delivery, or the same event by two paths); not an error.
+   */
   'AlertsInFlight',
   /** Invocations that failed after validation, for any reason; Lambda retries them. */
   'ProcessingErrors',

@@ -59,8 +59,12 @@ export interface ProcessDeps {
  * - `duplicate`: the alert already existed and needed nothing more; nothing was sent.
  * - `suppressed`: an exception matched; the alert was recorded and not sent.
  * - `capped`: the detection's notification cap for the window was reached; recorded only.
+ * - `in-flight`: another delivery holds a live claim on the alert and is sending it now; this
+ *   copy leaves it to that one. Nothing is lost: if the holder fails, its own retry (Lambda's,
+ *   or the failure queue's redrive) takes the alert over once the claim lapses.
  */
-export type AlertOutcome = 'notified' | 'resumed' | 'duplicate' | 'suppressed' | 'capped';
+export type AlertOutcome =
+  'notified' | 'resumed' | 'duplicate' | 'suppressed' | 'capped' | 'in-flight';
 
 export interface ProcessResult {
   readonly alert: Alert;
@@ -73,15 +77,8 @@ const METRIC_BY_OUTCOME: Readonly<Record<AlertOutcome, DetectorMetric>> = {
   duplicate: 'Duplicates',
   suppressed: 'Suppressed',
   capped: 'Capped',
+  'in-flight': 'AlertsInFlight',
 };
-
-/** Another delivery of the same event is publishing right now; retry later. */
-export class AlertInFlightError extends Error {
-  override readonly name = 'AlertInFlightError';
-  constructor(readonly alertId: string) {
-    super(`alert ${alertId} is being delivered by another invocation; retry later`);
-  }
-}
 
 /** Publishing failed; the alert stays pending so a retry sends it. */
 export class PublishError extends Error {
@@ -97,11 +94,6 @@ export class PublishError extends Error {
       options,
     );
   }
-}
-
-/** A delivery held off because another one holds (or took) the alert: retry later. */
-function isDeferral(error: unknown): boolean {
-  return error instanceof AlertInFlightError || error instanceof ClaimLostError;
 }
 
 /** The delivery's claim on one alert, carried through every write it makes on it. */
@@ -271,7 +263,7 @@ async function deliverAlert(
     return { alert: existing, outcome: 'duplicate' };
   }
   const token = await deps.store.claim(existing.alertId, now, claimUntil);
-  if (token === undefined) throw new AlertInFlightError(existing.alertId);
+  if (token === undefined) return { alert: existing, outcome: 'in-flight' };
   // Send what was stored first, so a resumed alert reads exactly like the original.
   return send({ alert: existing, token }, detection, deps, 'resumed');
 }
@@ -313,10 +305,9 @@ export async function processRecord(
       });
       results.push(result);
     } catch (error) {
-      if (isDeferral(error)) {
-        deps.metrics?.add('AlertsInFlight');
-        logger.warn('alert is held by another delivery; failing so it is retried later', {
-          outcome: 'in-flight',
+      if (error instanceof ClaimLostError) {
+        logger.warn('alert was taken over by another delivery; failing so it is retried later', {
+          outcome: 'claim-lost',
           ...errorFields(error),
         });
       } else {

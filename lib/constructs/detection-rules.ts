@@ -6,14 +6,15 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Detection, EventPatternJson } from '../../lambda/core/catalog';
 import { eventPatternFor } from '../../lambda/core/catalog';
+import { routedInputTemplate } from '../../lambda/core/routing';
 
 /** Tag on each rule naming the detection it serves; tests and operators map rules by it. */
 export const DETECTION_TAG = 'sgwatch:detection';
 
 export interface DetectionRulesProps {
   readonly detections: readonly Detection[];
-  /** Where matching events go: the detector here, the hub's bus in a spoke. */
-  readonly target: events.IRuleTarget;
+  /** Where each detection's matching events go (`detectorTarget`). */
+  readonly target: (detection: Detection) => events.IRuleTarget;
   /**
    * The bus the rules listen on.
    * @default - the account's default bus, where CloudTrail management events arrive
@@ -23,20 +24,40 @@ export interface DetectionRulesProps {
   readonly purpose?: string;
 }
 
+/** How long a detector rule keeps retrying the detector before its dead-letter queue. */
+export const RULE_TARGET_RETRY = { attempts: 4, maxEventAge: Duration.hours(2) } as const;
+
 /**
- * The detector as a rule target: EventBridge retries with backoff, up to four retries after
- * the first attempt within two hours, riding out throttling or a brief Lambda outage before the event is parked in the
+ * The input a detector rule passes: the detection that routed the event and the event
+ * whole, so the invocation runs that one detection (see lambda/core/routing.ts).
+ */
+class RoutedEventInput extends events.RuleTargetInput {
+  constructor(private readonly detectionId: string) {
+    super();
+  }
+
+  override bind(): events.RuleTargetInputProperties {
+    return { inputTemplate: routedInputTemplate(this.detectionId) };
+  }
+}
+
+/**
+ * The detector as each detection's rule target: the event goes with the detection's id, and
+ * EventBridge retries with backoff, up to four retries after the first attempt within two
+ * hours, riding out throttling or a brief Lambda outage before the event is parked in the
  * dead-letter queue.
  */
 export function detectorTarget(
   detector: lambda.IFunction,
   deadLetterQueue: sqs.IQueue,
-): events.IRuleTarget {
-  return new targets.LambdaFunction(detector, {
-    retryAttempts: 4,
-    maxEventAge: Duration.hours(2),
-    deadLetterQueue,
-  });
+): (detection: Detection) => events.IRuleTarget {
+  return (detection) =>
+    new targets.LambdaFunction(detector, {
+      event: new RoutedEventInput(detection.id),
+      retryAttempts: RULE_TARGET_RETRY.attempts,
+      maxEventAge: RULE_TARGET_RETRY.maxEventAge,
+      deadLetterQueue,
+    });
 }
 
 /**
@@ -61,7 +82,7 @@ function constructIdFor(detection: Detection): string {
 }
 
 /**
- * One EventBridge rule per detection, each routing its CloudTrail events to one target.
+ * One EventBridge rule per detection, each routing its CloudTrail events to its target.
  * The catalog generates every pattern, so the deployed rules, the Lambda and replay cannot
  * disagree on what a detection matches; hub and spokes share the same patterns.
  *
@@ -79,7 +100,7 @@ export class DetectionRules extends Construct {
         description: `sgwatch ${detection.id}: ${detection.title}${purpose}`.slice(0, 512),
         eventPattern: toEventPattern(eventPatternFor(detection)),
         ...(props.eventBus !== undefined ? { eventBus: props.eventBus } : {}),
-        targets: [props.target],
+        targets: [props.target(detection)],
       });
       Tags.of(rule).add(DETECTION_TAG, detection.id);
       rules.set(detection.id, rule);

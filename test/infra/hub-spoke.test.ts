@@ -4,11 +4,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { SgwatchApp } from '../../bin/app';
 import { STACKSET_TEMPLATE_FILE, synthesizeApp } from '../../bin/app';
 import type { Detection } from '../../lambda/core/catalog';
-import { CATALOG, eventPatternFor } from '../../lambda/core/catalog';
+import { CATALOG, eventPatternFor, forwardingPatterns } from '../../lambda/core/catalog';
+import { routedInputTemplate } from '../../lambda/core/routing';
 import { ConfigError } from '../../lib/config';
 import { DETECTION_TAG } from '../../lib/constructs/detection-rules';
 import { HUB_BUS_NAME } from '../../lib/deployment-names';
-import { SPOKE_RETRY } from '../../lib/spoke-stack';
+import { FORWARDING_TAG, SPOKE_RETRY } from '../../lib/spoke-stack';
+import { route } from '../support/eventbridge';
+import { fixtureCases, loadEnvelope } from '../support/fixtures';
 import { removeTemporaryDirs, stackSetSpokeOf, synthesize } from '../support/synth';
 
 afterAll(removeTemporaryDirs);
@@ -117,6 +120,10 @@ describe('the hub', () => {
           MaximumRetryAttempts: 4,
           MaximumEventAgeInSeconds: 7200,
         });
+        // The detector is told which detection routed the event, and gets the event whole.
+        expect(target?.InputTransformer).toEqual({
+          InputTemplate: routedInputTemplate(detectionId),
+        });
       }
     }
   });
@@ -130,7 +137,10 @@ describe('the hub', () => {
 
 describe('spokes for the hub account’s other Regions', () => {
   const sgwatch = organizationApp();
-  const hubRules = rulesByDetection(Template.fromStack(sgwatch.stack).toJSON());
+  const hubTemplate = Template.fromStack(sgwatch.stack).toJSON();
+  const hubBusId = Object.entries<Json>(hubTemplate.Resources).find(
+    ([, r]) => r.Type === 'AWS::Events::EventBus',
+  )?.[0] as string;
 
   it('deploys one spoke per listed Region except the hub’s own', () => {
     expect(sgwatch.spokes.map((spoke) => [spoke.stackName, spoke.region])).toEqual([
@@ -155,22 +165,23 @@ describe('spokes for the hub account’s other Regions', () => {
         ]);
       });
 
-      it('uses exactly the hub’s patterns, forwarding each to the hub bus with retries and a DLQ', () => {
-        const rules = rulesByDetection(template);
-        expect([...rules.keys()].sort()).toEqual([...hubRules.keys()].sort());
+      it('forwards every call the hub’s rules watch, once, to the hub bus with retries and a DLQ', () => {
+        const rules = Object.values<Json>(template.Resources).filter(
+          (r) => r.Type === 'AWS::Events::Rule',
+        );
+        expect(rules.map((rule) => rule.Properties.EventPattern)).toEqual(
+          forwardingPatterns(CATALOG),
+        );
         const queue = Object.entries<Json>(template.Resources).find(
           ([, r]) => r.Type === 'AWS::SQS::Queue',
         )?.[0];
         const role = Object.entries<Json>(template.Resources).find(
           ([, r]) => r.Type === 'AWS::IAM::Role',
         )?.[0];
-        for (const [detectionId, [rule, ...more]] of rules) {
-          expect(more).toEqual([]);
-          expect(rule?.Properties.EventBusName).toBeUndefined();
-          expect(rule?.Properties.EventPattern).toEqual(
-            hubRules.get(detectionId)?.[0]?.Properties.EventPattern,
-          );
-          expect(rule?.Properties.Targets).toEqual([
+        for (const rule of rules) {
+          expect(rule.Properties.EventBusName).toBeUndefined();
+          expect(rule.Properties.Tags).toEqual([{ Key: FORWARDING_TAG, Value: 'hub' }]);
+          expect(rule.Properties.Targets).toEqual([
             {
               Id: 'Target0',
               Arn: HUB_BUS_ARN,
@@ -182,6 +193,14 @@ describe('spokes for the hub account’s other Regions', () => {
               },
             },
           ]);
+        }
+        // Every fixture any hub rule admits crosses exactly once, the original event whole.
+        for (const { file } of fixtureCases()) {
+          const event = loadEnvelope(file);
+          const atHub = route(hubTemplate, { ref: hubBusId }, event);
+          const forwarded = route(template, 'default', event);
+          if (atHub.length > 0) expect([file, forwarded.length]).toEqual([file, 1]);
+          for (const { input } of forwarded) expect(input).toEqual(event);
         }
       });
 

@@ -42,3 +42,40 @@ export function eventPatternFor(detection: Detection): EventPatternJson {
   }
   return { ...base, $or: detection.calls.map((call) => callPattern(detection, call)) };
 }
+
+/** EventBridge's limit on the length of one rule's event pattern. */
+export const MAX_EVENT_PATTERN_CHARS = 2048;
+
+/**
+ * What a spoke forwards to the hub: every call any of `detections` watches, whatever its
+ * outcome or content, so an event crosses once however many detections it matches; the
+ * hub's rules (one per detection) then decide which detections it meets. The few calls
+ * forwarded in vain cost a cross-account event each. Names are split over several patterns
+ * only when one would pass EventBridge's length limit.
+ */
+export function forwardingPatterns(detections: readonly Detection[]): EventPatternJson[] {
+  const calls = detections.flatMap((detection) => detection.calls);
+  if (calls.length === 0) throw new Error('a spoke needs at least one watched call');
+  const distinct = (values: readonly string[]) => [...new Set(values)].sort();
+  const sources = distinct(calls.map((call) => call.source));
+  const eventSources = distinct(calls.map((call) => call.eventSource));
+  const patternOf = (eventNames: readonly string[]): EventPatternJson => ({
+    'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
+    source: sources,
+    detail: { eventSource: eventSources, eventName: eventNames },
+  });
+  const patterns: EventPatternJson[] = [];
+  let names: string[] = [];
+  for (const name of distinct(calls.map((call) => call.eventName))) {
+    if (
+      names.length > 0 &&
+      JSON.stringify(patternOf([...names, name])).length > MAX_EVENT_PATTERN_CHARS
+    ) {
+      patterns.push(patternOf(names));
+      names = [];
+    }
+    names.push(name);
+  }
+  patterns.push(patternOf(names));
+  return patterns;
+}

@@ -82,5 +82,5 @@ export function watchedEventNames(catalog: readonly Detection[] = CATALOG): stri
     ...new Set(catalog.flatMap((detection) => detection.calls.map((call) => call.eventName))),
   ];
 }
-export { eventPatternFor } from './event-pattern';
+export { eventPatternFor, forwardingPatterns, MAX_EVENT_PATTERN_CHARS } from './event-pattern';
 export type { EventPatternJson } from './event-pattern';
