@@ -21,6 +21,8 @@ import { readEnvironment } from './env';
 import { readPolicy } from './policy-loader';
 
 const SERVICE = 'sgwatch-detector';
+/** The bound on one Security Hub request, below the alert path's own. */
+const FINDING_REQUEST_TIMEOUT_MS = 1500;
 
 /**
  * Bounded SDK calls: without a request timeout a hung connection would hold the invocation
@@ -93,15 +95,25 @@ export function handlerDepsFromEnvironment(
             ),
           }
         : {}),
-      // Security Hub gets two attempts, not the full budget: it runs after the alert went
-      // out, and must not hold the invocation near its timeout.
+      // Security Hub runs after every notification has left, on a tighter budget than the
+      // alert path (two attempts of at most 1.5 s): a slow or unreachable Security Hub costs
+      // an invocation a few seconds at most, never its timeout.
       ...(env.securityHub !== undefined
         ? {
             findings: new SecurityHubFindingSink(
-              lazySecurityHub({
-                ...sdkOptions,
-                maxAttempts: Math.min(2, env.sdk.maxAttempts),
-              }),
+              lazySecurityHub(
+                clientOptions(
+                  {
+                    ...env.sdk,
+                    requestTimeoutMs: Math.min(
+                      env.sdk.requestTimeoutMs,
+                      FINDING_REQUEST_TIMEOUT_MS,
+                    ),
+                    maxAttempts: Math.min(2, env.sdk.maxAttempts),
+                  },
+                  overrides,
+                ),
+              ),
               env.securityHub,
             ),
           }

@@ -219,21 +219,10 @@ async function attachmentOf(
 
 /**
  * Delivers the alert `detection` raises on `record` exactly once per (detection, eventID):
- * the caller has already established that the detection matches.
+ * the caller has already established that the detection matches. Findings are not this
+ * function's: `processRecord` imports them once every alert of the record has gone out.
  */
 export async function deliver(
-  detection: Detection,
-  record: CloudTrailRecord,
-  deps: ProcessDeps,
-): Promise<ProcessResult> {
-  const result = await deliverAlert(detection, record, deps);
-  // Optional finding sink (Security Hub), once the alert is notified or recorded as
-  // suppressed, duplicates and resumes included; it logs its own errors and never throws.
-  await recordFinding(result.alert, detection, deps);
-  return result;
-}
-
-async function deliverAlert(
   detection: Detection,
   record: CloudTrailRecord,
   deps: ProcessDeps,
@@ -290,7 +279,7 @@ export async function processRecord(
       eventName: logText(record.eventName),
     });
   }
-  const results: ProcessResult[] = [];
+  const results: { result: ProcessResult; detection: Detection; logger: Logger }[] = [];
   for (const detection of detections) {
     const alertId = alertIdFor(detection.id, record.eventID);
     const logger = withFields(deps.logger, { ruleId: detection.id, alertId });
@@ -303,7 +292,7 @@ export async function processRecord(
         severity: result.alert.severity,
         ...(result.alert.burst !== undefined ? { notification: result.alert.burst.kind } : {}),
       });
-      results.push(result);
+      results.push({ result, detection, logger });
     } catch (error) {
       if (error instanceof ClaimLostError) {
         logger.warn('alert was taken over by another delivery; failing so it is retried later', {
@@ -320,7 +309,16 @@ export async function processRecord(
       throw error;
     }
   }
-  return results;
+  // The optional finding sink (Security Hub) comes after every notification of the record has
+  // left, so no import can hold one up; its calls are bounded by its client, and it logs
+  // and counts its own failures, never throwing. Duplicates and resumes are imported again,
+  // which repairs a finding an earlier invocation did not get to import.
+  await Promise.all(
+    results.map(({ result, detection, logger }) =>
+      recordFinding(result.alert, detection, { ...deps, logger }),
+    ),
+  );
+  return results.map(({ result }) => result);
 }
 
 const loggedFailures = new WeakSet<object>();
