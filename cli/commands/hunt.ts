@@ -22,7 +22,7 @@ import { formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
 import { OPTION, parseOptions, parseTime, UsageError } from '../args';
-import { list, replayCommand, selectedCatalog } from './replay';
+import { checkDeliveryFlags, list, replayCommand, selectedCatalog } from './replay';
 
 export const HUNT_HELP = `Usage: sgwatch hunt --since T [options]
 
@@ -337,6 +337,14 @@ export async function huntCommand(
     io.stdout.write(HUNT_HELP);
     return 0;
   }
+  checkDeliveryFlags(
+    {
+      publish: values.publish === true,
+      ...(values['alert-table'] !== undefined ? { table: values['alert-table'] } : {}),
+      ...(values.topic !== undefined ? { topic: values.topic } : {}),
+    },
+    '--alert-table',
+  );
   if (values.since === undefined) throw new UsageError('hunt needs --since: how far back to look');
   const now = io.now();
   const since = parseTime(values.since, '--since', now);

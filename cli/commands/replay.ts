@@ -48,11 +48,11 @@ listed as ignored.
 Store (where alerts are written):
   --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
   --store memory       a throwaway in-memory store
-  --table NAME         a deployed sgwatch alert table (AWS credentials from the
-                       standard chain)
+  --table NAME         a deployed sgwatch alert table, with --publish only (AWS
+                       credentials from the standard chain)
   --table-region R     the table's Region (default: the standard chain, e.g. AWS_REGION
                        or your profile); --region does not set it
-  --publish            with --table: also publish alerts to --topic ARN (off by default)
+  --publish            with --table: deliver alerts as the detector does, to --topic ARN
   --topic ARN          the deployed alert topic, for --publish
   --state-dir DIR      where the embedded store lives (default: $SGWATCH_STATE_DIR, else
                        the nearest .sgwatch/ in this folder or one above it, else a new
@@ -142,6 +142,34 @@ function loadReplayPolicy(file: string | undefined, cwd: string): Policy {
   }
 }
 
+/**
+ * Where a run may deliver. A deployed table is the live detector's record of what it sent:
+ * a backtest that wrote alerts there without sending them would make the live detector take
+ * them as sent and stay silent (and take places in its burst windows), so a table comes only
+ * with --publish, which delivers them as the detector would. `tableFlag` is the command's
+ * own name for the table option.
+ */
+export function checkDeliveryFlags(
+  flags: { readonly table?: string; readonly publish: boolean; readonly topic?: string },
+  tableFlag: string,
+): void {
+  if (flags.topic !== undefined && !flags.publish) {
+    throw new UsageError(
+      '--topic is only read with --publish: add --publish, or leave --topic out',
+    );
+  }
+  if (flags.publish && (flags.table === undefined || flags.topic === undefined)) {
+    throw new UsageError(
+      `--publish needs ${tableFlag} and --topic: replay only publishes to a deployed topic`,
+    );
+  }
+  if (flags.table !== undefined && !flags.publish) {
+    throw new UsageError(
+      `${tableFlag} without --publish would mark alerts as sent in the live table, silencing the live detector: add --publish --topic ARN to deliver them, or leave ${tableFlag} out to backtest locally`,
+    );
+  }
+}
+
 /** A repeatable option's values, each of which may also be a comma-separated list. */
 export function list(values: string[] | undefined): string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
@@ -205,11 +233,14 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const format = values.format ?? 'table';
   if (format !== 'table' && format !== 'jsonl')
     throw new UsageError(`--format must be table or jsonl, got "${format}"`);
-  if (values.publish === true && (values.table === undefined || values.topic === undefined)) {
-    throw new UsageError(
-      '--publish needs --table and --topic: replay only publishes to a deployed topic',
-    );
-  }
+  checkDeliveryFlags(
+    {
+      publish: values.publish === true,
+      ...(values.table !== undefined ? { table: values.table } : {}),
+      ...(values.topic !== undefined ? { topic: values.topic } : {}),
+    },
+    '--table',
+  );
   const topicRegionName =
     values.publish === true && values.topic !== undefined ? topicRegion(values.topic) : undefined;
   const now = io.now();

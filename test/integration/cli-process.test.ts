@@ -22,6 +22,9 @@ import { dynamoError, dynamoOperation, startFaultProxy } from '../support/fault-
 import { startFakeSts } from '../support/fakes/sts';
 import { loadRecord } from '../support/fixtures';
 
+/** A replay into a deployed table delivers, so it names the topic too. */
+const PUBLISH = ['--publish', '--topic', 'arn:aws:sns:eu-west-1:111122223333:sgwatch-alerts'];
+
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const VERSION = (
   JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -184,7 +187,7 @@ describe('AWS errors', () => {
     writeFileSync(join(dir, 'events.json'), JSON.stringify({ Records: [loadRecord(RDS)] }));
 
     // Act
-    const run = await cli.run(['replay', '--table', 'sgwatch-alerts', 'events.json'], {
+    const run = await cli.run(['replay', ...PUBLISH, '--table', 'sgwatch-alerts', 'events.json'], {
       cwd: dir,
       env: { ...KEYS, AWS_ENDPOINT_URL_DYNAMODB: await closedEndpoint() },
     });
@@ -222,7 +225,15 @@ describe('AWS errors', () => {
   it('says how to give credentials when replay writes to a table without them', async () => {
     writeFileSync(join(dir, 'events.json'), JSON.stringify({ Records: [loadRecord(RDS)] }));
     const run = await cli.run(
-      ['replay', '--table', 'sgwatch-alerts', '--table-region', 'us-east-1', 'events.json'],
+      [
+        'replay',
+        ...PUBLISH,
+        '--table',
+        'sgwatch-alerts',
+        '--table-region',
+        'us-east-1',
+        'events.json',
+      ],
       { cwd: dir, env: { AWS_ENDPOINT_URL_DYNAMODB: await closedEndpoint() } },
     );
     expect(run.code).toBe(1);
@@ -261,7 +272,15 @@ describe('AWS errors', () => {
 
       // Act
       const run = await cli.run(
-        ['replay', '--table', 'no-such-table', '--table-region', 'eu-west-1', 'events.json'],
+        [
+          'replay',
+          ...PUBLISH,
+          '--table',
+          'no-such-table',
+          '--table-region',
+          'eu-west-1',
+          'events.json',
+        ],
         { cwd: dir, env: { ...KEYS, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint } },
       );
 

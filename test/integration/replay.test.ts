@@ -8,7 +8,7 @@ import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 import { runCli } from '../support/cli';
 import type { LocalAws } from '../support/servers';
-import { startLocalAws } from '../support/servers';
+import { startLocalAws, TEST_TOPIC_ARN } from '../support/servers';
 
 const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
 const ELASTICACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
@@ -385,6 +385,9 @@ describe('sgwatch replay into a deployed table', () => {
         'replay',
         '--table',
         aws.dynamodb.tableName,
+        '--publish',
+        '--topic',
+        TEST_TOPIC_ARN,
         '--table-region',
         'eu-west-1',
         '--region',
@@ -405,7 +408,17 @@ describe('sgwatch replay into a deployed table', () => {
     process.env.AWS_REGION = 'ap-southeast-2';
     try {
       const run = await runCli(
-        ['replay', '--table', aws.dynamodb.tableName, '--region', 'eu-west-1', 'log.json'],
+        [
+          'replay',
+          '--table',
+          aws.dynamodb.tableName,
+          '--publish',
+          '--topic',
+          TEST_TOPIC_ARN,
+          '--region',
+          'eu-west-1',
+          'log.json',
+        ],
         { cwd: dir },
       );
 
@@ -416,6 +429,24 @@ describe('sgwatch replay into a deployed table', () => {
       delete process.env.AWS_REGION;
     }
   });
+
+  it.each([
+    [['replay', '--table', 'T', 'log.json'], '--table without --publish would mark alerts as sent'],
+    [
+      ['hunt', '--alert-table', 'T', '--since', '7d'],
+      '--alert-table without --publish would mark alerts as sent',
+    ],
+    [['replay', '--topic', TEST_TOPIC_ARN, 'log.json'], '--topic is only read with --publish'],
+  ])(
+    'refuses a backtest that would write into a live table without delivering: %j',
+    async (argv, message) => {
+      const run = await runCli(argv, { cwd: dir });
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
 
   it('rejects a --topic that is not an SNS topic ARN before opening anything', async () => {
     const run = await runCli(
