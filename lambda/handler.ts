@@ -115,6 +115,7 @@ export function handlerDepsFromEnvironment(
                 ),
               ),
               env.securityHub,
+              overrides.clock,
             ),
           }
         : {}),

@@ -19,6 +19,7 @@
 import type { Alert } from './alert';
 import type { AttackMapping, Detection } from './catalog';
 import { cleanText, stripControl, truncate } from './text';
+import { windowStartOf } from './burst';
 
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
 
@@ -454,15 +455,33 @@ function sourceUrlFor(alert: Alert): string | undefined {
 }
 
 /**
- * The finding for one stored alert. `detectedAt` (when sgwatch decided the alert, kept on the
- * record) is both `CreatedAt` and `UpdatedAt`, so importing the same alert again is the same
- * finding, and a later alert of the group is a newer update of it.
+ * When a finding came to be: for a burst group's finding, the start of the group's window,
+ * the same for every alert of the group, so `CreatedAt` never moves with an update; for an
+ * alert of its own, when sgwatch decided it.
+ */
+export function findingCreatedAt(alert: Alert): string {
+  const burst = alert.burst;
+  if (burst === undefined) return alert.detectedAt;
+  const startSeconds = windowStartOf(new Date(alert.eventTime), burst.windowMinutes);
+  return Number.isFinite(startSeconds)
+    ? new Date(startSeconds * 1000).toISOString()
+    : alert.detectedAt;
+}
+
+/**
+ * The finding for one stored alert, as imported at `importedAt`. Security Hub ignores an
+ * import whose `UpdatedAt` is not newer than the stored one, so `UpdatedAt` is the time of the
+ * import (the caller keeps it increasing), never earlier than `CreatedAt`; a retried or
+ * late import of the same alert is then applied, and repeats the same content.
  */
 export function toFinding(
   alert: Alert,
   detection: Detection,
   product: FindingProduct,
+  importedAt: Date,
 ): AsffFinding {
+  const createdAt = findingCreatedAt(alert);
+  const updatedAt = new Date(Math.max(importedAt.getTime(), Date.parse(createdAt))).toISOString();
   const types = typesFor(detection);
   const severity: AsffSeverity = {
     Label: LABEL[alert.severity],
@@ -485,8 +504,8 @@ export function toFinding(
     // Only the group's first alert knows when the group was first seen.
     ...(first ? { FirstObservedAt: alert.eventTime } : {}),
     LastObservedAt: alert.eventTime,
-    CreatedAt: alert.detectedAt,
-    UpdatedAt: alert.detectedAt,
+    CreatedAt: createdAt,
+    UpdatedAt: updatedAt,
     Severity: severity,
     Title: titleFor(alert),
     Description: descriptionFor(alert, detection),
@@ -507,4 +526,27 @@ export function toFinding(
     RecordState: 'ACTIVE',
     ...(note !== undefined ? { Note: note } : {}),
   };
+}
+
+/**
+ * True for a later alert of a burst group that sgwatch sent (not suppressed, not capped):
+ * activity after the group's finding was created, which an analyst may already have
+ * resolved or suppressed.
+ */
+export function isNewActivity(alert: Alert): boolean {
+  const burst = alert.burst;
+  return (
+    burst !== undefined &&
+    burst.sequence > 1 &&
+    burst.kind !== 'capped' &&
+    alert.delivery !== 'suppressed'
+  );
+}
+
+/** The note that goes with a group's finding moved back to NEW by new activity. */
+export function reopenNote(alert: Alert): string {
+  return text(
+    `New activity: alert ${alert.alertId} (${alert.burst?.sequence ?? 1} in this burst) at ${alert.eventTime}; set back to NEW by sgwatch`,
+    ASFF_LIMITS.noteText,
+  );
 }

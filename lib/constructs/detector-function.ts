@@ -257,6 +257,19 @@ export class DetectorFunction extends Construct {
         actions: ['securityhub:BatchImportFindings'],
         resourceArns: [productArn],
       });
+      // New activity in a burst group moves the group's finding back to NEW (an import
+      // cannot change the workflow an analyst set); the action is authorized on the hub.
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['securityhub:BatchUpdateFindings'],
+        resourceArns: [
+          Stack.of(this).formatArn({
+            service: 'securityhub',
+            resource: 'hub',
+            resourceName: 'default',
+          }),
+        ],
+      });
     }
 
     if (props.lookups === true) {

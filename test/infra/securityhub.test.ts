@@ -17,6 +17,14 @@ const PRODUCT_ARN = {
   ],
 };
 
+/** The account's hub in that Region, where BatchUpdateFindings is authorized. */
+const HUB_ARN = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':securityhub:us-east-1:111122223333:hub/default'],
+  ],
+};
+
 /** Every action of every identity policy in the template, with its resources. */
 function grants(template: Template): { action: string; resources: unknown[] }[] {
   return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
@@ -34,10 +42,11 @@ describe('Security Hub sink in the stack', () => {
   const on = Template.fromStack(synthesize({ securityHub: 'true' }, HUB).stack);
   const off = Template.fromStack(synthesize({}, HUB).stack);
 
-  it('lets the detector import findings to the account’s default product and nowhere else', () => {
+  it('lets the detector import findings to the account’s default product and reopen them on its hub, nothing else', () => {
     const securityHub = grants(on).filter(({ action }) => action.startsWith('securityhub:'));
     expect(securityHub).toEqual([
       { action: 'securityhub:BatchImportFindings', resources: [PRODUCT_ARN] },
+      { action: 'securityhub:BatchUpdateFindings', resources: [HUB_ARN] },
     ]);
   });
 

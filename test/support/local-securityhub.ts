@@ -12,7 +12,7 @@
  * 1-32 resources, field lengths, RFC 3339 timestamps, SchemaVersion 2018-10-08, a default
  * product ARN and `AwsAccountId` of the calling account) or it is returned in
  * `FailedFindings`; an import cannot change `Workflow` or `Note` of an existing finding, and
- * an import whose `UpdatedAt` is older than the stored one changes nothing.
+ * an import whose `UpdatedAt` is not newer than the stored one changes nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -171,7 +171,7 @@ export async function startLocalSecurityHub(
         continue;
       }
       const stored = findings.get(id);
-      if (stored !== undefined && String(finding.UpdatedAt) < String(stored.UpdatedAt)) continue;
+      if (stored !== undefined && String(finding.UpdatedAt) <= String(stored.UpdatedAt)) continue;
       findings.set(id, {
         ...finding,
         // Once a finding exists, only BatchUpdateFindings changes its workflow and note.

@@ -19,6 +19,8 @@ import { fixtureCases, loadRecord } from '../support/fixtures';
 
 const HUB = '999988887777';
 const PRODUCT = parseProductArn(`arn:aws:securityhub:us-east-1:${HUB}:product/${HUB}/default`);
+/** When the findings below are imported: later than every alert's detection. */
+const IMPORTED_AT = new Date('2030-01-01T00:00:00.000Z');
 const NOW = new Date('2026-03-15T12:00:00.000Z');
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
@@ -101,7 +103,7 @@ describe('ASFF mapping', () => {
     'maps %s to a finding Security Hub accepts from the hub account',
     (_name, { alert, detection }) => {
       // Act
-      const finding = toFinding(alert, detection, PRODUCT);
+      const finding = toFinding(alert, detection, PRODUCT, IMPORTED_AT);
       // Assess
       expect(asffProblems(finding, HUB)).toEqual([]);
       expect(finding.SchemaVersion).toBe(ASFF_SCHEMA_VERSION);
@@ -113,7 +115,9 @@ describe('ASFF mapping', () => {
       for (const stamp of [finding.CreatedAt, finding.UpdatedAt, finding.LastObservedAt]) {
         expect(stamp).toMatch(TIMESTAMP);
       }
-      expect(finding.CreatedAt).toBe(finding.UpdatedAt);
+      // Created when sgwatch decided the alert; updated when imported, never before that.
+      expect(finding.CreatedAt).toBe(alert.detectedAt);
+      expect(finding.UpdatedAt >= finding.CreatedAt).toBe(true);
       expect(finding.ProductFields['sgwatch/alertId']).toBe(alert.alertId);
       expect(finding.ProductFields['sgwatch/ruleId']).toBe(detection.id);
       expect(finding.ProductFields['sgwatch/riskScore']).toBe(String(alert.riskScore));
@@ -124,7 +128,7 @@ describe('ASFF mapping', () => {
   it.each(cases.map((c) => [c.name, c] as const))(
     'types %s by its ATT&CK tactics in the TTPs namespace',
     (_name, { alert, detection }) => {
-      const finding = toFinding(alert, detection, PRODUCT);
+      const finding = toFinding(alert, detection, PRODUCT, IMPORTED_AT);
       const ttps = finding.Types.filter((type) => type.startsWith('TTPs/'));
       expect(ttps).toHaveLength(detection.mitre.length);
       for (const [i, mapping] of detection.mitre.entries()) {
@@ -145,7 +149,7 @@ describe('ASFF mapping', () => {
     );
     const alert = alertOf(detection, record);
     // Act
-    const finding = toFinding(alert, detection, PRODUCT);
+    const finding = toFinding(alert, detection, PRODUCT, IMPORTED_AT);
     // Assess
     const [target, caller, account] = finding.Resources;
     expect(target).toMatchObject({
@@ -166,7 +170,7 @@ describe('ASFF mapping', () => {
       detection,
       loadRecord('cloudtrail/rds-create-db-security-group.success.assumed-role-tags.json'),
     );
-    const caller = toFinding(alert, detection, PRODUCT).Resources.find(
+    const caller = toFinding(alert, detection, PRODUCT, IMPORTED_AT).Resources.find(
       (r) => r.ResourceRole === 'Actor',
     );
     expect(alert.actor.roleArn).toBeDefined();
@@ -176,14 +180,14 @@ describe('ASFF mapping', () => {
   it('maps the risk score to Normalized and the alert severity to Label', () => {
     const { alert, detection } = hostileAlert();
     const scored: Alert = { ...alert, riskScore: 81, severity: 'critical' };
-    const finding = toFinding(scored, detection, PRODUCT);
+    const finding = toFinding(scored, detection, PRODUCT, IMPORTED_AT);
     expect(finding.Severity).toEqual({ Label: 'CRITICAL', Normalized: 81, Original: '81' });
     expect(finding.FindingProviderFields.Severity).toEqual({ Label: 'CRITICAL', Original: '81' });
   });
 
   it('keeps hostile strings single-line, control-free and within every limit', () => {
     const { alert, detection } = hostileAlert();
-    const finding = toFinding(alert, detection, PRODUCT);
+    const finding = toFinding(alert, detection, PRODUCT, IMPORTED_AT);
     const everyString = JSON.stringify(finding);
     expect(everyString).not.toMatch(/\\u00(0|1)|\u001b|\u009b|\u202e|\u2028|\u200b/);
     expect(finding.Title.length).toBeLessThanOrEqual(ASFF_LIMITS.title);
@@ -195,7 +199,12 @@ describe('ASFF mapping', () => {
 
   it('folds burst updates into the group’s finding with the count and last seen', () => {
     const { alert, detection } = fixtureAlerts()[0] as Case;
-    const first = toFinding({ ...alert, burst: placement('new', 1) }, detection, PRODUCT);
+    const first = toFinding(
+      { ...alert, eventTime: '2026-03-15T12:05:00.000Z', burst: placement('new', 1) },
+      detection,
+      PRODUCT,
+      IMPORTED_AT,
+    );
     const later: Alert = {
       ...alert,
       alertId: 'b'.repeat(20),
@@ -203,7 +212,7 @@ describe('ASFF mapping', () => {
       detectedAt: '2026-03-15T12:10:01.000Z',
       burst: placement('update', 4),
     };
-    const update = toFinding(later, detection, PRODUCT);
+    const update = toFinding(later, detection, PRODUCT, new Date(IMPORTED_AT.getTime() + 1));
     expect(update.Id).toBe(first.Id);
     expect(first.Id).toBe('sgwatch/burst/a1b2c3d4e5f6a7b8c9d0-1773571200');
     expect(update.ProductFields).toMatchObject({
@@ -213,8 +222,12 @@ describe('ASFF mapping', () => {
       'sgwatch/alertId': 'b'.repeat(20),
     });
     expect(update.LastObservedAt).toBe('2026-03-15T12:10:00.000Z');
+    // Each import is newer than the last, so Security Hub applies it; the group's finding
+    // keeps the time it was created (its window's start), whichever alert is imported.
     expect(update.UpdatedAt > first.UpdatedAt).toBe(true);
-    expect(first.FirstObservedAt).toBe(alert.eventTime);
+    expect(update.CreatedAt).toBe(first.CreatedAt);
+    expect(first.CreatedAt).toBe('2026-03-15T12:00:00.000Z');
+    expect(first.FirstObservedAt).toBe('2026-03-15T12:05:00.000Z');
     expect(update.FirstObservedAt).toBeUndefined();
     expect(update.Title).toContain('4 alerts in this burst');
     expect(asffProblems(update, HUB)).toEqual([]);
@@ -233,7 +246,7 @@ describe('ASFF mapping', () => {
         expires: '2026-12-31',
       },
     };
-    const finding = toFinding(suppressed, detection, PRODUCT);
+    const finding = toFinding(suppressed, detection, PRODUCT, IMPORTED_AT);
     expect(finding.Workflow).toEqual({ Status: 'SUPPRESSED' });
     expect(finding.Note?.Text).toMatch(
       /^Suppressed by sgwatch exception ci-pipeline \(owner platform, expires 2026-12-31\): nightly/,
@@ -281,7 +294,10 @@ describe('ASFF mapping', () => {
 
 describe('the ASFF validator the local Security Hub uses', () => {
   const { alert, detection } = hostileAlert();
-  const valid = toFinding(alert, detection, PRODUCT) as unknown as Record<string, unknown>;
+  const valid = toFinding(alert, detection, PRODUCT, IMPORTED_AT) as unknown as Record<
+    string,
+    unknown
+  >;
 
   it.each([
     ['a missing Title', { Title: undefined }, /Title is required/],
