@@ -24,17 +24,20 @@ export interface DetectionRulesProps {
 }
 
 /**
- * The detector as a rule target: EventBridge retries with backoff, up to four retries after
- * the first attempt within two hours, riding out throttling or a brief Lambda outage before the event is parked in the
- * dead-letter queue.
+ * How the hub's rules retry the detector: EventBridge retries with backoff, up to four
+ * retries after the first attempt within two hours, riding out throttling or a brief Lambda
+ * outage before the event is parked in the dead-letter queue.
  */
+export const DETECTOR_RULE_RETRY = { attempts: 4, maxEventAge: Duration.hours(2) } as const;
+
+/** The detector as a rule target, retried as {@link DETECTOR_RULE_RETRY} says. */
 export function detectorTarget(
   detector: lambda.IFunction,
   deadLetterQueue: sqs.IQueue,
 ): events.IRuleTarget {
   return new targets.LambdaFunction(detector, {
-    retryAttempts: 4,
-    maxEventAge: Duration.hours(2),
+    retryAttempts: DETECTOR_RULE_RETRY.attempts,
+    maxEventAge: DETECTOR_RULE_RETRY.maxEventAge,
     deadLetterQueue,
   });
 }
