@@ -158,22 +158,23 @@ export function createHandler(deps: HandlerDeps): Handler {
     let ruleIds: string[] = [];
     let validated = false;
     try {
-      let record;
+      let envelope;
       try {
-        record = validateEnvelope(event).detail;
+        envelope = validateEnvelope(event);
       } catch (error) {
         metrics.add('ValidationFailures');
         rejectInvalid(event, error, log);
         throw error;
       }
       validated = true;
+      const record = envelope.detail;
       eventId = logText(record.eventID, 256);
       log = withFields(log, { eventId });
       const detections = detect(record, deps.delivery.catalog);
       ruleIds = detections.map((detection) => detection.id);
       const results = await processRecord(
         record,
-        { ...deps.delivery, logger: log, metrics },
+        { ...deps.delivery, logger: log, metrics, eventAccount: envelope.account },
         detections,
       );
       return {
