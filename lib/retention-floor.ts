@@ -31,11 +31,12 @@ export const DELIVERY_DELAYS: readonly DeliveryDelay[] = [
 export const LONGEST_DELIVERY_HOURS = DELIVERY_DELAYS.reduce((sum, delay) => sum + delay.hours, 0);
 
 /**
- * The fewest whole days an alert may be kept: TTL counts from when the alert was written,
- * which is no earlier than the event, so an alert kept this long outlives every copy of its
- * event and a redrive finds it instead of notifying again.
+ * The fewest whole days an alert may be kept: strictly longer than the longest delivery.
+ * TTL counts from when the alert was written, which is no earlier than the event, so an
+ * alert kept this long outlives every copy of its event and a redrive finds it instead of
+ * notifying again.
  */
-export const MIN_ALERT_RETENTION_DAYS = Math.ceil(LONGEST_DELIVERY_HOURS / 24);
+export const MIN_ALERT_RETENTION_DAYS = Math.floor(LONGEST_DELIVERY_HOURS / 24) + 1;
 
 /** `6 h`, `24 h`, `14 days`, `15 days 8 h`: hours up to two days, days past them. */
 function showHours(hours: number): string {
