@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createAlertTableInput } from './alert-table-schema';
 import { inProcessDynamoDbClient } from './in-process-dynamodb';
+import type { DynaliteDb } from './dynamodb-limits';
+import { enforceDynamoDbLimits } from './dynamodb-limits';
 
 /** The table name the embedded store uses; deployed tables get generated names. */
 export const EMBEDDED_TABLE_NAME = 'sgwatch-alerts';
@@ -121,6 +123,9 @@ export async function startEmbeddedDynamoDb(
   // Loaded lazily: only the CLI and tests need it, never the Lambda bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as DynaliteFactory;
+  // What DynamoDB refuses (empty index keys, items over 400 KB in UTF-8), dynalite must too.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  enforceDynamoDbLimits(require('dynalite/db') as DynaliteDb);
   let releaseLock = (): void => undefined;
   if (options.path !== undefined) {
     mkdirSync(options.path, { recursive: true });

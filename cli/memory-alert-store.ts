@@ -9,6 +9,7 @@ import type {
   MarkResult,
 } from '../lambda/core/ports';
 import { ClaimLostError } from '../lambda/core/ports';
+import { newAlertItemRefusal } from './dynamodb-limits';
 
 const DAY_MS = 86_400_000;
 
@@ -38,8 +39,10 @@ function lowerBound(times: readonly string[], time: string): number {
  * memory, with no table, no HTTP and no SDK. A throwaway run needs nothing more, and a replay
  * then costs what its scan costs. Its equivalence with the DynamoDB store is tested by
  * running both through the same operations (test/property/memory-store.property.test.ts).
- * One difference, on purpose: an alert too large for a DynamoDB item (a record over about
- * 350 KB) is kept whole here, where the table keeps the start of its CloudTrail record.
+ * What DynamoDB refuses of a new alert's item (an empty index key, over 400 KB beside the
+ * record) it refuses too. One difference, on purpose: an alert too large for a DynamoDB item
+ * (a record over about 350 KB) is kept whole here, where the table keeps the start of its
+ * CloudTrail record.
  */
 export class MemoryAlertStore implements AlertStore {
   private readonly alerts = new Map<string, Stored>();
@@ -54,14 +57,18 @@ export class MemoryAlertStore implements AlertStore {
   }
 
   create(alert: Alert, claimUntil: Date): Promise<CreateResult> {
+    const token = randomUUID() as ClaimToken;
+    const claimedUntil = claimUntil.toISOString();
+    // DynamoDB validates the item before it checks the write's condition.
+    const refusal = newAlertItemRefusal(alert, { claimedUntil, claimToken: token });
+    if (refusal !== undefined) return Promise.reject(refusal);
     const existing = this.alerts.get(alert.alertId);
     if (existing !== undefined) {
       return Promise.resolve({ created: false, existing: structuredClone(existing.alert) });
     }
-    const token = randomUUID() as ClaimToken;
     this.alerts.set(alert.alertId, {
       alert: structuredClone(alert),
-      claimedUntil: claimUntil.toISOString(),
+      claimedUntil,
       claimToken: token,
     });
     const times = this.byPrincipal.get(alert.principal) ?? [];

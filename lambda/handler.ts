@@ -201,24 +201,29 @@ export function createHandler(deps: HandlerDeps): Handler {
     let ruleIds: string[] = [];
     let validated = false;
     try {
-      let record;
+      let invocation;
       let detections;
       try {
-        const invocation = readInvocation(event);
-        record = invocation.envelope.detail;
-        detections = detectionsFor(invocation, record, deps.delivery.catalog ?? CATALOG);
+        invocation = readInvocation(event);
+        detections = detectionsFor(
+          invocation,
+          invocation.envelope.detail,
+          deps.delivery.catalog ?? CATALOG,
+        );
       } catch (error) {
         metrics.add('ValidationFailures');
         rejectInvalid(event, error, log);
         throw error;
       }
       validated = true;
+      const { envelope } = invocation;
+      const record = envelope.detail;
       eventId = logText(record.eventID, 256);
       log = withFields(log, { eventId });
       ruleIds = detections.map((detection) => detection.id);
       const results = await processRecord(
         record,
-        { ...deps.delivery, logger: log, metrics },
+        { ...deps.delivery, logger: log, metrics, eventAccount: envelope.account },
         detections,
       );
       return {

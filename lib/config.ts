@@ -2,7 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
 import { SEVERITIES } from '../lambda/core/model';
-import { DEAD_LETTER_RETENTION_DAYS } from './constructs/queues';
+import { MIN_ALERT_RETENTION_DAYS, retentionFloorReason } from './retention-floor';
 
 /** The Slack channel that AWS Chatbot posts alerts to. */
 export interface SlackConfig {
@@ -275,20 +275,14 @@ function parseWholeNumber(key: ConfigContextKey, value: unknown): number {
   return number;
 }
 
-/**
- * Alerts must outlive every copy of their event: a dead-letter queue keeps one for 14
- * days, and EventBridge and Lambda retry for up to a day before it gets there. An alert
- * that TTL removed earlier would notify again when its event is redriven.
- */
-export const MIN_ALERT_RETENTION_DAYS = DEAD_LETTER_RETENTION_DAYS + 1;
-
 function parseAlertRetention(value: unknown): number {
   if (isUnset(value)) return DEFAULT_ALERT_RETENTION_DAYS;
   const days = parseWholeNumber('alertRetentionDays', value);
+  // An alert that TTL removed before its event's last copy arrived would notify again.
   if (days < MIN_ALERT_RETENTION_DAYS) {
     throw new ConfigError(
       'alertRetentionDays',
-      `${days} days is shorter than the ${DEAD_LETTER_RETENTION_DAYS} days a dead-letter queue keeps an event, so a redriven event would notify again; use ${MIN_ALERT_RETENTION_DAYS} or more`,
+      `${days} days is below the floor of ${MIN_ALERT_RETENTION_DAYS} days: ${retentionFloorReason()}, and TTL must not remove its alert first; use ${MIN_ALERT_RETENTION_DAYS} or more`,
     );
   }
   return days;

@@ -55,8 +55,19 @@ export class SpokeStack extends Stack {
     this.deadLetterQueue = new DeadLetterQueue(this, 'ForwardingFailureQueue', {
       purpose: 'events this spoke could not forward to the sgwatch hub bus after a day of retries',
     });
+    // Only this account's rules may have EventBridge assume the role (aws:SourceArn is the
+    // rule sending the event): no other account's rule can use EventBridge as a deputy.
     const role = new iam.Role(this, 'ForwardingRole', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': this.account },
+        ArnLike: {
+          'aws:SourceArn': this.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: '*',
+          }),
+        },
+      }),
       description: 'sgwatch spoke: put matching events on the sgwatch hub bus, nothing else',
     });
     role.addToPrincipalPolicy(

@@ -30,6 +30,41 @@ export const HISTORY_COUNT_LIMIT = 1000;
 
 export type AlertIndexName = keyof typeof ALERT_TABLE.indexes;
 
+/** An index key attribute that holds an empty string, and the index it keys. */
+export interface EmptyIndexKey {
+  readonly indexName: string;
+  readonly attribute: string;
+}
+
+/**
+ * The first index key attribute of `item` holding an empty string: DynamoDB refuses such an
+ * item whole (dynalite would store it). An absent attribute only leaves the item out of the
+ * index, which DynamoDB allows.
+ */
+export function emptyIndexKey(item: object): EmptyIndexKey | undefined {
+  const values = item as Readonly<Record<string, unknown>>;
+  for (const index of Object.values<IndexSchema>(ALERT_TABLE.indexes)) {
+    for (const attribute of [index.partitionKey, index.sortKey]) {
+      if (values[attribute] === '') return { indexName: index.name, attribute };
+    }
+  }
+  return undefined;
+}
+
+/** Thrown when an alert would reach the table with an empty string in an index key. */
+export class EmptyIndexKeyError extends Error {
+  override readonly name = 'EmptyIndexKeyError';
+
+  constructor(
+    readonly alertId: string,
+    readonly key: EmptyIndexKey,
+  ) {
+    super(
+      `alert ${alertId} has an empty ${key.attribute}, which keys the ${key.indexName} index: DynamoDB refuses an empty string there`,
+    );
+  }
+}
+
 /** The byTime partition an ISO timestamp falls in. */
 export function timeBucketOf(isoTime: string): string {
   return isoTime.slice(0, 7);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { timeBucketOf } from './alert-table';
+import { EmptyIndexKeyError, emptyIndexKey, timeBucketOf } from './alert-table';
 import type { Detection, WatchedCall } from './catalog';
 import { detectionRiskFactors, requestString } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
@@ -31,6 +31,12 @@ export interface BuildAlertOptions {
   readonly retentionDays: number;
   /** Accounts, exceptions and IaC roles. @default - no accounts, exceptions or roles */
   readonly policy?: Policy;
+  /**
+   * The `account` of the EventBridge event that carried the record, for a record whose
+   * recipient account is missing or empty.
+   * @default - none: replay reads bare records
+   */
+  readonly eventAccount?: string;
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -99,7 +105,7 @@ export function buildAlert(
   const eventTime = new Date(record.eventTime).toISOString();
   const errorCode = record.errorCode ?? undefined;
   const expiresAt = Math.floor(options.now.getTime() / 1000) + options.retentionDays * 86_400;
-  const account = accountOf(record);
+  const account = accountOf(record, options.eventAccount);
   const userAgent = classifyRecordUserAgent(record);
   const iacRole = isIacRole(policy, actor.principalArn, actor.roleArn);
   const accountInfo = accountContext(policy.accounts, account);
@@ -131,7 +137,7 @@ export function buildAlert(
     },
     options.now,
   );
-  return {
+  const alert: Alert = {
     alertId: alertIdFor(detection.id, record.eventID),
     ruleId: detection.id,
     ruleTitle: detection.title,
@@ -184,4 +190,10 @@ export function buildAlert(
     expiresAt,
     cloudTrailEvent: JSON.stringify(record),
   };
+  // Every index key has a fallback (account and principal `unknown`, times from the validated
+  // eventTime); this holds the next field that keys an index to the same rule, here, where
+  // the detector and replay both pass, rather than in AWS alone.
+  const empty = emptyIndexKey(alert);
+  if (empty !== undefined) throw new EmptyIndexKeyError(alert.alertId, empty);
+  return alert;
 }

@@ -312,7 +312,15 @@ export function validateEnvelope(input: unknown): CloudTrailEnvelope {
   return input as unknown as CloudTrailEnvelope;
 }
 
-/** The account the call was made in: the recipient account, else the caller's. */
-export function accountOf(record: CloudTrailRecord): string {
-  return record.recipientAccountId ?? record.userIdentity.accountId ?? 'unknown';
+/**
+ * The account the call was made in: the first that is not blank of the recipient account,
+ * the account of the EventBridge event that carried the record (replay reads bare records
+ * and has none) and the caller's account, else `unknown`. The value keys the by-account
+ * index, where DynamoDB refuses an empty string, so an empty field counts as absent.
+ */
+export function accountOf(record: CloudTrailRecord, eventAccount?: string): string {
+  for (const account of [record.recipientAccountId, eventAccount, record.userIdentity.accountId]) {
+    if (typeof account === 'string' && account.trim() !== '') return account;
+  }
+  return 'unknown';
 }

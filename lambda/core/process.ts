@@ -51,6 +51,12 @@ export interface ProcessDeps {
    * @default - no findings
    */
   readonly findings?: FindingSink;
+  /**
+   * The `account` of the EventBridge event being processed: the alert's account when the
+   * record names no recipient account (see `accountOf`).
+   * @default - none: replay reads bare records
+   */
+  readonly eventAccount?: string;
 }
 
 /**
@@ -233,6 +239,7 @@ export async function deliver(
     now,
     retentionDays: deps.retentionDays,
     ...(deps.policy !== undefined ? { policy: deps.policy } : {}),
+    ...(deps.eventAccount !== undefined ? { eventAccount: deps.eventAccount } : {}),
   });
   const [history, attachment] = await Promise.all([
     deps.store.principalHistory(draft.principal, new Date(draft.eventTime)),

@@ -1,6 +1,6 @@
 import type { Alert, RenderedMessage } from './model';
 import type { Detection } from './catalog';
-import { cleanText, truncate } from './text';
+import { MAX_FIELD_LENGTH, cleanText, truncate } from './text';
 
 export type { RenderedMessage } from './model';
 
@@ -8,6 +8,15 @@ export type { RenderedMessage } from './model';
 export const MAX_MESSAGE_BYTES = 240 * 1024;
 /** SNS subjects must be under 100 characters. */
 export const MAX_SUBJECT_LENGTH = 99;
+/** The longest short title a detection may have: what the subject keeps for its wording. */
+export const MAX_SHORT_TITLE_LENGTH = 32;
+/**
+ * The most of an account name a subject shows; names from the directory can be long, and
+ * the Region beside them is never cut, so the name is abbreviated instead.
+ */
+export const MAX_SUBJECT_ACCOUNT_NAME = 24;
+/** Below this, an abbreviated name says too little: the subject shows the account id. */
+const MIN_SUBJECT_ACCOUNT_NAME = 8;
 
 const FIELD = 200;
 
@@ -195,8 +204,13 @@ function optionalLine(label: string, text: string | undefined): string[] {
   return text === undefined ? [] : [`${label}${text}`];
 }
 
-export function renderSubject(alert: Alert): string {
-  const where = `${cleanText(alert.account, 20)}/${cleanText(alert.region, 20)}`;
+/**
+ * The subject names the detection, the account and the Region, and none of those facts is
+ * cut to fit SNS's 99 characters: the detection appears in its short wording, the account as
+ * its directory name (abbreviated to what is left, at most `MAX_SUBJECT_ACCOUNT_NAME`) or
+ * else its id, and the Region whole.
+ */
+export function renderSubject(alert: Alert, detection: Detection): string {
   const kind = notificationKind(alert);
   const prefix =
     kind === 'update'
@@ -204,10 +218,18 @@ export function renderSubject(alert: Alert): string {
       : kind === 'summary'
         ? 'CAP REACHED'
         : alert.severity.toUpperCase();
-  return truncate(
-    cleanText(`[sgwatch] ${prefix}: ${alert.ruleTitle} in ${where}`, 200),
-    MAX_SUBJECT_LENGTH,
-  );
+  const title = cleanText(detection.shortTitle, MAX_SHORT_TITLE_LENGTH);
+  const head = `[sgwatch] ${prefix}: ${title} in `;
+  const tail = `/${cleanText(alert.region, MAX_FIELD_LENGTH) || 'unknown'}`;
+  const room = MAX_SUBJECT_LENGTH - head.length - tail.length;
+  const name = cleanText(alert.context.account.name, MAX_SUBJECT_ACCOUNT_NAME);
+  const account =
+    name !== '' && (name.length <= room || room >= MIN_SUBJECT_ACCOUNT_NAME)
+      ? truncate(name, room)
+      : cleanText(alert.account, MAX_FIELD_LENGTH) || 'unknown';
+  // Only an account id or Region of dozens of characters, which no AWS record carries, can
+  // still overflow; the subject is then cut like any other text.
+  return truncate(`${head}${account}${tail}`, MAX_SUBJECT_LENGTH);
 }
 
 export function renderEmail(alert: Alert, detection: Detection): string {
@@ -351,7 +373,7 @@ export function renderMessage(alert: Alert, detection: Detection): RenderedMessa
     );
   }
   return {
-    subject: renderSubject(alert),
+    subject: renderSubject(alert, detection),
     message,
     attributes: {
       // The stable id subscribers deduplicate on: derived from the rule and the CloudTrail

@@ -114,7 +114,11 @@ class SlackAlerts extends Construct {
   constructor(scope: Construct, id: string, props: SlackAlertsProps) {
     super(scope, id);
 
-    // Posting notifications needs no IAM permissions, so the channel role gets none.
+    // Posting notifications needs no IAM permissions, so the channel role gets none. Its
+    // trust has no aws:SourceAccount or aws:SourceArn: AWS Chatbot documents none for channel
+    // roles (its controls are guardrails and aws:ChatbotSourceArn in SCPs), a condition it
+    // does not send would silence the channel, and a role with no permissions behind a
+    // deny-all guardrail gives a deputy nothing to use.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
       description: 'sgwatch Slack channel role: notifications only, no permissions',

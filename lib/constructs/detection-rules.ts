@@ -24,8 +24,12 @@ export interface DetectionRulesProps {
   readonly purpose?: string;
 }
 
-/** How long a detector rule keeps retrying the detector before its dead-letter queue. */
-export const RULE_TARGET_RETRY = { attempts: 4, maxEventAge: Duration.hours(2) } as const;
+/**
+ * How the rules retry the detector: EventBridge retries with backoff, up to four retries
+ * after the first attempt within two hours, riding out throttling or a brief Lambda outage
+ * before the event is parked in the dead-letter queue.
+ */
+export const DETECTOR_RULE_RETRY = { attempts: 4, maxEventAge: Duration.hours(2) } as const;
 
 /**
  * The input a detector rule passes: the detection that routed the event and the event
@@ -42,10 +46,8 @@ class RoutedEventInput extends events.RuleTargetInput {
 }
 
 /**
- * The detector as each detection's rule target: the event goes with the detection's id, and
- * EventBridge retries with backoff, up to four retries after the first attempt within two
- * hours, riding out throttling or a brief Lambda outage before the event is parked in the
- * dead-letter queue.
+ * The detector as each detection's rule target: the event goes with the detection's id,
+ * retried as {@link DETECTOR_RULE_RETRY} says.
  */
 export function detectorTarget(
   detector: lambda.IFunction,
@@ -54,8 +56,8 @@ export function detectorTarget(
   return (detection) =>
     new targets.LambdaFunction(detector, {
       event: new RoutedEventInput(detection.id),
-      retryAttempts: RULE_TARGET_RETRY.attempts,
-      maxEventAge: RULE_TARGET_RETRY.maxEventAge,
+      retryAttempts: DETECTOR_RULE_RETRY.attempts,
+      maxEventAge: DETECTOR_RULE_RETRY.maxEventAge,
       deadLetterQueue,
     });
 }

@@ -152,6 +152,11 @@ export class DetectorFunction extends Construct {
 
     // An explicit role instead of the default one, which carries the AWS managed
     // AWSLambdaBasicExecutionRole (logs on every log group); this one writes only its own.
+    // Its trust names Lambda without aws:SourceAccount or aws:SourceArn, as AWS's execution
+    // role examples do: Lambda assumes it only for a function it was passed to, and
+    // iam:PassRole never crosses accounts, so no other account's function can make Lambda
+    // a deputy for it (the cross-service guidance is about services acting on resources
+    // named in another account's requests).
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'sgwatch detector: its log group, the alert table and the alert topic',

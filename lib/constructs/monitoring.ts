@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -82,9 +82,21 @@ export class Monitoring extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch publishes alarm notifications with its own service identity, so it needs
-    // the key to encrypt them.
+    // the key to encrypt them: for this account's alarms only, or any account's alarm
+    // could use CloudWatch as a deputy to encrypt (and so publish) under this key.
+    const stack = Stack.of(this);
     key.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      }),
       'kms:Decrypt',
       'kms:GenerateDataKey',
     );
@@ -101,7 +113,7 @@ export class Monitoring extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
     for (const email of props.emails) {

@@ -151,10 +151,10 @@ describe('parseConfig', () => {
     ['a zero retention', { alertRetentionDays: 0 }, 'alertRetentionDays', /0/],
     ['a fractional retention', { alertRetentionDays: '7.5' }, 'alertRetentionDays', /"7.5"/],
     [
-      'a retention shorter than the dead-letter queues keep events',
+      'a retention shorter than an event can take to reach the detector',
       { alertRetentionDays: 14 },
       'alertRetentionDays',
-      /14 days is shorter than the 14 days a dead-letter queue keeps an event.*use 15 or more/,
+      /14 days is below the floor of 16 days: a redriven event .*use 16 or more/,
     ],
     ['a log retention CloudWatch lacks', { logRetentionDays: 42 }, 'logRetentionDays', /42/],
     ['a bad operations address', { opsEmails: 'ops@' }, 'opsEmails', /"ops@"/],

@@ -215,11 +215,27 @@ describe('spokes for the hub account’s other Regions', () => {
         const role = Object.values<Json>(template.Resources).find(
           (r) => r.Type === 'AWS::IAM::Role',
         );
+        // EventBridge may assume it for this account's rules only (confused deputy).
         expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
           {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: { Service: 'events.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': HUB.account },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      `:events:${spoke.region}:${HUB.account}:rule/*`,
+                    ],
+                  ],
+                },
+              },
+            },
           },
         ]);
         expect(role?.Properties.ManagedPolicyArns).toBeUndefined();

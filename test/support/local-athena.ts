@@ -122,8 +122,8 @@ function logFiles(dir: string): string[] {
     .sort();
 }
 
-/** The DuckDB view standing in for the Glue table (see the module comment). */
-async function defineTable(
+/** The DuckDB view standing in for the Glue table (see the module comment), on `connection`. */
+export async function defineTable(
   connection: DuckDBConnection,
   options: LocalAthenaOptions,
 ): Promise<void> {

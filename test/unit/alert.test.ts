@@ -119,3 +119,58 @@ describe('buildAlert', () => {
     expect(buildAlert(rds, record, { now: NOW, retentionDays: 30 }).principal).toBe('unknown');
   });
 });
+
+describe('the account an alert is filed under', () => {
+  const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const withAccounts = (recipient: string | undefined, caller: string | undefined) => {
+    const { recipientAccountId: _recipient, ...rest } = base;
+    const { accountId: _caller, ...identity } = base.userIdentity;
+    return {
+      ...rest,
+      ...(recipient !== undefined ? { recipientAccountId: recipient } : {}),
+      userIdentity: { ...identity, ...(caller !== undefined ? { accountId: caller } : {}) },
+    };
+  };
+
+  it.each([
+    ['the recipient account', '111122223333', '444455556666', '777788889999', '111122223333'],
+    [
+      'the event account for an empty recipient',
+      '',
+      '444455556666',
+      '777788889999',
+      '444455556666',
+    ],
+    [
+      'the event account for a missing recipient',
+      undefined,
+      '444455556666',
+      '7777',
+      '444455556666',
+    ],
+    ['the caller account for a blank event account', '', ' ', '777788889999', '777788889999'],
+    ['the caller account without an event (replay)', '', undefined, '777788889999', '777788889999'],
+    ['unknown when every account is empty', '', '', '', 'unknown'],
+  ])('is %s', (_label, recipient, eventAccount, caller, expected) => {
+    const alert = buildAlert(rds, withAccounts(recipient, caller), {
+      now: NOW,
+      retentionDays: 30,
+      ...(eventAccount !== undefined ? { eventAccount } : {}),
+    });
+
+    expect(alert.account).toBe(expected);
+  });
+
+  it('never leaves an index key empty', () => {
+    const { userIdentity: _identity, ...rest } = withAccounts('', '');
+    const alert = buildAlert(
+      rds,
+      { ...rest, userIdentity: { type: 'Unknown', arn: '', principalId: '' } },
+      { now: NOW, retentionDays: 30, eventAccount: '' },
+    );
+
+    expect(alert).toMatchObject({ account: 'unknown', principal: 'unknown', status: 'open' });
+    expect(alert.timeBucket).not.toBe('');
+    expect(alert.eventTime).not.toBe('');
+  });
+});

@@ -1,9 +1,11 @@
 import { buildAlert } from '../../lambda/core/alert';
 import type { Alert } from '../../lambda/core/alert';
-import { findDetection } from '../../lambda/core/catalog';
+import { CATALOG, findDetection } from '../../lambda/core/catalog';
 import type { Detection } from '../../lambda/core/catalog';
 import {
   MAX_MESSAGE_BYTES,
+  MAX_SHORT_TITLE_LENGTH,
+  MAX_SUBJECT_ACCOUNT_NAME,
   renderChatbot,
   renderEmail,
   renderMessage,
@@ -74,7 +76,7 @@ describe('message rendering of attacker-controlled strings', () => {
     });
 
     it('keeps the subject a single short line', () => {
-      const subject = renderSubject(alert);
+      const subject = renderSubject(alert, rds);
       expect(subject.length).toBeLessThan(100);
 
       expect(subject).not.toMatch(/[\u0000-\u001f\u007f]/);
@@ -186,5 +188,118 @@ describe('the stable alert id subscribers deduplicate on', () => {
   it('is the same when the same alert is rendered again, as a retried publish does', () => {
     const again = renderMessage(alertWith({}), rds);
     expect(again.attributes.alertId).toBe(message.attributes.alertId);
+  });
+});
+
+describe('the subject of every detection', () => {
+  const ACCOUNT_ID = '123456789012';
+  // Longer than any Region AWS has named, so real ones have room to spare.
+  const REGIONS = ['us-east-1', 'ap-southeast-2', 'us-isof-south-1', 'xx-northwest-central-9'];
+  const LONG_NAME = 'payments-platform-production-eu-shared-services-'.repeat(5);
+  const NAMES: [label: string, name: string | undefined][] = [
+    ['no directory name', undefined],
+    ['a short name', 'prod'],
+    ['a name at the cap', 'n'.repeat(MAX_SUBJECT_ACCOUNT_NAME)],
+    ['a 240-character name', LONG_NAME],
+  ];
+  const KINDS: [label: string, burst: Alert['burst']][] = [
+    ['a new alert', undefined],
+    [
+      'update 99999 of a burst',
+      {
+        kind: 'update',
+        groupId: 'g',
+        threadId: 't',
+        sequence: 99_999,
+        detectionCount: 99_999,
+        windowMinutes: 60,
+        cap: 100_000,
+      },
+    ],
+    [
+      'a cap summary',
+      {
+        kind: 'summary',
+        groupId: 'g',
+        threadId: 't',
+        sequence: 1,
+        detectionCount: 101,
+        windowMinutes: 60,
+        cap: 100,
+      },
+    ],
+  ];
+  const base = alertWith({});
+  const cases = CATALOG.flatMap((detection) =>
+    REGIONS.flatMap((region) =>
+      NAMES.flatMap(([nameLabel, name]) =>
+        KINDS.map(([kindLabel, burst]) => ({
+          label: `${detection.id}, ${region}, ${nameLabel}, ${kindLabel}`,
+          detection,
+          name,
+          region,
+          alert: {
+            ...base,
+            ruleId: detection.id,
+            ruleTitle: detection.title,
+            severity: 'critical' as const,
+            account: ACCOUNT_ID,
+            region,
+            context: {
+              ...base.context,
+              account: { accountId: ACCOUNT_ID, ...(name !== undefined ? { name } : {}) },
+            },
+            ...(burst !== undefined ? { burst } : {}),
+          },
+        })),
+      ),
+    ),
+  );
+
+  it('gives every detection a short title within the subject’s budget', () => {
+    for (const detection of CATALOG) {
+      expect(detection.shortTitle.length).toBeLessThanOrEqual(MAX_SHORT_TITLE_LENGTH);
+      expect(detection.shortTitle.trim()).toBe(detection.shortTitle);
+    }
+    expect(new Set(CATALOG.map((d) => d.shortTitle)).size).toBe(CATALOG.length);
+  });
+
+  it.each(cases.map((c) => [c.label, c] as const))(
+    'keeps the detection, the account and the Region whole under 100 characters: %s',
+    (_label, { alert, detection, name, region }) => {
+      // Act
+      const subject = renderSubject(alert, detection);
+
+      // Assert
+      expect(subject.length).toBeLessThan(100);
+      expect(subject).toContain(detection.shortTitle);
+      expect(subject.endsWith(`/${region}`)).toBe(true);
+      if (name === undefined) {
+        expect(subject).toContain(` in ${ACCOUNT_ID}/`);
+      } else {
+        // A long name is abbreviated, never dropped for a cut Region.
+        const shown = /(?<= in ).*(?=\/[^/]*$)/.exec(subject)?.[0] ?? '';
+        expect(shown.length).toBeGreaterThanOrEqual(Math.min(name.length, 8));
+        expect(name.startsWith(shown.replace(/…$/, ''))).toBe(true);
+        expect(shown.length).toBeLessThanOrEqual(MAX_SUBJECT_ACCOUNT_NAME);
+      }
+    },
+  );
+
+  it('names the kind of notification before the detection', () => {
+    const [newAlert, update, summary] = KINDS.map(([, burst]) =>
+      renderSubject({ ...base, ...(burst !== undefined ? { burst } : {}) }, rds),
+    );
+    expect(newAlert).toMatch(/^\[sgwatch\] [A-Z]+: RDS DB security group created in /);
+    expect(update).toMatch(/^\[sgwatch\] UPDATE #99999: RDS DB security group created in /);
+    expect(summary).toMatch(/^\[sgwatch\] CAP REACHED: RDS DB security group created in /);
+  });
+
+  it('stays under 100 characters even with an account id and Region no AWS record carries', () => {
+    const subject = renderSubject(
+      { ...base, account: '9'.repeat(64), region: 'r'.repeat(64) },
+      rds,
+    );
+    expect(subject.length).toBeLessThan(100);
   });
 });

@@ -50,6 +50,7 @@ export const datastorePortOpenToInternet: Detection = {
   id: 'aws.ec2.datastore-port-open-to-internet',
   pack: 'exposure',
   title: 'Database or cache port opened to the internet',
+  shortTitle: 'DB/cache port open to internet',
   description:
     'A security group rule now lets the whole internet (0.0.0.0/0 or ::/0) reach a port that ' +
     'databases and caches listen on, such as 5432 for PostgreSQL or 6379 for Redis. Anything ' +

@@ -101,6 +101,7 @@ export const datastoreSecurityGroupsChanged: Detection = {
   id: 'aws.datastore.security-groups-changed',
   pack: 'exposure',
   title: 'Security groups swapped on a database or cache',
+  shortTitle: 'DB/cache security groups swapped',
   description:
     'The VPC security groups of an RDS database or an ElastiCache cluster were replaced. The ' +
     'groups are the data store’s network firewall: swapping in a permissive or attacker-made ' +

@@ -82,6 +82,11 @@ export interface Detection {
   readonly id: string;
   readonly pack: DetectionPack;
   readonly title: string;
+  /**
+   * The title in at most 32 characters (`MAX_SHORT_TITLE_LENGTH`), for email subjects, where
+   * the account and Region must fit beside it: shorter wording, the same detection.
+   */
+  readonly shortTitle: string;
   readonly description: string;
   readonly severity: Severity;
   readonly riskScore: number;

@@ -19,6 +19,7 @@ export const elasticacheSecurityGroupCreated: Detection = {
   id: 'aws.elasticache.create-cache-security-group',
   pack: 'seed',
   title: 'ElastiCache cache security group created',
+  shortTitle: 'ElastiCache cache SG created',
   description:
     'A cache security group was created in Amazon ElastiCache. Cache security groups control ' +
     'which hosts may reach a cache cluster; they belong to EC2-Classic, which AWS retired in ' +

@@ -54,6 +54,7 @@ export const legacySecurityGroupIngressAuthorized: Detection = {
   id: 'aws.legacy-security-group.ingress-authorized',
   pack: 'exposure',
   title: 'Ingress authorized on a legacy RDS or ElastiCache security group',
+  shortTitle: 'Legacy SG ingress authorized',
   description:
     'A DB security group or cache security group was opened to an address range or an EC2 ' +
     'security group. These groups belong to EC2-Classic, which AWS retired in 2023, so a ' +

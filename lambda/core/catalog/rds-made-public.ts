@@ -85,6 +85,7 @@ export const rdsMadePublic: Detection = {
   id: 'aws.rds.instance-made-public',
   pack: 'exposure',
   title: 'RDS database made publicly accessible',
+  shortTitle: 'RDS database made public',
   description:
     'An RDS DB instance or Multi-AZ DB cluster was created, restored or modified so that it is ' +
     'publicly accessible: its endpoint resolves to a public IP address. Only its security ' +

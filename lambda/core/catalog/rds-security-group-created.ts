@@ -17,6 +17,7 @@ export const rdsSecurityGroupCreated: Detection = {
   id: 'aws.rds.create-db-security-group',
   pack: 'seed',
   title: 'RDS DB security group created',
+  shortTitle: 'RDS DB security group created',
   description:
     'A DB security group was created in Amazon RDS. DB security groups belong to EC2-Classic, ' +
     'which AWS retired in 2023, so a successful call today is unusual: it may be legacy ' +

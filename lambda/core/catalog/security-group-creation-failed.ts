@@ -19,6 +19,7 @@ export const securityGroupCreationFailed: Detection = {
   id: 'aws.legacy-security-group.create-failed',
   pack: 'seed',
   title: 'Failed attempt to create an RDS or ElastiCache security group',
+  shortTitle: 'Legacy SG creation failed',
   description:
     'Someone called CreateDBSecurityGroup or CreateCacheSecurityGroup and the call failed. Both ' +
     'APIs belong to the retired EC2-Classic platform, so attempts usually come from old tooling ' +

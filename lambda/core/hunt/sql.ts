@@ -4,7 +4,7 @@
  * replayed through the same core as `sgwatch replay`, so SQL narrows and the catalog decides.
  *
  * Every condition is a superset of the detection it comes from: the call (eventSource and
- * eventName), the outcome (errorcode), and, where a call's EventBridge content filter says
+ * eventName), the outcome (errorcode, as far as the column can tell it), and, where a call's EventBridge content filter says
  * which keys or values its request must hold, a text search for those in the JSON text
  * Athena keeps for requestParameters and responseElements. Text that holds any backslash (an
  * escape could spell a key) always passes. The partitions bound what Athena reads.
@@ -116,11 +116,22 @@ export function contentCondition(filter: EventPatternJson | undefined): Conditio
   );
 }
 
+/**
+ * The outcome as the errorcode column can tell it. The catalog counts a call as failed when
+ * its record has an `errorCode` key, even one holding null or an empty string; the table
+ * reads both an absent key and a JSON null as NULL, so SQL can rule out a success (a
+ * non-NULL errorcode means the key was there) but never a failure: a failure branch puts no
+ * condition on the outcome.
+ */
+function outcomeCondition(detection: Detection): Condition {
+  return detection.outcome === 'failure' ? true : 'errorcode IS NULL';
+}
+
 /** One OR branch per distinct (source, name, outcome, content) of the selected detections. */
 function callConditions(detections: readonly Detection[]): string[] {
   const branches: string[] = [];
   for (const detection of detections) {
-    const outcome = detection.outcome === 'failure' ? 'errorcode IS NOT NULL' : 'errorcode IS NULL';
+    const outcome = outcomeCondition(detection);
     for (const call of detection.calls) {
       const branch = all([
         `eventsource = ${sqlString(call.eventSource)}`,
