@@ -360,9 +360,9 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           io.stderr.write(
             `${showProgress ? '\r\x1b[K' : ''}sgwatch: unreadable ${path}: ${reason}\n`,
           ),
-        onInvalidRecord: (path, index, reason) =>
+        onInvalidRecord: (path, { index, line, reason }) =>
           io.stderr.write(
-            `${showProgress ? '\r\x1b[K' : ''}sgwatch: invalid record #${index} in ${path}: ${reason}\n`,
+            `${showProgress ? '\r\x1b[K' : ''}sgwatch: ${line !== undefined ? `${path}:${line}: invalid line` : `invalid record #${index} in ${path}`}: ${reason}\n`,
           ),
         onProgress: (progress) => {
           if (storeFailed) throw new StoreUnavailableError();

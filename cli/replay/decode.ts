@@ -120,6 +120,10 @@ export interface DecodedFile {
   readonly format: FileFormat;
   /** Untrusted items, each to be validated as a CloudTrail record. */
   readonly records: unknown[];
+  /** JSON lines: the line each record came from (1-based), in the order of `records`. */
+  readonly lines?: number[];
+  /** JSON lines: lines that are not JSON. Only those are lost; the other lines are read. */
+  readonly broken?: { readonly line: number; readonly reason: string }[];
 }
 
 /**
@@ -152,11 +156,21 @@ export function decode(buffer: Buffer): DecodedFile {
     return { format: 'json-lines', records: [recordOf(doc)] };
   }
   const records: unknown[] = [];
+  const lineOf: number[] = [];
+  const broken: { line: number; reason: string }[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim();
     if (line === '') continue;
-    records.push(recordOf(parseJson(line, `line ${i + 1}`)));
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch (error) {
+      broken.push({ line: i + 1, reason: `not valid JSON (${(error as Error).message})` });
+      continue;
+    }
+    records.push(recordOf(item));
+    lineOf.push(i + 1);
   }
-  return { format: 'json-lines', records };
+  return { format: 'json-lines', records, lines: lineOf, broken };
 }

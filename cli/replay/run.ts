@@ -3,7 +3,7 @@ import { CATALOG } from '../../lambda/core/catalog';
 import { processRecord } from '../../lambda/core/process';
 import type { InputFile } from './files';
 import { scanAll } from './pool';
-import type { FileScan, RecordFilter, ScanOptions } from './scan';
+import type { FileScan, InvalidRecord, RecordFilter, ScanOptions } from './scan';
 
 /** Log files from elsewhere than the local disk (S3), scanned after the local ones. */
 export interface ScanSource {
@@ -56,7 +56,7 @@ export interface ReplayListener {
   /** Every match; `repeat` when this run had already met the alert. */
   onAlert?(result: ProcessResult, repeat: boolean): void;
   onFileError?(path: string, reason: string): void;
-  onInvalidRecord?(path: string, index: number, reason: string): void;
+  onInvalidRecord?(path: string, invalid: InvalidRecord): void;
   onProgress?(progress: ReplayProgress): void;
 }
 
@@ -152,7 +152,7 @@ export async function runReplay(
     }
     for (const invalid of scan.invalid) {
       counts.invalidRecords += 1;
-      listener.onInvalidRecord?.(scan.path, invalid.index, invalid.reason);
+      listener.onInvalidRecord?.(scan.path, invalid);
     }
     const deps = scan.matches.length > 0 ? await options.deps : undefined;
     for (const [index, record] of scan.matches.entries()) {

@@ -22,6 +22,8 @@ export interface ScanOptions {
 
 export interface InvalidRecord {
   readonly index: number;
+  /** For JSON lines, the line of the file (1-based), which is what to look at. */
+  readonly line?: number;
   readonly reason: string;
 }
 
@@ -101,12 +103,23 @@ function evaluate(
 
 function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanOptions): FileScan {
   const decoded = decode(buffer);
+  const evaluated = evaluate(decoded.records, options);
+  const lines = decoded.lines;
+  const invalid =
+    lines === undefined
+      ? evaluated.invalid
+      : [
+          ...(decoded.broken ?? []).map((b) => ({ index: -1, line: b.line, reason: b.reason })),
+          ...evaluated.invalid.map((v) => ({ ...v, line: lines[v.index] ?? v.index + 1 })),
+        ].sort((a, b) => a.line - b.line);
   return {
-    ...evaluate(decoded.records, options),
+    ...evaluated,
+    invalid,
     path,
     bytes,
     rawBytes: buffer.length,
-    records: decoded.records.length,
+    // A broken line of JSON lines was a record too, one that could not be read.
+    records: decoded.records.length + (decoded.broken?.length ?? 0),
   };
 }
 

@@ -184,6 +184,33 @@ describe('sgwatch replay with bad input', () => {
     expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['good-1']);
   });
 
+  it('loses only the broken lines of a JSON lines file, naming each by its line', async () => {
+    const event = (id: string) => JSON.stringify(toEnvelope(withId(RDS, id)));
+    const invalid = { ...withId(RDS, 'jl-bad') } as Record<string, unknown>;
+    delete invalid.eventTime;
+    write(
+      'events.jsonl',
+      [
+        event('jl-1'),
+        '{"detail-type": broken',
+        event('jl-2'),
+        JSON.stringify(invalid),
+        event('jl-3'),
+      ]
+        .join('\n')
+        .concat('\n'),
+    );
+    const run = await replay(['events.jsonl']);
+    expect(run.code).toBe(1);
+    expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['jl-1', 'jl-2', 'jl-3']);
+    expect(run.stderr).toMatch(/events\.jsonl:2: invalid line: not valid JSON/);
+    expect(run.stderr).toMatch(
+      /events\.jsonl:4: invalid line: invalid event: eventTime is missing/,
+    );
+    expect(run.stderr).toContain('records 5  matched 3');
+    expect(run.stderr).toContain('unreadable 0  invalid records 2');
+  });
+
   it('fails naming the embedded store when another sgwatch holds it', async () => {
     write('a.json', JSON.stringify({ Records: [withId(RDS, 'locked-1')] }));
     const holder = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
