@@ -27,8 +27,9 @@ Commands:
 
 By default replay and alerts use the local store in the nearest .sgwatch/ folder
 (the current folder or one above it, as git finds a repository; replay creates
-./.sgwatch when there is none), or --state-dir DIR, or $SGWATCH_STATE_DIR. Pass
---table NAME (and --region R) to work with a deployed sgwatch alert table instead.
+./.sgwatch when there is none), or --state-dir DIR, or $SGWATCH_STATE_DIR. For a
+deployed alert table: alerts --table NAME --region R; replay delivers into one
+with --table NAME --table-region R --publish --topic ARN.
 doctor and redrive work on the deployed stack (--stack, default Sgwatch, and
 --region), with the credentials of your AWS profile.
 
@@ -51,7 +52,10 @@ function hasHelp(command: string | undefined): boolean {
   return command !== undefined && LAZY_HELP[command] !== undefined;
 }
 
-const TOPICS = 'replay, alerts, doctor or redrive';
+/** Every command, as the messages list them: from the one table of commands, so none is left out. */
+const TOPICS = ((names: string[]) => `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`)(
+  Object.keys(LAZY_HELP),
+);
 
 /** The message of any thrown value, without `instanceof` (see isUsageError). */
 function messageOf(error: unknown): string {
