@@ -169,12 +169,18 @@ describe('detection catalog', () => {
       'AuthorizeSecurityGroupIngress',
       'CreateDBCluster',
       'CreateDBInstance',
+      'CreateDBInstanceReadReplica',
       'ModifyCacheCluster',
       'ModifyDBCluster',
       'ModifyDBInstance',
       'ModifyReplicationGroup',
       'ModifySecurityGroupRules',
+      'RestoreDBClusterFromS3',
+      'RestoreDBClusterFromSnapshot',
+      'RestoreDBClusterToPointInTime',
       'RestoreDBInstanceFromDBSnapshot',
+      'RestoreDBInstanceFromS3',
+      'RestoreDBInstanceToPointInTime',
     ];
     expect(watchedEventNames(EXPOSURE_PACK).sort()).toEqual(exposure);
     expect(watchedEventNames().sort()).toEqual(
