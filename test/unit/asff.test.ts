@@ -1,6 +1,7 @@
 import type { Alert, BurstPlacement } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import {
+  ASFF_EFFECT_OF_TACTIC,
   ASFF_LIMITS,
   ASFF_SCHEMA_VERSION,
   ASFF_TTP_CATEGORIES,
@@ -9,10 +10,11 @@ import {
   parseProductArn,
   ProductArnError,
   toFinding,
+  typesFor,
   workflowFor,
 } from '../../lambda/core/asff';
 import type { Detection } from '../../lambda/core/catalog';
-import { CATALOG, findDetection } from '../../lambda/core/catalog';
+import { CATALOG, catalogFor, findDetection } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { asffProblems } from '../support/asff-validator';
 import { fixtureCases, loadRecord } from '../support/fixtures';
@@ -122,20 +124,34 @@ describe('ASFF mapping', () => {
   );
 
   it.each(cases.map((c) => [c.name, c] as const))(
-    'types %s by its ATT&CK tactics in the TTPs namespace',
+    'types %s by its ATT&CK tactics, in the TTPs namespace or by their effect',
     (_name, { alert, detection }) => {
       const finding = toFinding(alert, detection, PRODUCT);
-      const ttps = finding.Types.filter((type) => type.startsWith('TTPs/'));
-      expect(ttps).toHaveLength(detection.mitre.length);
+      const typed = finding.Types.filter(
+        (type) => type.startsWith('TTPs/') || type.startsWith('Effects/'),
+      );
+      expect(typed).toHaveLength(detection.mitre.length);
       for (const [i, mapping] of detection.mitre.entries()) {
-        const [, category, classifier] = (ttps[i] ?? '').split('/');
-        expect(ASFF_TTP_CATEGORIES).toContain(category);
-        expect(category).toBe(mapping.tactic.name);
+        const [namespace, category, classifier] = (typed[i] ?? '').split('/');
+        if (namespace === 'TTPs') {
+          expect(ASFF_TTP_CATEGORIES).toContain(category);
+          expect(category).toBe(mapping.tactic.name);
+        } else {
+          expect(category).toBe(ASFF_EFFECT_OF_TACTIC[mapping.tactic.name]);
+        }
         expect(classifier).toContain((mapping.subtechnique ?? mapping.technique).id);
       }
       expect(finding.FindingProviderFields.Types).toEqual(finding.Types);
     },
   );
+
+  it('types snapshot sharing and exports as Data Exfiltration with their technique', () => {
+    for (const detection of catalogFor('exfiltration')) {
+      expect(typesFor(detection)).toEqual([
+        'Effects/Data Exfiltration/T1537 Transfer Data to Cloud Account',
+      ]);
+    }
+  });
 
   it('names the member account’s resources by ARN and the caller as an IAM identity', () => {
     // Prepare
