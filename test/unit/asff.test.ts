@@ -153,6 +153,34 @@ describe('ASFF mapping', () => {
     }
   });
 
+  it.each([
+    [
+      'aws.datastore.snapshot-shared',
+      'cloudtrail/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
+      'AwsRdsDbSnapshot',
+      'arn:aws:rds:us-west-2:111122223333:snapshot:payments-final-2026-03',
+    ],
+    [
+      'aws.datastore.snapshot-shared',
+      'cloudtrail/rds-modify-db-cluster-snapshot-attribute.success.public.json',
+      'AwsRdsDbClusterSnapshot',
+      'arn:aws:rds:us-west-2:111122223333:cluster-snapshot:ledger-aurora-snap-0304',
+    ],
+    [
+      'aws.redshift.made-public',
+      'cloudtrail/redshift-create-cluster.success.public.json',
+      'AwsRedshiftCluster',
+      'arn:aws:redshift:us-east-2:111122223333:cluster:bi-scratch',
+    ],
+  ])('names the target of %s from %s as %s', (id, file, type, arn) => {
+    const detection = detectionOf(id);
+    const finding = toFinding(alertOf(detection, loadRecord(file)), detection, PRODUCT);
+
+    expect(finding.Resources).toContainEqual(
+      expect.objectContaining({ Type: type, Id: arn, ResourceRole: 'Target' }),
+    );
+  });
+
   it('names the member account’s resources by ARN and the caller as an IAM identity', () => {
     // Prepare
     const detection = detectionOf('aws.ec2.datastore-port-open-to-internet');
