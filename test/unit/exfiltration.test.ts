@@ -421,6 +421,74 @@ describe('the new detections against published rule test events', () => {
   });
 });
 
+describe('generated snapshot-attribute requests', () => {
+  const valueArb = fc.constantFrom<unknown>(
+    STRANGER,
+    OWN,
+    KNOWN,
+    Number(STRANGER),
+    Number(OWN),
+    'all',
+    'All',
+    'amazon-redshift-support',
+    '',
+    null,
+    true,
+    12.5,
+    { attributeValue: STRANGER },
+  );
+  const valuesArb = fc.oneof(valueArb, fc.array(valueArb, { maxLength: 3 }));
+  const requestArb = fc
+    .tuple(
+      fc.constantFrom(
+        'ModifyDBSnapshotAttribute',
+        'ModifyDBClusterSnapshotAttribute',
+        'AuthorizeSnapshotAccess',
+      ),
+      fc.record(
+        {
+          attributeName: fc.constantFrom<unknown>('restore', 'RESTORE', 'copy', ['restore'], 7),
+          valuesToAdd: valuesArb,
+          valuesToRemove: valuesArb,
+          accountWithRestoreAccess: valuesArb,
+        },
+        { requiredKeys: [] },
+      ),
+      fc.constantFrom<unknown>(undefined, undefined, undefined, '', null, 'AccessDenied'),
+    )
+    .map(([eventName, params, errorCode]) => {
+      const record = call(eventName, { dBSnapshotIdentifier: 'snap', ...params });
+      return JSON.parse(
+        JSON.stringify(errorCode === undefined ? record : { ...record, errorCode }),
+      ) as CloudTrailRecord;
+    });
+  const records = fc.sample(requestArb, { numRuns: 3000, seed: 20260304 });
+
+  it.each([
+    [shared.id, shared],
+    [publicShareFailed.id, publicShareFailed],
+  ])('fire on enough of them to mean something: %s', (_id, d) => {
+    const fired = records.filter((record) => matches(d, record));
+    expect(fired.length).toBeGreaterThan(50);
+    expect(records.length - fired.length).toBeGreaterThan(50);
+  });
+
+  it.each([
+    [shared.id, shared],
+    [publicShareFailed.id, publicShareFailed],
+  ])('are all admitted by the %s pattern whenever it fires', (_id, d) => {
+    const pattern = eventPatternFor(d);
+    const sameOutcome = records.filter(
+      (record) => (d.outcome === 'failure') === (record.errorCode !== undefined),
+    );
+    for (const record of sameOutcome) {
+      const fired = matches(d, record);
+      if (fired) expect(matchesPattern(pattern, toEnvelope(record))).toBe(true);
+      if (d === shared) expect((d.findings?.(record) ?? []).length > 0).toBe(fired);
+    }
+  });
+});
+
 describe('every exfiltration and Redshift detection', () => {
   const subjects = [...EXFILTRATION_PACK, redshiftPublic];
 
