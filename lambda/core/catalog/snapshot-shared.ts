@@ -56,7 +56,7 @@ const RDS_SHARE_FILTER: EventPatternJson = {
 };
 
 /** The same call asked to add every account: what the failed-attempt detection watches. */
-export const RDS_PUBLIC_SHARE_FILTER: EventPatternJson = {
+const RDS_PUBLIC_SHARE_FILTER: EventPatternJson = {
   requestParameters: {
     attributeName: [{ 'equals-ignore-case': RESTORE_ATTRIBUTE }],
     valuesToAdd: [{ 'equals-ignore-case': PUBLIC_SHARE }],
