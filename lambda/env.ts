@@ -87,7 +87,7 @@ function detections(env: NodeJS.ProcessEnv): DetectionSelection {
   const selection = DETECTION_SELECTIONS.find((candidate) => candidate === raw);
   if (selection === undefined) {
     throw new ConfigurationError(
-      `environment variable SGWATCH_DETECTIONS must be seed, exposure or all, got "${raw}"`,
+      `environment variable SGWATCH_DETECTIONS must be ${DETECTION_SELECTIONS.join(', ')}, got "${raw}"`,
     );
   }
   return selection;
@@ -142,7 +142,7 @@ function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
  * - `LOG_LEVEL` (info): info, warn, error or silent.
  * - `SDK_REQUEST_TIMEOUT_MS` (3000), `SDK_CONNECTION_TIMEOUT_MS` (1000), `SDK_MAX_ATTEMPTS`
  *   (3): per-call bounds of the DynamoDB and SNS clients.
- * - `SGWATCH_DETECTIONS` (all): seed, exposure or all, as deployed.
+ * - `SGWATCH_DETECTIONS` (all): seed, exposure, exfiltration or all, as deployed.
  * - `SGWATCH_LOOKUPS` (false), `SGWATCH_ACCOUNT_ID`: the optional EC2 attachment lookup.
  * - `SECURITY_HUB_PRODUCT_ARN` (unset): the account's default Security Hub product; when set,
  *   every notified or suppressed alert is also imported there as a finding.

@@ -159,7 +159,7 @@ function fixedCost(): string {
   return [
     `${all.keys} customer-managed KMS keys (alert table, alert topic, operations topic, ` +
       `detector log group) at ${money(PRICE.kmsKey)} each: ${money(keys)}/month.`,
-    `${all.alarms} CloudWatch alarms with both packs (${seed.alarms} with ` +
+    `${all.alarms} CloudWatch alarms with every pack (${seed.alarms} with ` +
       `\`detections=seed\`): one per rule (${all.rules} rules, each detection on the default ` +
       `bus and on the hub bus), plus detector errors and throttles, each dead-letter queue ` +
       `and SNS delivery, at ${money(PRICE.alarm)} each: ${money(alarms)}/month.`,

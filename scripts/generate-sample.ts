@@ -18,10 +18,13 @@ import {
   authorizeSecurityGroupIngressRecord,
   createCacheSecurityGroupRecord,
   createDbSecurityGroupRecord,
+  createRedshiftClusterRecord,
   generateRecords,
   isTargetRecord,
   makeIdentity,
   modifyDbInstanceRecord,
+  modifyDbSnapshotAttributeRecord,
+  startExportTaskRecord,
   writeArchive,
 } from './lib/cloudtrail-generator';
 import type { PlantedRecord, TargetRecordOptions } from './lib/cloudtrail-generator';
@@ -29,6 +32,8 @@ import type { PlantedRecord, TargetRecordOptions } from './lib/cloudtrail-genera
 const SEED = 20250310;
 const PROD = '111122223333';
 const OTHER = '444455556666';
+/** An account in no directory: where the leaked key sends a snapshot. */
+const STRANGER = '210987654321';
 const ACCOUNTS = [PROD, OTHER];
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const START = new Date('2025-03-10T00:00:00Z');
@@ -226,8 +231,11 @@ const PLANTS: readonly Plant[] = [
 ];
 
 /**
- * Calls for the exposure pack: two that must alert and two everyday look-alikes that must
- * not (an HTTPS rule open to the internet, a storage change on a database).
+ * Calls for the exposure and exfiltration packs: five that must alert (a PostgreSQL port and
+ * a database opened to the internet, a public Redshift cluster, and the leaked key sharing a
+ * snapshot with an unknown account and exporting another to a bucket) and three everyday
+ * look-alikes that must not (an HTTPS rule open to the internet, a storage change on a
+ * database, a backup job withdrawing an old share).
  */
 interface ExposurePlant {
   readonly label: string;
@@ -278,6 +286,75 @@ const EXPOSURE_PLANTS: readonly ExposurePlant[] = [
       }),
   },
   {
+    label: 'exfiltration-snapshot-shared',
+    build: (seed) =>
+      modifyDbSnapshotAttributeRecord({
+        seed,
+        account: PROD,
+        region: 'us-east-1',
+        time: at('2025-03-12T03:31:12Z'),
+        identity: identity(
+          'iam-user',
+          PROD,
+          at('2025-03-12T03:31:12Z'),
+          'leaked-key',
+          'svc-backup',
+        ),
+        userAgentKind: 'pacu',
+        sourceIPAddress: '203.0.113.77',
+        snapshotIdentifier: 'payments-prod-final',
+        valuesToAdd: [STRANGER],
+        attributeValuesAfter: [STRANGER],
+      }),
+  },
+  {
+    label: 'exfiltration-snapshot-exported',
+    build: (seed) =>
+      startExportTaskRecord({
+        seed,
+        account: PROD,
+        region: 'us-east-1',
+        time: at('2025-03-12T03:36:47Z'),
+        identity: identity(
+          'iam-user',
+          PROD,
+          at('2025-03-12T03:36:47Z'),
+          'leaked-key',
+          'svc-backup',
+        ),
+        userAgentKind: 'pacu',
+        sourceArn: `arn:aws:rds:us-east-1:${PROD}:snapshot:ledger-prod-nightly`,
+        sourceIPAddress: '203.0.113.77',
+        exportTaskIdentifier: 'ledger-export-0312',
+        s3BucketName: 'tmp-transfer-4471',
+        s3Prefix: 'out/',
+        iamRoleArn: `arn:aws:iam::${PROD}:role/rds-s3-export`,
+        kmsKeyId: `arn:aws:kms:us-east-1:${PROD}:key/6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5`,
+      }),
+  },
+  {
+    label: 'exposure-redshift-public',
+    build: (seed) =>
+      createRedshiftClusterRecord({
+        seed,
+        account: OTHER,
+        region: 'eu-west-1',
+        time: at('2025-03-10T15:12:08Z'),
+        identity: identity(
+          'assumed-role',
+          OTHER,
+          at('2025-03-10T15:12:08Z'),
+          'exposure-redshift',
+          'data-engineer',
+        ),
+        userAgentKind: 'aws-cli',
+        sourceIPAddress: '198.51.100.71',
+        clusterIdentifier: 'bi-scratch',
+        publiclyAccessible: true,
+        publicAfter: true,
+      }),
+  },
+  {
     label: 'benign-https-open-to-internet',
     build: (seed) =>
       authorizeSecurityGroupIngressRecord({
@@ -313,6 +390,23 @@ const EXPOSURE_PLANTS: readonly ExposurePlant[] = [
         sourceIPAddress: '10.12.40.17',
         dbInstanceIdentifier: 'analytics-db',
         changes: { allocatedStorage: 200, backupRetentionPeriod: 14, applyImmediately: false },
+      }),
+  },
+  {
+    label: 'benign-snapshot-share-withdrawn',
+    build: (seed) =>
+      modifyDbSnapshotAttributeRecord({
+        seed,
+        account: PROD,
+        region: 'eu-west-1',
+        time: at('2025-03-11T04:00:16Z'),
+        identity: identity('ci-role', PROD, at('2025-03-11T04:00:16Z'), 'benign-share-withdrawn'),
+        userAgentKind: 'boto3',
+        sourceIPAddress: '198.51.100.23',
+        snapshotIdentifier: 'orders-nightly-2025-02-09',
+        cluster: true,
+        valuesToRemove: [OTHER],
+        attributeValuesAfter: [],
       }),
   },
 ];
@@ -410,7 +504,7 @@ async function main(): Promise<void> {
     ...planted.map(({ plant, record }) => {
       const outcome = record.errorCode === undefined ? 'success' : `failure ${record.errorCode}`;
       const files = stats.targetEvents.find((t) => t.eventID === record.eventID)?.paths.length ?? 0;
-      return `  ${record.eventID}  ${record.eventName.padEnd(29)} ${outcome.padEnd(36)} ${record.recipientAccountId ?? ''} ${record.awsRegion.padEnd(9)} ${plant.label}${files > 1 ? ` (in ${files} files)` : ''}`;
+      return `  ${record.eventID}  ${record.eventName.padEnd(32)} ${outcome.padEnd(36)} ${record.recipientAccountId ?? ''} ${record.awsRegion.padEnd(9)} ${plant.label}${files > 1 ? ` (in ${files} files)` : ''}`;
     }),
     `eventbridge: ${rel(eventsFile)}  ${envelopes.length} events, ${kb(Buffer.byteLength(jsonl))}`,
     ...envelopes.map(

@@ -25,6 +25,7 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'default', context: {} },
   { name: 'seed-only', context: { detections: 'seed' } },
   { name: 'exposure-only', context: { detections: 'exposure' } },
+  { name: 'exfiltration-only', context: { detections: 'exfiltration' } },
   { name: 'lookups', context: { lookups: true }, env: HUB },
   {
     name: 'notifications',

@@ -37,7 +37,7 @@ Range (partition projection: Athena reads only these days, accounts, Regions):
   --until T           the end of the range (default: now)
   --account ID        only this account (repeatable)
   --region R          only this Region (repeatable)
-  --detections SEL    seed, exposure or all (default: all)
+  --detections SEL    seed, exposure, exfiltration or all (default: all)
 
 Where to query (deploy with -c cloudTrailBucket=BUCKET to create them):
   --stack NAME        read database, table and workgroup from the stack's outputs

@@ -72,7 +72,8 @@ Output:
   --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
                           alert on stdout and nothing else. Counts always go to stderr:
                           matched = new + already stored; new = notified + suppressed + capped.
-  --detections SEL        seed, exposure or all (default: all): the packs whose alerts are recorded
+  --detections SEL        seed, exposure, exfiltration or all (default: all): the packs whose
+                          alerts are recorded
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -179,7 +180,7 @@ export function list(values: string[] | undefined): string[] | undefined {
     .filter((v) => v !== '');
 }
 
-/** `--detections seed|exposure|all`: the packs whose alerts this run records. */
+/** `--detections seed|exposure|exfiltration|all`: the packs whose alerts this run records. */
 export function selectedCatalog(selection: string): readonly Detection[] {
   const known = DETECTION_SELECTIONS.find((candidate) => candidate === selection);
   if (known === undefined)

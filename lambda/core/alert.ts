@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EmptyIndexKeyError, emptyIndexKey, timeBucketOf } from './alert-table';
-import type { Detection, WatchedCall } from './catalog';
+import type { Detection, DetectionContext, WatchedCall } from './catalog';
 import { detectionRiskFactors, requestString } from './catalog';
 import type { CloudTrailRecord } from './cloudtrail';
 import { accountOf } from './cloudtrail';
@@ -71,8 +71,12 @@ function clip(value: string | undefined): string {
 /** Most findings an alert keeps; detections already summarise beyond this. */
 const MAX_FINDINGS = 25;
 
-function findingsOf(detection: Detection, record: CloudTrailRecord): string[] {
-  return (detection.findings?.(record) ?? []).slice(0, MAX_FINDINGS).map(clip);
+function findingsOf(
+  detection: Detection,
+  record: CloudTrailRecord,
+  context: DetectionContext,
+): string[] {
+  return (detection.findings?.(record, context) ?? []).slice(0, MAX_FINDINGS).map(clip);
 }
 
 function clampScore(score: number): number {
@@ -110,7 +114,8 @@ export function buildAlert(
   const iacRole = isIacRole(policy, actor.principalArn, actor.roleArn);
   const accountInfo = accountContext(policy.accounts, account);
   // The detection's own adjustments read the request; the general rules then apply on top.
-  const ownFactors = detectionRiskFactors(detection, record);
+  const detectionContext: DetectionContext = { accounts: policy.accounts };
+  const ownFactors = detectionRiskFactors(detection, record, detectionContext);
   const general = scoreRisk({
     baseScore: clampScore(ownFactors.reduce((sum, f) => sum + f.delta, detection.riskScore)),
     identity: actor,
@@ -122,7 +127,7 @@ export function buildAlert(
   const groupName =
     call !== undefined ? (requestString(params, call.resource.nameParameter) ?? '') : '';
   const descriptionParameter = call?.resource.descriptionParameter;
-  const findings = findingsOf(detection, record);
+  const findings = findingsOf(detection, record, detectionContext);
   const exception = findException(
     policy,
     {

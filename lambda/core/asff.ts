@@ -70,6 +70,14 @@ export const ASFF_TTP_CATEGORIES: readonly string[] = [
   'Command and Control',
 ];
 
+/**
+ * ATT&CK tactics the TTPs categories leave out but an Effects category names: an exfiltration
+ * technique is typed by its effect, keeping the technique as the classifier.
+ */
+export const ASFF_EFFECT_OF_TACTIC: Readonly<Record<string, string>> = {
+  Exfiltration: 'Data Exfiltration',
+};
+
 export type AsffSeverityLabel = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 export type AsffWorkflowStatus = 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED';
 export type AsffPartition = 'aws' | 'aws-cn' | 'aws-us-gov';
@@ -209,9 +217,11 @@ function typeFor(mapping: AttackMapping): string {
       : `${technique.id} ${technique.name}`;
   // Slashes separate the path's levels; none may hide inside a name.
   const safe = classifier.replace(/\//g, '-');
-  return ASFF_TTP_CATEGORIES.includes(mapping.tactic.name)
-    ? `TTPs/${mapping.tactic.name}/${safe}`
-    : 'TTPs';
+  if (ASFF_TTP_CATEGORIES.includes(mapping.tactic.name)) {
+    return `TTPs/${mapping.tactic.name}/${safe}`;
+  }
+  const effect = ASFF_EFFECT_OF_TACTIC[mapping.tactic.name];
+  return effect !== undefined ? `Effects/${effect}/${safe}` : 'TTPs';
 }
 
 /** ATT&CK tactics as TTPs types; exposure detections are network reachability problems too. */
@@ -242,7 +252,7 @@ const IAM_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(user|role)\/[\w+=,.@/-]{1,5
 interface ResourceShape {
   readonly type: string;
   /** The ARN's service and the resource part before the name (`db:`, `security-group/`). */
-  readonly service: 'ec2' | 'rds' | 'elasticache';
+  readonly service: 'ec2' | 'rds' | 'elasticache' | 'redshift';
   readonly prefix: string;
   readonly valid: RegExp;
 }
@@ -264,6 +274,24 @@ const RESOURCE_SHAPES: Readonly<Record<string, ResourceShape>> = {
   'RDS DB cluster': {
     type: 'AwsRdsDbCluster',
     service: 'rds',
+    prefix: 'cluster:',
+    valid: RESOURCE_NAME,
+  },
+  'RDS DB snapshot': {
+    type: 'AwsRdsDbSnapshot',
+    service: 'rds',
+    prefix: 'snapshot:',
+    valid: RESOURCE_NAME,
+  },
+  'RDS DB cluster snapshot': {
+    type: 'AwsRdsDbClusterSnapshot',
+    service: 'rds',
+    prefix: 'cluster-snapshot:',
+    valid: RESOURCE_NAME,
+  },
+  'Redshift cluster': {
+    type: 'AwsRedshiftCluster',
+    service: 'redshift',
     prefix: 'cluster:',
     valid: RESOURCE_NAME,
   },

@@ -26,10 +26,13 @@ export {
   authorizeSecurityGroupIngressRecord,
   createCacheSecurityGroupRecord,
   createDbSecurityGroupRecord,
+  createRedshiftClusterRecord,
   generateRecords,
   isTargetRecord,
   makeIdentity,
   modifyDbInstanceRecord,
+  modifyDbSnapshotAttributeRecord,
+  startExportTaskRecord,
 } from './cloudtrail/records';
 export type {
   ArchiveStats,

@@ -66,6 +66,13 @@ describe('parseConfig', () => {
     });
   });
 
+  it.each(['seed', 'exposure', 'exfiltration', 'all'])(
+    'accepts the %s detection selection',
+    (detections) => {
+      expect(parseConfig({ detections }).detections).toBe(detections);
+    },
+  );
+
   it('reads values the CLI passes as strings: comma-separated emails, booleans and numbers', () => {
     const config = parseConfig({
       alertEmails: ' soc@example.com, ,Oncall@example.org,soc@EXAMPLE.com ',

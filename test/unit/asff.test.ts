@@ -1,6 +1,7 @@
 import type { Alert, BurstPlacement } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import {
+  ASFF_EFFECT_OF_TACTIC,
   ASFF_LIMITS,
   ASFF_SCHEMA_VERSION,
   ASFF_TTP_CATEGORIES,
@@ -9,10 +10,11 @@ import {
   parseProductArn,
   ProductArnError,
   toFinding,
+  typesFor,
   workflowFor,
 } from '../../lambda/core/asff';
 import type { Detection } from '../../lambda/core/catalog';
-import { CATALOG, findDetection } from '../../lambda/core/catalog';
+import { CATALOG, catalogFor, findDetection } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { asffProblems } from '../support/asff-validator';
 import { fixtureCases, loadRecord } from '../support/fixtures';
@@ -126,20 +128,67 @@ describe('ASFF mapping', () => {
   );
 
   it.each(cases.map((c) => [c.name, c] as const))(
-    'types %s by its ATT&CK tactics in the TTPs namespace',
+    'types %s by its ATT&CK tactics, in the TTPs namespace or by their effect',
     (_name, { alert, detection }) => {
       const finding = toFinding(alert, detection, PRODUCT, IMPORTED_AT);
-      const ttps = finding.Types.filter((type) => type.startsWith('TTPs/'));
-      expect(ttps).toHaveLength(detection.mitre.length);
+      const typed = finding.Types.filter(
+        (type) => type.startsWith('TTPs/') || type.startsWith('Effects/'),
+      );
+      expect(typed).toHaveLength(detection.mitre.length);
       for (const [i, mapping] of detection.mitre.entries()) {
-        const [, category, classifier] = (ttps[i] ?? '').split('/');
-        expect(ASFF_TTP_CATEGORIES).toContain(category);
-        expect(category).toBe(mapping.tactic.name);
+        const [namespace, category, classifier] = (typed[i] ?? '').split('/');
+        if (namespace === 'TTPs') {
+          expect(ASFF_TTP_CATEGORIES).toContain(category);
+          expect(category).toBe(mapping.tactic.name);
+        } else {
+          expect(category).toBe(ASFF_EFFECT_OF_TACTIC[mapping.tactic.name]);
+        }
         expect(classifier).toContain((mapping.subtechnique ?? mapping.technique).id);
       }
       expect(finding.FindingProviderFields.Types).toEqual(finding.Types);
     },
   );
+
+  it('types snapshot sharing and exports as Data Exfiltration with their technique', () => {
+    for (const detection of catalogFor('exfiltration')) {
+      expect(typesFor(detection)).toEqual([
+        'Effects/Data Exfiltration/T1537 Transfer Data to Cloud Account',
+      ]);
+    }
+  });
+
+  it.each([
+    [
+      'aws.datastore.snapshot-shared',
+      'cloudtrail/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
+      'AwsRdsDbSnapshot',
+      'arn:aws:rds:us-west-2:111122223333:snapshot:payments-final-2026-03',
+    ],
+    [
+      'aws.datastore.snapshot-shared',
+      'cloudtrail/rds-modify-db-cluster-snapshot-attribute.success.public.json',
+      'AwsRdsDbClusterSnapshot',
+      'arn:aws:rds:us-west-2:111122223333:cluster-snapshot:ledger-aurora-snap-0304',
+    ],
+    [
+      'aws.redshift.made-public',
+      'cloudtrail/redshift-create-cluster.success.public.json',
+      'AwsRedshiftCluster',
+      'arn:aws:redshift:us-east-2:111122223333:cluster:bi-scratch',
+    ],
+  ])('names the target of %s from %s as %s', (id, file, type, arn) => {
+    const detection = detectionOf(id);
+    const finding = toFinding(
+      alertOf(detection, loadRecord(file)),
+      detection,
+      PRODUCT,
+      IMPORTED_AT,
+    );
+
+    expect(finding.Resources).toContainEqual(
+      expect.objectContaining({ Type: type, Id: arn, ResourceRole: 'Target' }),
+    );
+  });
 
   it('names the member account’s resources by ARN and the caller as an IAM identity', () => {
     // Prepare

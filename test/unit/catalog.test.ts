@@ -1,6 +1,7 @@
 import type { Detection, DetectionSelection } from '../../lambda/core/catalog';
 import {
   CATALOG,
+  EXFILTRATION_PACK,
   EXPOSURE_PACK,
   SEED_PACK,
   catalogFor,
@@ -162,23 +163,41 @@ describe('detection catalog', () => {
     ]);
   });
 
-  it('lists the exposure pack’s eventNames as watched, and both packs’ for the catalog', () => {
+  it('lists each pack’s eventNames as watched, and every pack’s for the catalog', () => {
     const exposure = [
       'AuthorizeCacheSecurityGroupIngress',
       'AuthorizeDBSecurityGroupIngress',
       'AuthorizeSecurityGroupIngress',
+      'CreateCluster',
       'CreateDBCluster',
       'CreateDBInstance',
+      'CreateDBInstanceReadReplica',
+      'CreateWorkgroup',
       'ModifyCacheCluster',
+      'ModifyCluster',
       'ModifyDBCluster',
       'ModifyDBInstance',
       'ModifyReplicationGroup',
       'ModifySecurityGroupRules',
+      'RestoreDBClusterFromS3',
+      'RestoreDBClusterFromSnapshot',
+      'RestoreDBClusterToPointInTime',
       'RestoreDBInstanceFromDBSnapshot',
+      'RestoreDBInstanceFromS3',
+      'RestoreDBInstanceToPointInTime',
+      'RestoreFromClusterSnapshot',
+      'UpdateWorkgroup',
+    ];
+    const exfiltration = [
+      'AuthorizeSnapshotAccess',
+      'ModifyDBClusterSnapshotAttribute',
+      'ModifyDBSnapshotAttribute',
+      'StartExportTask',
     ];
     expect(watchedEventNames(EXPOSURE_PACK).sort()).toEqual(exposure);
+    expect(watchedEventNames(EXFILTRATION_PACK).sort()).toEqual(exfiltration);
     expect(watchedEventNames().sort()).toEqual(
-      [...exposure, 'CreateCacheSecurityGroup', 'CreateDBSecurityGroup'].sort(),
+      [...exposure, ...exfiltration, 'CreateCacheSecurityGroup', 'CreateDBSecurityGroup'].sort(),
     );
   });
 });
@@ -217,25 +236,37 @@ describe('the outcome of a call, as the detector and the rule patterns judge it'
 describe('detection packs', () => {
   const ids = (detections: readonly Detection[]) => detections.map((d) => d.id);
 
-  it('keeps the three seed detections in the seed pack and four in the exposure pack', () => {
+  it('keeps three detections in the seed pack, five in exposure and three in exfiltration', () => {
     expect(ids(SEED_PACK)).toEqual([RDS, ELASTICACHE, FAILED]);
     expect(ids(EXPOSURE_PACK)).toEqual([
       'aws.ec2.datastore-port-open-to-internet',
       'aws.rds.instance-made-public',
       'aws.datastore.security-groups-changed',
       'aws.legacy-security-group.ingress-authorized',
+      'aws.redshift.made-public',
     ]);
-    expect(ids(CATALOG)).toEqual([...ids(SEED_PACK), ...ids(EXPOSURE_PACK)]);
+    expect(ids(EXFILTRATION_PACK)).toEqual([
+      'aws.datastore.snapshot-shared',
+      'aws.rds.snapshot-exported',
+      'aws.rds.snapshot-public-share-failed',
+    ]);
+    expect(ids(CATALOG)).toEqual([
+      ...ids(SEED_PACK),
+      ...ids(EXPOSURE_PACK),
+      ...ids(EXFILTRATION_PACK),
+    ]);
   });
 
   it('labels each detection with the pack it is in', () => {
     for (const d of SEED_PACK) expect(d.pack).toBe('seed');
     for (const d of EXPOSURE_PACK) expect(d.pack).toBe('exposure');
+    for (const d of EXFILTRATION_PACK) expect(d.pack).toBe('exfiltration');
   });
 
   it.each([
     ['seed', SEED_PACK],
     ['exposure', EXPOSURE_PACK],
+    ['exfiltration', EXFILTRATION_PACK],
     ['all', CATALOG],
   ] as const)('selects the %s detections', (selection, expected) => {
     expect(catalogFor(selection)).toEqual(expected);
@@ -257,8 +288,27 @@ describe('detection packs', () => {
     ['aws.rds.instance-made-public', 'medium', 47],
     ['aws.datastore.security-groups-changed', 'low', 21],
     ['aws.legacy-security-group.ingress-authorized', 'medium', 47],
+    ['aws.redshift.made-public', 'medium', 47],
+    ['aws.datastore.snapshot-shared', 'high', 60],
+    ['aws.rds.snapshot-exported', 'medium', 47],
   ] as const)('rates %s %s with risk %i, on Elastic’s bands', (id, severity, riskScore) => {
     expect(findDetection(id)).toMatchObject({ severity, riskScore, outcome: 'success' });
+  });
+
+  it('rates a failed attempt to make a snapshot public low, below a successful share', () => {
+    expect(findDetection('aws.rds.snapshot-public-share-failed')).toMatchObject({
+      severity: 'low',
+      riskScore: 21,
+      outcome: 'failure',
+    });
+  });
+
+  it('maps every exfiltration detection to Transfer Data to Cloud Account', () => {
+    for (const d of EXFILTRATION_PACK) {
+      expect(d.mitre.map((m) => [m.tactic.id, m.technique.id, m.subtechnique?.id])).toEqual([
+        ['TA0010', 'T1537', undefined],
+      ]);
+    }
   });
 
   it('maps every exposure detection to Disable or Modify Cloud Firewall', () => {

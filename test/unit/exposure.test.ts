@@ -434,6 +434,56 @@ describe('aws.rds.instance-made-public', () => {
     expectPatternAdmits(rdsPublic, record);
   });
 
+  const RESTORES = [
+    'RestoreDBInstanceFromS3',
+    'RestoreDBInstanceToPointInTime',
+    'CreateDBInstanceReadReplica',
+    'RestoreDBClusterFromSnapshot',
+    'RestoreDBClusterToPointInTime',
+    'RestoreDBClusterFromS3',
+  ];
+
+  it.each(RESTORES)(
+    'fires on %s made public by the request or, when the request is silent, by the response',
+    (eventName) => {
+      const requested = create(eventName, { publiclyAccessible: true }, null);
+      const byDefault = create(eventName, { engine: 'postgres' }, { publiclyAccessible: true });
+      for (const record of [requested, byDefault]) {
+        expect(matches(rdsPublic, record)).toBe(true);
+        expectPatternAdmits(rdsPublic, record);
+      }
+    },
+  );
+
+  it.each(RESTORES)('does not fire on %s kept private, or failed', (eventName) => {
+    const pattern = eventPatternFor(rdsPublic);
+    const refused = [
+      create(eventName, { publiclyAccessible: false }, { publiclyAccessible: true }),
+      create(eventName, {}, { publiclyAccessible: false }),
+      create(eventName, {}, null),
+      { ...create(eventName, { publiclyAccessible: true }, null), errorCode: '' },
+      { ...create(eventName, { publiclyAccessible: true }, null), errorCode: null },
+    ] as CloudTrailRecord[];
+    for (const record of refused) {
+      expect(matches(rdsPublic, record)).toBe(false);
+      expect(matchesPattern(pattern, toEnvelope(record))).toBe(false);
+    }
+  });
+
+  it('names a point-in-time restore by the instance it creates', () => {
+    expect(
+      rdsPublic.findings?.(
+        create(
+          'RestoreDBInstanceToPointInTime',
+          { sourceDBInstanceIdentifier: 'billing', targetDBInstanceIdentifier: 'billing-copy' },
+          { publiclyAccessible: true },
+        ),
+      ),
+    ).toEqual([
+      'DB instance billing-copy created publicly accessible by default: the request did not set publiclyAccessible and the response shows true',
+    ]);
+  });
+
   const negatives: [string, CloudTrailRecord, boolean][] = [
     ['ModifyDBInstance with publiclyAccessible false', modify({ publiclyAccessible: false }), true],
     ['ModifyDBInstance with the string "true"', modify({ publiclyAccessible: 'true' }), true],

@@ -1,5 +1,11 @@
 import { Parser } from 'node-sql-parser';
-import { CATALOG, catalogFor, EXPOSURE_PACK, SEED_PACK } from '../../lambda/core/catalog';
+import {
+  CATALOG,
+  catalogFor,
+  EXFILTRATION_PACK,
+  EXPOSURE_PACK,
+  SEED_PACK,
+} from '../../lambda/core/catalog';
 import { buildHuntSql, contentCondition, sqlString } from '../../lambda/core/hunt/sql';
 import type { HuntQuery } from '../../lambda/core/hunt/sql';
 
@@ -47,6 +53,7 @@ describe('the hunt query', () => {
     ['one account and Region', { ...BASE, accounts: ['111122223333'], regions: ['eu-west-1'] }],
     ['the seed pack', { ...BASE, detections: SEED_PACK }],
     ['the exposure pack', { ...BASE, detections: EXPOSURE_PACK }],
+    ['the exfiltration pack', { ...BASE, detections: EXFILTRATION_PACK }],
   ])('parses as Trino (Athena) SQL for %s', (_, query) => {
     // Prepare
     const sql = buildHuntSql(query);
@@ -109,6 +116,42 @@ describe('the hunt query', () => {
 
     expect(seed).toContain("'CreateDBSecurityGroup'");
     expect(seed).not.toContain("'ModifyDBInstance'");
+  });
+
+  it('looks for snapshot shares, exports and public restores and warehouses', () => {
+    const sql = buildHuntSql(BASE);
+
+    for (const [eventSource, eventName] of [
+      ['rds.amazonaws.com', 'ModifyDBSnapshotAttribute'],
+      ['rds.amazonaws.com', 'ModifyDBClusterSnapshotAttribute'],
+      ['rds.amazonaws.com', 'StartExportTask'],
+      ['rds.amazonaws.com', 'RestoreDBInstanceToPointInTime'],
+      ['rds.amazonaws.com', 'CreateDBInstanceReadReplica'],
+      ['rds.amazonaws.com', 'RestoreDBClusterFromSnapshot'],
+      ['redshift.amazonaws.com', 'AuthorizeSnapshotAccess'],
+      ['redshift.amazonaws.com', 'CreateCluster'],
+      ['redshift-serverless.amazonaws.com', 'CreateWorkgroup'],
+    ]) {
+      expect(sql).toContain(`eventsource = '${eventSource}' AND eventname = '${eventName}'`);
+    }
+    // A share must name the restore attribute and add someone; a failed public share, all.
+    expect(sql).toContain(`strpos(requestparameters, '"valuesToAdd"') > 0`);
+    expect(sql).toContain(`strpos(requestparameters, '"accountWithRestoreAccess"') > 0`);
+    // The Serverless response nests the workgroup: the query looks for that shape too.
+    expect(sql).toContain(`strpos(responseelements, '"workgroup"') > 0`);
+  });
+
+  it('selects the exfiltration pack’s calls only when it is chosen', () => {
+    const exposure = buildHuntSql({ ...BASE, detections: catalogFor('exposure') });
+    const exfiltration = buildHuntSql({ ...BASE, detections: catalogFor('exfiltration') });
+
+    expect(exposure).not.toContain("'StartExportTask'");
+    expect(exfiltration).toContain("'StartExportTask'");
+    // The failed public share has a branch of its own, which cannot filter on errorcode (an
+    // absent and a null errorCode read alike in the table, and a null one is a failure).
+    expect(exfiltration.split("eventname = 'ModifyDBSnapshotAttribute'")).toHaveLength(3);
+    expect(exfiltration).toContain("eventname = 'ModifyDBSnapshotAttribute' AND ((strpos");
+    expect(exfiltration).not.toContain("'CreateWorkgroup'");
   });
 
   it('is the same text every time for the same catalog and range', () => {

@@ -1,4 +1,5 @@
 import type { CloudTrailRecord } from '../cloudtrail';
+import type { AccountDirectory } from '../enrich/account-context';
 import type { Outcome, RiskFactor, Severity } from '../model';
 
 export type { Outcome, Severity } from '../model';
@@ -30,9 +31,25 @@ export type EventPatternJson = Record<string, unknown>;
 /**
  * The packs a deployment chooses from: `seed` re-implements the two Elastic rules (and keeps
  * their failed attempts); `exposure` watches the calls that put a data store in reach of the
- * internet.
+ * internet; `exfiltration` watches the calls that hand a copy of its data to another account
+ * or a bucket (snapshots shared or exported).
  */
-export type DetectionPack = 'seed' | 'exposure';
+export type DetectionPack = 'seed' | 'exposure' | 'exfiltration';
+
+/**
+ * What the operator told sgwatch that a detection may read beside the record, for the parts
+ * of an alert that depend on it (findings, risk rules). Never for `requestMatches`: whether a
+ * detection fires depends on the record alone, as its EventBridge pattern does.
+ */
+export interface DetectionContext {
+  /** The account directory (`accounts` in sgwatch.config.json). */
+  readonly accounts: AccountDirectory;
+}
+
+/** The context of a deployment that lists no accounts. */
+export const EMPTY_DETECTION_CONTEXT: DetectionContext = Object.freeze({
+  accounts: Object.freeze({}),
+});
 
 /** A CloudTrail API call a detection watches: the EventBridge source and CloudTrail names. */
 export interface WatchedCall {
@@ -69,7 +86,7 @@ export interface DetectionRiskRule {
   /** One line for the documentation. */
   readonly description: string;
   /** Pure and total over any record. */
-  readonly applies: (record: CloudTrailRecord) => boolean;
+  readonly applies: (record: CloudTrailRecord, context: DetectionContext) => boolean;
   readonly reason: string;
 }
 
@@ -113,10 +130,11 @@ export interface Detection {
   /**
    * What the call opened or changed, in short sentences built from the record (group ids,
    * ports, address ranges, identifiers). Shown in every message; the values in them are
-   * attacker-influenced and are escaped by each renderer.
+   * attacker-influenced and are escaped by each renderer. Without a context, findings read as
+   * for a deployment that lists no accounts.
    * @default - none
    */
-  readonly findings?: (record: CloudTrailRecord) => readonly string[];
+  readonly findings?: (record: CloudTrailRecord, context?: DetectionContext) => readonly string[];
   /**
    * The security groups whose network interfaces are worth looking up, when the deployment
    * turns lookups on. Only well-formed group ids.
@@ -156,8 +174,12 @@ export function matches(detection: Detection, record: CloudTrailRecord): boolean
 }
 
 /** The detection's own risk adjustments that apply to `record`, in declaration order. */
-export function detectionRiskFactors(detection: Detection, record: CloudTrailRecord): RiskFactor[] {
+export function detectionRiskFactors(
+  detection: Detection,
+  record: CloudTrailRecord,
+  context: DetectionContext = EMPTY_DETECTION_CONTEXT,
+): RiskFactor[] {
   return (detection.riskRules ?? [])
-    .filter((rule) => rule.applies(record))
+    .filter((rule) => rule.applies(record, context))
     .map((rule) => ({ id: rule.id, delta: rule.delta, reason: rule.reason }));
 }

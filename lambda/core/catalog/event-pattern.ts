@@ -6,7 +6,7 @@ export type { EventPatternJson } from './detection';
 /** The keys every call pattern sets itself; a content filter may not redefine them. */
 const RESERVED_DETAIL_KEYS = ['eventSource', 'eventName', 'errorCode'];
 
-function callPattern(detection: Detection, call: WatchedCall): EventPatternJson {
+function checkFilter(detection: Detection, call: WatchedCall): EventPatternJson {
   const filter = call.detailFilter ?? {};
   const clash = RESERVED_DETAIL_KEYS.find((key) => Object.hasOwn(filter, key));
   if (clash !== undefined) {
@@ -14,33 +14,68 @@ function callPattern(detection: Detection, call: WatchedCall): EventPatternJson 
       `detection ${detection.id}: the detailFilter of ${call.eventName} redefines detail.${clash}`,
     );
   }
+  return filter;
+}
+
+/** Calls of one service that share a content filter, which one branch can watch together. */
+interface CallGroup {
+  readonly source: string;
+  readonly eventSource: string;
+  readonly eventNames: string[];
+  readonly filter: EventPatternJson;
+}
+
+function groupCalls(detection: Detection): CallGroup[] {
+  const groups = new Map<string, CallGroup>();
+  for (const call of detection.calls) {
+    const filter = checkFilter(detection, call);
+    const key = JSON.stringify([call.source, call.eventSource, filter]);
+    const group = groups.get(key);
+    if (group === undefined) {
+      groups.set(key, {
+        source: call.source,
+        eventSource: call.eventSource,
+        eventNames: [call.eventName],
+        filter,
+      });
+    } else if (!group.eventNames.includes(call.eventName)) {
+      group.eventNames.push(call.eventName);
+    }
+  }
+  return [...groups.values()];
+}
+
+function groupPattern(detection: Detection, group: CallGroup): EventPatternJson {
   return {
-    source: [call.source],
+    source: [group.source],
     detail: {
-      eventSource: [call.eventSource],
-      eventName: [call.eventName],
+      eventSource: [group.eventSource],
+      eventName: group.eventNames,
       errorCode: [{ exists: detection.outcome === 'failure' }],
-      ...filter,
+      ...group.filter,
     },
   };
 }
 
 /**
  * The EventBridge pattern for a detection: its calls, its outcome and, where the detection
- * reads the request, the part of that condition EventBridge can express. A detection
- * watching several calls gets one `$or` branch per call, so the pattern never admits a
+ * reads the request, the part of that condition EventBridge can express. Calls of one service
+ * with the same content filter share a branch (their names listed together, which keeps a
+ * detection of many calls inside EventBridge's pattern size limit); each other call gets a
+ * `$or` branch of its own. A branch names a single service, so the pattern never admits a
  * source/eventName pair that does not exist, and each call keeps its own content filter.
  */
 export function eventPatternFor(detection: Detection): EventPatternJson {
-  const [first, ...rest] = detection.calls;
+  const groups = groupCalls(detection);
+  const [first, ...rest] = groups;
   if (first === undefined) {
     throw new Error(`detection ${detection.id} watches no calls`);
   }
   const base = { 'detail-type': [CLOUDTRAIL_DETAIL_TYPE] };
   if (rest.length === 0) {
-    return { ...base, ...callPattern(detection, first) };
+    return { ...base, ...groupPattern(detection, first) };
   }
-  return { ...base, $or: detection.calls.map((call) => callPattern(detection, call)) };
+  return { ...base, $or: groups.map((group) => groupPattern(detection, group)) };
 }
 
 /** EventBridge's limit on the length of one rule's event pattern. */

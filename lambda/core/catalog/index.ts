@@ -7,19 +7,24 @@ import { elasticacheSecurityGroupCreated } from './elasticache-security-group-cr
 import { legacySecurityGroupIngressAuthorized } from './legacy-security-group-ingress';
 import { rdsMadePublic } from './rds-made-public';
 import { rdsSecurityGroupCreated } from './rds-security-group-created';
+import { redshiftMadePublic } from './redshift-made-public';
 import { securityGroupCreationFailed } from './security-group-creation-failed';
+import { snapshotExported } from './snapshot-exported';
+import { snapshotPublicShareFailed } from './snapshot-public-share-failed';
+import { snapshotShared } from './snapshot-shared';
 
 export type {
   AttackMapping,
   BurstGroupField,
   Detection,
+  DetectionContext,
   DetectionPack,
   DetectionRiskRule,
   Outcome,
   Severity,
   WatchedCall,
 } from './detection';
-export { matches, isFailure, detectionRiskFactors } from './detection';
+export { matches, isFailure, detectionRiskFactors, EMPTY_DETECTION_CONTEXT } from './detection';
 export { requestString } from './request';
 
 /** The two Elastic seed rules and their failed attempts. */
@@ -35,13 +40,21 @@ export const EXPOSURE_PACK: readonly Detection[] = [
   rdsMadePublic,
   datastoreSecurityGroupsChanged,
   legacySecurityGroupIngressAuthorized,
+  redshiftMadePublic,
+];
+
+/** Calls that hand a copy of a database to another account or to a bucket. */
+export const EXFILTRATION_PACK: readonly Detection[] = [
+  snapshotShared,
+  snapshotExported,
+  snapshotPublicShareFailed,
 ];
 
 /** Every detection sgwatch runs. Adding one here deploys its rule and feeds replay. */
-export const CATALOG: readonly Detection[] = [...SEED_PACK, ...EXPOSURE_PACK];
+export const CATALOG: readonly Detection[] = [...SEED_PACK, ...EXPOSURE_PACK, ...EXFILTRATION_PACK];
 
 /** What a deployment can choose to run. */
-export const DETECTION_SELECTIONS = ['seed', 'exposure', 'all'] as const;
+export const DETECTION_SELECTIONS = ['seed', 'exposure', 'exfiltration', 'all'] as const;
 export type DetectionSelection = (typeof DETECTION_SELECTIONS)[number];
 
 /** The detections of one pack, or all of them, in catalog order. */
@@ -51,12 +64,14 @@ export function catalogFor(selection: DetectionSelection): readonly Detection[] 
       return SEED_PACK;
     case 'exposure':
       return EXPOSURE_PACK;
+    case 'exfiltration':
+      return EXFILTRATION_PACK;
     case 'all':
       return CATALOG;
     default:
       // Reachable only from untyped callers; name the value rather than deploy nothing.
       throw new RangeError(
-        `unknown detection selection "${String(selection)}" (use seed, exposure or all)`,
+        `unknown detection selection "${String(selection)}" (use seed, exposure, exfiltration or all)`,
       );
   }
 }

@@ -14,3 +14,5 @@ export const CREATE_ACCOUNT = technique('T1136', 'Create Account');
 export const CLOUD_ACCOUNT = technique('T1136.003', 'Cloud Account');
 export const IMPAIR_DEFENSES = technique('T1562', 'Impair Defenses');
 export const DISABLE_CLOUD_FIREWALL = technique('T1562.007', 'Disable or Modify Cloud Firewall');
+export const EXFILTRATION = tactic('TA0010', 'Exfiltration');
+export const TRANSFER_TO_CLOUD_ACCOUNT = technique('T1537', 'Transfer Data to Cloud Account');

@@ -8,12 +8,20 @@ import { ownField, requestString } from './request';
  * A create or restore call without `publiclyAccessible` gets RDS's default, which depends on
  * the subnets (public when the default VPC has an internet gateway). The response records the
  * outcome, so for these calls an absent request value defers to the response. A modify call's
- * response shows the instance as it was, so only an explicit request counts there.
+ * response shows the instance as it was, so only an explicit request counts there. Every
+ * restore and every read replica is a new database, so each is a create call here: an
+ * attacker who cannot modify a database can often still restore a public copy of it.
  */
 const CREATE_CALLS: ReadonlySet<string> = new Set([
   'CreateDBInstance',
   'CreateDBCluster',
+  'CreateDBInstanceReadReplica',
   'RestoreDBInstanceFromDBSnapshot',
+  'RestoreDBInstanceFromS3',
+  'RestoreDBInstanceToPointInTime',
+  'RestoreDBClusterFromSnapshot',
+  'RestoreDBClusterToPointInTime',
+  'RestoreDBClusterFromS3',
 ]);
 
 /** Requested explicitly, or (create calls only) left to a default the response shows as true. */
@@ -34,6 +42,8 @@ const INSTANCE = {
   nameParameter: 'dBInstanceIdentifier',
   consolePath: 'rds/home',
 } as const;
+/** A point-in-time restore names the new instance `targetDBInstanceIdentifier`. */
+const RESTORED_INSTANCE = { ...INSTANCE, nameParameter: 'targetDBInstanceIdentifier' } as const;
 const CLUSTER = {
   type: 'RDS DB cluster',
   nameParameter: 'dBClusterIdentifier',
@@ -65,14 +75,29 @@ export function publicBy(record: CloudTrailRecord): PublicBy | undefined {
   return ownField(record.responseElements, 'publiclyAccessible') === true ? 'default' : undefined;
 }
 
+const CALLS: readonly WatchedCall[] = [
+  rdsCall('CreateDBInstance', INSTANCE),
+  rdsCall('ModifyDBInstance', INSTANCE),
+  rdsCall('RestoreDBInstanceFromDBSnapshot', INSTANCE),
+  rdsCall('RestoreDBInstanceFromS3', INSTANCE),
+  rdsCall('RestoreDBInstanceToPointInTime', RESTORED_INSTANCE),
+  rdsCall('CreateDBInstanceReadReplica', INSTANCE),
+  rdsCall('CreateDBCluster', CLUSTER),
+  rdsCall('ModifyDBCluster', CLUSTER),
+  rdsCall('RestoreDBClusterFromSnapshot', CLUSTER),
+  rdsCall('RestoreDBClusterToPointInTime', CLUSTER),
+  rdsCall('RestoreDBClusterFromS3', CLUSTER),
+];
+
 function findings(record: CloudTrailRecord): string[] {
   const by = publicBy(record);
   if (by === undefined) return [];
-  const isCluster = record.eventName.includes('Cluster');
-  const name = requestString(
-    record.requestParameters,
-    isCluster ? 'dBClusterIdentifier' : 'dBInstanceIdentifier',
-  );
+  const call = CALLS.find((candidate) => candidate.eventName === record.eventName);
+  const isCluster = call?.resource.type === CLUSTER.type;
+  const name =
+    call !== undefined
+      ? requestString(record.requestParameters, call.resource.nameParameter)
+      : undefined;
   const what = `${isCluster ? 'DB cluster' : 'DB instance'} ${name !== undefined ? cleanText(name, 100) : '(identifier not in the request)'}`;
   return [
     by === 'request'
@@ -87,8 +112,9 @@ export const rdsMadePublic: Detection = {
   title: 'RDS database made publicly accessible',
   shortTitle: 'RDS database made public',
   description:
-    'An RDS DB instance or Multi-AZ DB cluster was created, restored or modified so that it is ' +
-    'publicly accessible: its endpoint resolves to a public IP address. Only its security ' +
+    'An RDS DB instance or Multi-AZ DB cluster was created, restored (from a snapshot, from S3 or ' +
+    'to a point in time), copied as a read replica or modified so that it is publicly ' +
+    'accessible: its endpoint resolves to a public IP address. Only its security ' +
     'groups now stand between the database and the internet, so one permissive rule, old or ' +
     'new, is enough to expose it.',
   severity: 'medium',
@@ -96,20 +122,14 @@ export const rdsMadePublic: Detection = {
   mitre: [
     { tactic: DEFENSE_EVASION, technique: IMPAIR_DEFENSES, subtechnique: DISABLE_CLOUD_FIREWALL },
   ],
-  calls: [
-    rdsCall('CreateDBInstance', INSTANCE),
-    rdsCall('ModifyDBInstance', INSTANCE),
-    rdsCall('RestoreDBInstanceFromDBSnapshot', INSTANCE),
-    rdsCall('CreateDBCluster', CLUSTER),
-    rdsCall('ModifyDBCluster', CLUSTER),
-  ],
+  calls: CALLS,
   outcome: 'success',
   requestMatches: (record) => publicBy(record) !== undefined,
   findings,
   investigation: [
     'Identify the database from the findings and check its security groups (aws rds describe-db-instances) for rules open to 0.0.0.0/0 or ::/0 on its port.',
     'Ask the caller or the pipeline owner why the database needs a public endpoint; for a create or restore, check whether the default made it public without anyone asking.',
-    'For a restore, find the snapshot it came from and whether it holds production data.',
+    'For a restore or a read replica, find the snapshot, source database or S3 backup it came from and whether it holds production data; a public copy of a private database is a common way to reach its data.',
     'Review database logins and VPC flow logs for connections from outside your networks since the change.',
   ],
   falsePositives: [
@@ -126,6 +146,8 @@ export const rdsMadePublic: Detection = {
   references: [
     'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html',
     'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html',
+    'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html',
+    'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html',
     'https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html',
   ],
 };

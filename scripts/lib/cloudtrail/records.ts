@@ -527,6 +527,120 @@ export function modifyDbInstanceRecord(
   });
 }
 
+/**
+ * A successful rds:ModifyDBSnapshotAttribute (or the cluster-snapshot form) on the `restore`
+ * attribute: the accounts added or removed, and the attribute as it stands afterwards.
+ */
+export function modifyDbSnapshotAttributeRecord(
+  opts: CallRecordOptions & {
+    readonly snapshotIdentifier: string;
+    readonly cluster?: boolean;
+    readonly valuesToAdd?: readonly string[];
+    readonly valuesToRemove?: readonly string[];
+    /** Who may restore the snapshot after the call. */
+    readonly attributeValuesAfter: readonly string[];
+  },
+): CloudTrailRecord {
+  const name =
+    opts.cluster === true ? 'ModifyDBClusterSnapshotAttribute' : 'ModifyDBSnapshotAttribute';
+  const rng = targetRng(opts, name);
+  const caller = targetCaller(opts, rng, 'rds', name);
+  const idKey = opts.cluster === true ? 'dBClusterSnapshotIdentifier' : 'dBSnapshotIdentifier';
+  const attributesKey =
+    opts.cluster === true ? 'dBClusterSnapshotAttributes' : 'dBSnapshotAttributes';
+  return plantedCall(opts, 'rds', name, rng, caller, {
+    req: {
+      [idKey]: opts.snapshotIdentifier,
+      attributeName: 'restore',
+      ...(opts.valuesToAdd !== undefined ? { valuesToAdd: [...opts.valuesToAdd] } : {}),
+      ...(opts.valuesToRemove !== undefined ? { valuesToRemove: [...opts.valuesToRemove] } : {}),
+    },
+    resp: {
+      [idKey]: opts.snapshotIdentifier,
+      [attributesKey]: [
+        { attributeName: 'restore', attributeValues: [...opts.attributeValuesAfter] },
+      ],
+    },
+  });
+}
+
+/** A successful rds:StartExportTask of a snapshot or cluster to S3. */
+export function startExportTaskRecord(
+  opts: CallRecordOptions & {
+    readonly exportTaskIdentifier: string;
+    readonly sourceArn: string;
+    readonly s3BucketName: string;
+    readonly s3Prefix?: string;
+    readonly iamRoleArn: string;
+    readonly kmsKeyId: string;
+  },
+): CloudTrailRecord {
+  const name = 'StartExportTask';
+  const rng = targetRng(opts, name);
+  const caller = targetCaller(opts, rng, 'rds', name);
+  const target = {
+    sourceArn: opts.sourceArn,
+    iamRoleArn: opts.iamRoleArn,
+    kmsKeyId: opts.kmsKeyId,
+    ...(opts.s3Prefix !== undefined ? { s3Prefix: opts.s3Prefix } : {}),
+  };
+  return plantedCall(opts, 'rds', name, rng, caller, {
+    req: {
+      exportTaskIdentifier: opts.exportTaskIdentifier,
+      s3BucketName: opts.s3BucketName,
+      ...target,
+    },
+    resp: {
+      exportTaskIdentifier: opts.exportTaskIdentifier,
+      s3Bucket: opts.s3BucketName,
+      ...target,
+      snapshotTime: isoSeconds(new Date(opts.time.getTime() - 3_600_000)),
+      status: 'STARTING',
+      percentProgress: 0,
+      totalExtractedDataInGB: 0,
+    },
+  });
+}
+
+/** A successful redshift:CreateCluster; the response shows the cluster being created. */
+export function createRedshiftClusterRecord(
+  opts: CallRecordOptions & {
+    readonly clusterIdentifier: string;
+    /** Sent in the request when given; the response always states the outcome. */
+    readonly publiclyAccessible?: boolean;
+    readonly publicAfter: boolean;
+  },
+): CloudTrailRecord {
+  const name = 'CreateCluster';
+  const rng = targetRng(opts, name);
+  const caller = targetCaller(opts, rng, 'redshift', name);
+  return plantedCall(opts, 'redshift', name, rng, caller, {
+    req: {
+      clusterIdentifier: opts.clusterIdentifier,
+      nodeType: 'ra3.xlplus',
+      numberOfNodes: 2,
+      masterUsername: 'awsuser',
+      masterUserPassword: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+      encrypted: true,
+      ...(opts.publiclyAccessible !== undefined
+        ? { publiclyAccessible: opts.publiclyAccessible }
+        : {}),
+    },
+    resp: {
+      clusterIdentifier: opts.clusterIdentifier,
+      nodeType: 'ra3.xlplus',
+      clusterStatus: 'creating',
+      masterUsername: 'awsuser',
+      dBName: 'dev',
+      numberOfNodes: 2,
+      publiclyAccessible: opts.publicAfter,
+      encrypted: true,
+      vpcId: `vpc-0${rng.hex(16)}`,
+      vpcSecurityGroups: [{ vpcSecurityGroupId: `sg-0${rng.hex(16)}`, status: 'active' }],
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Streams of records
 // ---------------------------------------------------------------------------
