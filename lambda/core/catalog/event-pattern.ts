@@ -42,3 +42,16 @@ export function eventPatternFor(detection: Detection): EventPatternJson {
   }
   return { ...base, $or: detection.calls.map((call) => callPattern(detection, call)) };
 }
+
+/**
+ * Every pattern deployed for a detection, one EventBridge rule each: the detection's own
+ * patterns when it has its own condition, else the one generated from its calls.
+ */
+export function eventPatternsFor(detection: Detection): readonly EventPatternJson[] {
+  return detection.condition?.eventPatterns ?? [eventPatternFor(detection)];
+}
+
+/** Whether the detection's rules must receive read-only management events too. */
+export function needsReadOnlyEvents(detection: Detection): boolean {
+  return detection.condition?.readOnly === true;
+}
