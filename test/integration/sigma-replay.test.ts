@@ -163,3 +163,27 @@ describe('sgwatch replay --sigma', () => {
     expect(run.stderr).toContain('--no-builtin leaves nothing to run without --sigma PATH');
   });
 });
+
+describe('sgwatch hunt --sigma', () => {
+  it('prints a query covering the rules, and only them with --no-builtin', async () => {
+    const run = await runCli([
+      'hunt',
+      '--since',
+      '2026-03-01',
+      '--until',
+      '2026-03-02',
+      '--database',
+      'trail_db',
+      '--table',
+      'trail',
+      '--print-sql',
+      '--sigma',
+      RULES,
+      '--no-builtin',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("lower(eventname) IN ('deletetrail', 'stoplogging')");
+    expect(run.stdout).toContain("OR lower(eventsource) IN ('rds.amazonaws.com')");
+    expect(run.stdout).not.toContain('CreateDBSecurityGroup');
+  });
+});
