@@ -17,6 +17,7 @@ import { cleanText } from './core/text';
 import type { SdkSettings } from './env';
 import { readEnvironment } from './env';
 import { readPolicy } from './policy-loader';
+import { readSigmaRules } from './sigma-loader';
 
 const SERVICE = 'sgwatch-detector';
 
@@ -59,7 +60,7 @@ export function handlerDepsFromEnvironment(source: NodeJS.ProcessEnv): HandlerDe
       policy: readPolicy(source),
       retentionDays: env.retentionDays,
       claimSeconds: env.claimSeconds,
-      catalog: catalogFor(env.detections),
+      catalog: [...catalogFor(env.detections), ...readSigmaRules(source)],
       ...(env.lookups
         ? {
             attachmentLookup: new Ec2AttachmentLookup(

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import type { Detection } from './core/catalog';
 import type { SigmaLoad, SigmaSource } from './core/sigma';
-import { loadSigmaRules } from './core/sigma';
+import { loadSigmaRules, SigmaLoadError, sigmaDetections } from './core/sigma';
+import { ConfigurationError } from './env';
+
+/** The file synth writes into the detector's bundle: the deployed rules' text, as JSON. */
+export const SIGMA_RULES_FILE_NAME = 'sigma-rules.json';
 
 /** A path given for Sigma rules that is missing, unreadable, or a folder without rules. */
 export class SigmaPathError extends Error {
@@ -57,4 +62,52 @@ export function readSigmaSources(paths: readonly string[], base: string): SigmaS
 /** Reads and compiles the rules at `paths`. */
 export function loadSigmaPaths(paths: readonly string[], base: string): SigmaLoad {
   return loadSigmaRules(readSigmaSources(paths, base));
+}
+
+function isSources(value: unknown): value is SigmaSource[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (item) =>
+        typeof item === 'object' &&
+        item !== null &&
+        typeof (item as { file?: unknown }).file === 'string' &&
+        typeof (item as { text?: unknown }).text === 'string',
+    )
+  );
+}
+
+/**
+ * The detector's Sigma detections, compiled once at cold start from the file synth bundled
+ * (SGWATCH_SIGMA_RULES_FILE, relative to LAMBDA_TASK_ROOT). None without the variable; a
+ * file that is missing, malformed, or holds a rule that no longer loads fails start-up with
+ * the reason rather than run without the rules the deployment promised.
+ */
+export function readSigmaRules(env: NodeJS.ProcessEnv): Detection[] {
+  const configured = env.SGWATCH_SIGMA_RULES_FILE;
+  if (configured === undefined || configured.trim() === '') return [];
+  const root = env.LAMBDA_TASK_ROOT;
+  const file = resolve(root === undefined || root.trim() === '' ? process.cwd() : root, configured);
+  let sources: unknown;
+  try {
+    sources = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigurationError(
+      `SGWATCH_SIGMA_RULES_FILE: cannot read ${file} (${String(error)})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isSources(sources)) {
+    throw new ConfigurationError(`SGWATCH_SIGMA_RULES_FILE: ${file} is not a list of rule files`);
+  }
+  try {
+    return sigmaDetections(sources);
+  } catch (error) {
+    if (error instanceof SigmaLoadError) {
+      throw new ConfigurationError(`SGWATCH_SIGMA_RULES_FILE: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
 }
