@@ -260,11 +260,30 @@ function ipv4Number(text: string): number | undefined {
   return octets.reduce((acc, o) => acc * 256 + o, 0);
 }
 
+function ipv6Number(text: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:]+$/.test(text) || text.split('::').length > 2) return undefined;
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? 0 : 8 - left.length - right.length;
+  const groups = [...left, ...Array<string>(Math.max(fill, 0)).fill('0'), ...right];
+  if (groups.length !== 8 || (tail !== undefined && fill < 1)) return undefined;
+  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return groups.reduce((acc, g) => acc * 65536n + BigInt(parseInt(g, 16)), 0n);
+}
+
 function inRange(cidr: string, text: string): boolean {
   const [address = '', bits = '0'] = cidr.split('/');
+  if (address.includes(':')) {
+    const base = ipv6Number(address);
+    const ip = ipv6Number(text);
+    if (base === undefined || ip === undefined) return false;
+    const size = 2n ** BigInt(128 - Number(bits));
+    return ip / size === base / size;
+  }
   const base = ipv4Number(address);
   const ip = ipv4Number(text);
-  if (base === undefined || ip === undefined) return false; // IPv6 ranges: no IPv6 generated
+  if (base === undefined || ip === undefined) return false;
   const size = 2 ** (32 - Number(bits));
   return Math.floor(ip / size) === Math.floor(base / size);
 }

@@ -3,7 +3,7 @@
  * `SigmaRuleError` carrying the file and the line of the node at fault, taken from the YAML
  * parser's positions, so `sgwatch sigma check` and synth can print `file:line: reason`.
  */
-import type { Document, Node, Pair, YAMLMap } from 'yaml';
+import type { Document, Node, Pair, Scalar, YAMLMap } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { parseCondition } from './condition';
 import type { FieldCondition, Selection, SigmaLevel, SigmaRule, ValueTest } from './model';
@@ -48,7 +48,22 @@ class Source {
   constructor(
     readonly file: string,
     private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
+
+  /**
+   * A scalar's value as the rule means it. An unquoted whole number keeps its digits as
+   * written: YAML reads `012345678901` (an account id) as the number 12345678901, and a
+   * number past 2^53 loses digits, where the rule author meant the text.
+   */
+  valueOf(node: Scalar): unknown {
+    const value = node.value;
+    if (typeof value !== 'number' || node.range === undefined || node.range === null) {
+      return value;
+    }
+    const written = this.text.slice(node.range[0], node.range[1]);
+    return /^[0-9]+$/.test(written) && written !== String(value) ? written : value;
+  }
 
   lineOf(node: Node | Pair | null | undefined, fallback = 1): number {
     const at = node === null || node === undefined ? undefined : rangeStart(node);
@@ -248,15 +263,12 @@ function fieldCondition(pair: Pair, source: Source): FieldCondition {
           `${field}: a list of values holds values, not maps or lists`,
         );
       }
-      return { raw: item.value, node: item };
+      return { raw: source.valueOf(item), node: item };
     });
   } else if (isScalar(value)) {
-    items = [{ raw: value.value, node: value }];
+    items = [{ raw: source.valueOf(value), node: value }];
   } else {
     throw source.error(value, `${field}: a field takes a value or a list of values, not a map`);
-  }
-  if (modifiers.has('all') && items.length < 2) {
-    throw source.error(node, `${field}: "all" needs a list of values`);
   }
   return {
     field,
@@ -456,7 +468,7 @@ function documentOf(doc: Document.Parsed, source: Source): RuleDocument {
  */
 export function parseRuleFile(file: string, text: string): RuleDocument[] {
   const lines = new LineCounter();
-  const source = new Source(file, lines);
+  const source = new Source(file, lines, text);
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [];
   const documents = list.filter((doc) => doc.contents !== null || doc.errors.length > 0);

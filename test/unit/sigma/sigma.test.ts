@@ -55,6 +55,15 @@ describe('Sigma values', () => {
     );
   });
 
+  it('keeps the digits of an unquoted whole number as written, leading zeros included', () => {
+    const r = rule(`
+  selection:
+    recipientAccountId: 012345678901
+  condition: selection`);
+    expect(verdict(r, { recipientAccountId: '012345678901' })).toBe(true);
+    expect(verdict(r, { recipientAccountId: '12345678901' })).toBe(false);
+  });
+
   it('matches null on a missing or null field only', () => {
     const r = rule(`
   selection:
@@ -111,6 +120,11 @@ describe('Sigma modifiers', () => {
     expect(verdict(r, { eventName: 'deleteBucket' })).toBe(true);
     expect(verdict(r, { eventSource: 's3.amazonaws.com.cn' })).toBe(true);
     expect(verdict(r, { eventName: 'xDelete' })).toBe(false);
+  });
+
+  it('takes all with a single value as that value', () => {
+    const r = rule(`\n  selection:\n    userAgent|contains|all: boto3\n  condition: selection`);
+    expect(verdict(r, { userAgent: 'Boto3/1.34' })).toBe(true);
   });
 
   it('all requires every value of the list', () => {
