@@ -120,6 +120,50 @@ describe('cdk deploy -c sigmaRules=PATH', () => {
   });
 });
 
+describe('larger rule sets', () => {
+  it('synthesizes every SigmaHQ CloudTrail rule', () => {
+    const sigmahq = synthesize({ sigmaRules: 'test/fixtures/sigma/sigmahq' });
+    const rules = rulesByDetection(Template.fromStack(sigmahq.stack).toJSON());
+    const sigmaIds = [...rules.keys()].filter((id) => id.startsWith('sigma.'));
+    expect(sigmaIds).toHaveLength(57);
+  });
+
+  it('gives a rule whose patterns do not fit one EventBridge rule a rule per pattern', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sgwatch-sigma-large-'));
+    try {
+      const names = Array.from({ length: 150 }, (_, i) => `      - Operation${i}WithALongName`);
+      writeFileSync(
+        join(dir, 'large.yml'),
+        [
+          'title: Many calls',
+          'id: many-calls',
+          'logsource: {product: aws, service: cloudtrail}',
+          'detection:',
+          '  selection:',
+          '    eventName:',
+          ...names,
+          '  condition: selection',
+        ].join('\n'),
+      );
+      const large = synthesize({ sigmaRules: dir });
+      const deployed = rulesByDetection(Template.fromStack(large.stack).toJSON()).get(
+        'sigma.many-calls',
+      );
+      const patterns = (deployed ?? [])
+        .filter((rule) => rule.Properties.EventBusName === undefined)
+        .map((rule) => rule.Properties.EventPattern);
+      expect(patterns.length).toBeGreaterThan(1);
+      const covered = patterns.flatMap((pattern) => pattern.detail.eventName);
+      expect(covered).toHaveLength(150);
+      for (const pattern of patterns)
+        expect(JSON.stringify(pattern).length).toBeLessThanOrEqual(2048);
+      expect(large.stack.rules.rules.has('sigma.many-calls#2')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the detector’s bundled rules', () => {
   let dir: string;
 
