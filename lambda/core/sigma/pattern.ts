@@ -16,11 +16,13 @@
  * - null: `null` or `exists: false`; `exists: false`: `exists: false`;
  * - IPv4 `cidr` of /8 or longer: a prefix of its whole octets; `re`, `fieldref`,
  *   `exists: true` and IPv6 ranges: no constraint.
+ * Every pattern admits both detail-types CloudTrail management events arrive under (API
+ * calls and console sign-ins), and only sources starting `aws.`.
  * EventBridge requires fields matched inside one array to come from one element, which Sigma
  * does not; so a branch keeps at most one field under each top-level key of the record
  * (top-level keys of `detail` are never inside an array).
  */
-import { CLOUDTRAIL_DETAIL_TYPE } from '../cloudtrail';
+import { CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_SIGN_IN_DETAIL_TYPE } from '../cloudtrail';
 import type { EventPatternJson } from '../catalog/detection';
 import { cidrTextPrefix, parseCidr } from './cidr';
 import { asciiLower, compileGlob, globMatches, literalOf } from './glob';
@@ -262,8 +264,15 @@ function branchPattern(branch: Conjunction): BranchPattern {
   return { detail, exact, keys: [...used] };
 }
 
+/**
+ * Every CloudTrail management event: API calls, and console sign-ins (ConsoleLogin), which
+ * EventBridge labels apart but which are CloudTrail records all the same.
+ */
 function base(): EventPatternJson {
-  return { 'detail-type': [CLOUDTRAIL_DETAIL_TYPE], source: [{ prefix: 'aws.' }] };
+  return {
+    'detail-type': [CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_SIGN_IN_DETAIL_TYPE],
+    source: [{ prefix: 'aws.' }],
+  };
 }
 
 function patternOf(details: readonly EventPatternJson[]): EventPatternJson {

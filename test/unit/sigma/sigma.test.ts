@@ -17,7 +17,7 @@ describe('Sigma values', () => {
     expect(r.patterns.exact).toBe(true);
     expect(r.patterns.patterns).toEqual([
       {
-        'detail-type': ['AWS API Call via CloudTrail'],
+        'detail-type': ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail'],
         source: [{ prefix: 'aws.' }],
         detail: {
           eventSource: [{ 'equals-ignore-case': 'iam.amazonaws.com' }],
@@ -426,7 +426,10 @@ describe('Sigma patterns', () => {
   it('admits every CloudTrail event when the rule pins nothing EventBridge can say', () => {
     const r = rule(`\n  selection:\n    userAgent|contains: trufflehog\n  condition: selection`);
     expect(r.patterns.patterns).toEqual([
-      { 'detail-type': ['AWS API Call via CloudTrail'], source: [{ prefix: 'aws.' }] },
+      {
+        'detail-type': ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail'],
+        source: [{ prefix: 'aws.' }],
+      },
     ]);
     expect(r.scope.eventNames).toBeUndefined();
     expect(r.scope.readOnly).toBe(true);
