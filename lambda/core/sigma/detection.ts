@@ -10,11 +10,9 @@ import type { Severity } from '../model';
 import { cleanText } from '../text';
 import { compileRule } from './evaluate';
 import type { SigmaLevel, SigmaRule } from './model';
+import { SIGMA_ID_PREFIX } from './model';
 import type { RulePatterns, RuleScope } from './pattern';
 import { rulePatterns, ruleScope } from './pattern';
-
-/** Every Sigma detection's id starts so, then the rule's own id. */
-export const SIGMA_ID_PREFIX = 'sigma.';
 
 const SEVERITY: Readonly<Record<SigmaLevel, Severity>> = {
   informational: 'low',

@@ -9,8 +9,8 @@ import { SigmaRuleError } from './model';
 import { parseRuleFile } from './parse';
 
 export type { SigmaCompilation } from './detection';
-export { compileSigmaRule, SIGMA_ID_PREFIX, attackFromTags } from './detection';
-export { SigmaRuleError } from './model';
+export { compileSigmaRule, attackFromTags } from './detection';
+export { SIGMA_DETECTION_ID, SIGMA_ID_PREFIX, SigmaRuleError } from './model';
 export type { SigmaRule } from './model';
 export { parseRuleFile, SUPPORTED_MODIFIERS } from './parse';
 export { MAX_PATTERN_LENGTH } from './pattern';

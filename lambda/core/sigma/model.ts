@@ -4,6 +4,12 @@
  * EventBridge; the parser builds these and the evaluator and the pattern compiler read them.
  */
 
+/** Every Sigma detection's id starts so, then the rule's own id. */
+export const SIGMA_ID_PREFIX = 'sigma.';
+
+/** The ids Sigma detections can have: the prefix, then a rule id as the parser accepts it. */
+export const SIGMA_DETECTION_ID = /^sigma\.[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** A rule that cannot be loaded: `file:line: reason`, the line where the problem is. */
 export class SigmaRuleError extends Error {
   override readonly name = 'SigmaRuleError';
