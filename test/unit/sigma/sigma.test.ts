@@ -467,6 +467,37 @@ describe('Sigma patterns', () => {
     expect(verdict(r, { eventSource: 'svc39.amazonaws.com', eventName: 'Do39Thing' })).toBe(true);
   });
 
+  it('keeps the narrowest part of a conjunction whose expansion grows too large', () => {
+    const alternatives = (field: string) =>
+      Array.from({ length: 5 }, (_, i) => `    - ${field}: v${i}`).join('\n');
+    const r = rule(`
+  a:
+${alternatives('eventName')}
+  b:
+${alternatives('userAgent')}
+  c:
+${alternatives('sourceIPAddress')}
+  condition: a and b and c`);
+    expect(r.patterns.exact).toBe(false);
+    expect(verdict(r, { eventName: 'V3', userAgent: 'v1', sourceIPAddress: 'v4' })).toBe(true);
+    expect(verdict(r, { eventName: 'v3', userAgent: 'v9', sourceIPAddress: 'v4' })).toBe(false);
+    expect(admitted(r, record({ eventName: 'v9' }))).toBe(false);
+  });
+
+  it('says null as null or a missing field, and leaves fieldref and exists: true to the detector', () => {
+    const r = rule(`
+  selection:
+    eventName: X
+    errorCode: null
+    userIdentity.userName|fieldref: requestParameters.userName
+    responseElements|exists: true
+  condition: selection`);
+    expect(r.patterns.patterns[0]?.detail).toEqual({
+      eventName: [{ 'equals-ignore-case': 'X' }],
+      errorCode: [null, { exists: false }],
+    });
+  });
+
   it('flags rules that can match read-only calls, and only those', () => {
     const readOnly = rule(
       `\n  s:\n    eventName:\n      - GetSecretValue\n      - PutSecretValue\n  condition: s`,
