@@ -253,7 +253,9 @@ function branchPattern(branch: Conjunction): BranchPattern {
   for (const field of ordered) {
     const matchers = fieldMatchers(field);
     const top = field.path[0] ?? '';
-    if (matchers.list === undefined || used.has(top)) {
+    // A key starting with `$` would read as an operator (`$or`) in a pattern.
+    const reserved = field.path.some((segment) => segment.startsWith('$'));
+    if (matchers.list === undefined || used.has(top) || reserved) {
       exact = false;
       continue;
     }
@@ -285,6 +287,27 @@ function patternOf(details: readonly EventPatternJson[]): EventPatternJson {
 
 function lengthOf(pattern: EventPatternJson): number {
   return JSON.stringify(pattern).length;
+}
+
+/**
+ * The branch as details whose match lists never mix `exists` with other matchers: a list
+ * that does is split into two branches, one with the `exists` matchers and one with the
+ * rest, which together admit what the list did.
+ */
+function separateExists(detail: EventPatternJson): EventPatternJson[] {
+  const mixed = matchLists(detail).find(
+    ({ list }) =>
+      list.some((matcher) => isExists(matcher)) && list.some((matcher) => !isExists(matcher)),
+  );
+  if (mixed === undefined) return [detail];
+  return [
+    mixed.list.filter((matcher) => isExists(matcher)),
+    mixed.list.filter((matcher) => !isExists(matcher)),
+  ].flatMap((list) => separateExists(withList(detail, mixed.path, list)));
+}
+
+function isExists(matcher: unknown): boolean {
+  return typeof matcher === 'object' && matcher !== null && 'exists' in matcher;
 }
 
 /** Every match list in a detail pattern, with its path. */
@@ -366,9 +389,9 @@ export function rulePatterns(rule: SigmaRule): RulePatterns {
   for (const branch of expansion.branches) {
     const built = branchPattern(branch);
     exact &&= built.exact;
-    const fitted = fitBranch(built.detail);
-    if (fitted.dropped) exact = false;
-    for (const detail of fitted.details) {
+    const parts = separateExists(built.detail).map(fitBranch);
+    if (parts.some((part) => part.dropped)) exact = false;
+    for (const detail of parts.flatMap((part) => part.details)) {
       if (Object.keys(detail).length === 0) {
         // One branch admits every CloudTrail event, so the whole rule does.
         return { patterns: [base()], exact: exact && expansion.branches.length === 1 };
