@@ -129,8 +129,6 @@ export function compileRule(rule: SigmaRule): Predicate {
         const item = build(node.item);
         return (record) => !item(record);
       }
-      case 'const':
-        return () => node.value;
     }
   };
   return build(rule.condition);

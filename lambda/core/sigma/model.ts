@@ -75,8 +75,7 @@ export type ConditionNode =
   | { readonly kind: 'ref'; readonly name: string }
   | { readonly kind: 'and'; readonly items: readonly ConditionNode[] }
   | { readonly kind: 'or'; readonly items: readonly ConditionNode[] }
-  | { readonly kind: 'not'; readonly item: ConditionNode }
-  | { readonly kind: 'const'; readonly value: boolean };
+  | { readonly kind: 'not'; readonly item: ConditionNode };
 
 /** Sigma's rule levels. */
 export const SIGMA_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;

@@ -173,8 +173,6 @@ interface Expansion {
 
 function expand(node: ConditionNode, rule: SigmaRule): Expansion {
   switch (node.kind) {
-    case 'const':
-      return { branches: node.value ? [{ fields: [], exact: true }] : [], exact: true };
     case 'not':
       // A pattern cannot exclude safely: anything, and the detector excludes.
       return { branches: [{ fields: [], exact: false }], exact: false };
@@ -222,7 +220,6 @@ function expand(node: ConditionNode, rule: SigmaRule): Expansion {
 interface BranchPattern {
   readonly detail: EventPatternJson;
   readonly exact: boolean;
-  readonly keys: readonly string[];
 }
 
 function setPath(
@@ -263,7 +260,7 @@ function branchPattern(branch: Conjunction): BranchPattern {
     setPath(detail, field.path, matchers.list);
     exact &&= matchers.exact;
   }
-  return { detail, exact, keys: [...used] };
+  return { detail, exact };
 }
 
 /**
