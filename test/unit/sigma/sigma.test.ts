@@ -253,6 +253,20 @@ describe('Sigma refusals, each naming the file and line', () => {
     );
   });
 
+  it.each([
+    ['userAgent|contains|startswith: a', 'contains and startswith cannot be combined'],
+    ['userAgent|i: a', 'the modifier "i" needs "re"'],
+    ['userAgent|re|contains: a', '"re" cannot be combined with "contains"'],
+    ['sourceIPAddress|cidr: 10.0.0.300/8', 'is not a CIDR range'],
+    ['errorCode|exists: maybe', 'exists takes true or false'],
+    ['errorCode|contains: null', 'a null value takes no modifiers'],
+    ['userAgent|cased: a', 'the modifier "cased" is not supported'],
+  ])('rejects %s', (line, reason) => {
+    const message = errorOf(ruleText(`\n  selection:\n    ${line}\n  condition: selection`));
+    expect(message).toMatch(/^rule\.yml:9: /);
+    expect(message).toContain(reason);
+  });
+
   it('rejects aggregations', () => {
     expect(
       errorOf(ruleText(`\n  selection:\n    eventName: A\n  condition: selection | count() > 5`)),
