@@ -34,7 +34,7 @@ function filesUnder(folder: string): string[] {
 export function readSigmaSources(paths: readonly string[], base: string): SigmaSource[] {
   const sources: SigmaSource[] = [];
   for (const path of paths) {
-    const absolute = join(path.startsWith('/') ? '' : base, path);
+    const absolute = resolve(base, path);
     let isFolder: boolean;
     try {
       isFolder = statSync(absolute).isDirectory();
