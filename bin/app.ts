@@ -11,6 +11,7 @@ import { SPOKE_STACK_PREFIX, STACK_NAME } from '../lib/deployment-names';
 import { DetectorStack } from '../lib/detector-stack';
 import type { Policy } from '../lambda/core/policy';
 import { loadPolicyFile, resolvePolicyFile } from '../lib/policy-file';
+import { loadSynthSigmaRules } from '../lib/sigma-rules';
 import { SpokeStack } from '../lib/spoke-stack';
 import { describeSynthError, unknownContextKeyWarnings } from '../lib/synth-messages';
 
@@ -126,7 +127,9 @@ export function createSgwatchApp(props: SgwatchAppOptions = {}): SgwatchApp {
   const config = parseConfig(readContext(app));
   // An invalid file stops synth here, with the file and the entry at fault in the message.
   const { policy } = loadPolicyFile(resolvePolicyFile(config.configFile));
-  const detections = catalogFor(config.detections);
+  // Sigma rules are compiled here, so a rule that does not load stops synth with its file:line.
+  const sigma = loadSynthSigmaRules(config.sigmaRules ?? []);
+  const detections = [...catalogFor(config.detections), ...sigma.detections];
   const hub: Environment = hubEnv ?? {
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION,
@@ -135,6 +138,7 @@ export function createSgwatchApp(props: SgwatchAppOptions = {}): SgwatchApp {
     config,
     policy,
     detections,
+    sigmaRules: sigma.sources,
     description: 'sgwatch: alerts on how RDS and ElastiCache are exposed (hub and detector)',
     env: hub,
   });

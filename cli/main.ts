@@ -12,6 +12,7 @@ Commands:
   replay <path>...      run the detections over CloudTrail logs on this machine
                         (folders, files, or s3://BUCKET/PREFIX)
   hunt --since T        find the same alerts in an organization's trail with Athena
+  sigma check <path>... load Sigma rules for CloudTrail and show what each deploys
   alerts list           list alerts, newest first (filters: --since --status --rule ...)
   alerts show <id>      everything about one alert, including its CloudTrail record
   alerts ack <id>       mark an alert acknowledged
@@ -46,6 +47,7 @@ const LAZY_HELP: Record<string, () => Promise<string>> = {
   doctor: async () => (await import('./commands/doctor')).DOCTOR_HELP,
   redrive: async () => (await import('./commands/redrive')).REDRIVE_HELP,
   hunt: async () => (await import('./commands/hunt')).HUNT_HELP,
+  sigma: async () => (await import('./commands/sigma')).SIGMA_HELP,
 };
 
 function hasHelp(command: string | undefined): boolean {
@@ -131,6 +133,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await (await import('./commands/hunt')).huntCommand(rest, io);
       case 'redrive':
         return await (await import('./commands/redrive')).redriveCommand(rest, io);
+      case 'sigma':
+        return (await import('./commands/sigma')).sigmaCommand(rest, io);
       default:
         throw new UsageError(
           `unknown command ${JSON.stringify(command)}; the commands are ${TOPICS}`,

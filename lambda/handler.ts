@@ -19,6 +19,7 @@ import { cleanText } from './core/text';
 import type { SdkSettings } from './env';
 import { readEnvironment } from './env';
 import { readPolicy } from './policy-loader';
+import { readSigmaRules } from './sigma-loader';
 
 const SERVICE = 'sgwatch-detector';
 /** The bound on one Security Hub request, below the alert path's own. */
@@ -86,7 +87,7 @@ export function handlerDepsFromEnvironment(
       retentionDays: env.retentionDays,
       claimSeconds: env.claimSeconds,
       ...(overrides.clock !== undefined ? { clock: overrides.clock } : {}),
-      catalog: catalogFor(env.detections),
+      catalog: [...catalogFor(env.detections), ...readSigmaRules(source)],
       ...(env.lookups
         ? {
             attachmentLookup: new Ec2AttachmentLookup(

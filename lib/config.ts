@@ -85,6 +85,12 @@ export interface SgwatchConfig {
    * @default - no hunt resources
    */
   readonly hunt?: HuntConfig;
+  /**
+   * Files or folders of Sigma rules for CloudTrail, relative to the repository root or
+   * absolute, compiled at synth into rules and shipped to the detector.
+   * @default - no Sigma rules
+   */
+  readonly sigmaRules?: readonly string[];
 }
 
 /** The context keys sgwatch reads; anything else in context belongs to the CDK. */
@@ -110,6 +116,7 @@ export const CONFIG_CONTEXT_KEYS = [
   'cloudTrailAccounts',
   'cloudTrailKmsKey',
   'huntMaxScanGb',
+  'sigmaRules',
 ] as const;
 
 export type ConfigContextKey = (typeof CONFIG_CONTEXT_KEYS)[number];
@@ -405,6 +412,11 @@ function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | und
   };
 }
 
+function parseSigmaRules(value: unknown): string[] | undefined {
+  const paths = parseList('sigmaRules', value, 'path');
+  return paths.length > 0 ? paths : undefined;
+}
+
 /**
  * Turns raw CDK context into a deployable configuration, or throws a `ConfigError` naming
  * the first bad key and value. Pure, so every rule is testable without synthesizing.
@@ -435,6 +447,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Sgwatch
     logRetention: parseLogRetention(context.logRetentionDays),
     configFile: parseConfigFile(context.configFile),
     hunt: parseHunt(context),
+    sigmaRules: parseSigmaRules(context.sigmaRules),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { CATALOG } from '../lambda/core/catalog';
 import type { Policy } from '../lambda/core/policy';
+import type { SigmaSource } from '../lambda/core/sigma';
 import { DEFAULT_POLICY, expiredExceptions } from '../lambda/core/policy';
 import type { SgwatchConfig } from './config';
 import { AlertTable } from './constructs/alert-table';
@@ -34,6 +35,12 @@ export interface DetectorStackProps extends StackProps {
    * @default DEFAULT_POLICY - no accounts, exceptions or IaC roles; default burst settings
    */
   readonly policy?: Policy;
+  /**
+   * The Sigma rules among `detections`, as text: shipped to the detector, which compiles
+   * them at start-up and runs them as it runs the catalog.
+   * @default - no Sigma rules
+   */
+  readonly sigmaRules?: readonly SigmaSource[];
 }
 
 function monitored(rules: DetectionRules, bus: MonitoredRule['bus']): MonitoredRule[] {
@@ -84,6 +91,7 @@ export class DetectorStack extends Stack {
       policy,
       lookups: config.lookups,
       detections: config.detections,
+      ...(props.sigmaRules !== undefined ? { sigmaRules: props.sigmaRules } : {}),
       securityHub: config.securityHub,
     });
 

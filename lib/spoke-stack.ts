@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { forwardingPatterns } from '../lambda/core/catalog';
-import { toEventPattern } from './constructs/detection-rules';
+import { READ_ONLY_RULE_STATE, toEventPattern } from './constructs/detection-rules';
 import { SPOKE_OUTPUTS } from './deployment-names';
 import { hubBusArn } from './constructs/hub-bus';
 import { DeadLetterQueue } from './constructs/queues';
@@ -78,13 +78,14 @@ export class SpokeStack extends Stack {
       role,
       deadLetterQueue: this.deadLetterQueue.queue,
     });
-    this.rules = forwardingPatterns(props.detections).map((pattern, i) => {
+    this.rules = forwardingPatterns(props.detections).map(({ pattern, readOnly }, i) => {
       const rule = new events.Rule(this, i === 0 ? 'Forward' : `Forward${i + 1}`, {
         description: 'sgwatch: forward the calls sgwatch watches to the sgwatch hub',
         eventPattern: toEventPattern(pattern),
         targets: [target],
       });
       Tags.of(rule).add(FORWARDING_TAG, 'hub');
+      if (readOnly) (rule.node.defaultChild as events.CfnRule).state = READ_ONLY_RULE_STATE;
       // The CDK's event bus target has no retry props, though EventBridge takes a retry
       // policy for it like any other target; stating it pins the day of retries the DLQ
       // relies on.

@@ -9,6 +9,7 @@ import {
 } from '../alert-queries';
 import type { AlertStatus } from '../../lambda/core/alert';
 import { CATALOG } from '../../lambda/core/catalog';
+import { SIGMA_ID_PREFIX } from '../../lambda/core/sigma/model';
 import type { Severity } from '../../lambda/core/catalog';
 import { alertFacts } from '../../lambda/core/render';
 import { cleanText } from '../../lambda/core/text';
@@ -271,7 +272,11 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
   const ruleId = nonEmpty(values.rule, '--rule');
   const account = nonEmpty(values.account, '--account');
   const principal = nonEmpty(values.principal, '--principal');
-  if (ruleId !== undefined && !CATALOG.some((detection) => detection.id === ruleId)) {
+  if (
+    ruleId !== undefined &&
+    !ruleId.startsWith(SIGMA_ID_PREFIX) &&
+    !CATALOG.some((detection) => detection.id === ruleId)
+  ) {
     // Not an error: alerts from a detection since removed from the catalog are still stored.
     io.stderr.write(
       `sgwatch: note: no current detection has id "${clean(ruleId, 200)}" (known: ${CATALOG.map((d) => d.id).join(', ')})\n`,

@@ -22,7 +22,14 @@ import { formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
 import { OPTION, parseOptions, parseTime, UsageError } from '../args';
-import { checkDeliveryFlags, list, replayCommand, selectedCatalog } from './replay';
+import {
+  checkDeliveryFlags,
+  list,
+  loadSigmaOption,
+  replayCatalog,
+  replayCommand,
+  selectedCatalog,
+} from './replay';
 
 export const HUNT_HELP = `Usage: sgwatch hunt --since T [options]
 
@@ -38,6 +45,10 @@ Range (partition projection: Athena reads only these days, accounts, Regions):
   --account ID        only this account (repeatable)
   --region R          only this Region (repeatable)
   --detections SEL    seed, exposure, exfiltration or all (default: all)
+  --sigma PATH        also hunt with the Sigma rules in this file or folder (repeatable);
+                      a rule that does not pin eventSource or eventName leaves the query
+                      only the partitions to narrow by
+  --no-builtin        with --sigma: hunt with the Sigma rules only
 
 Where to query (deploy with -c cloudTrailBucket=BUCKET to create them):
   --stack NAME        read database, table and workgroup from the stack's outputs
@@ -312,6 +323,8 @@ export async function huntCommand(
     account: OPTION.accounts,
     region: OPTION.regions,
     detections: { type: 'string' },
+    sigma: { type: 'string', multiple: true },
+    'no-builtin': { type: 'boolean' },
     stack: { type: 'string' },
     database: { type: 'string' },
     table: { type: 'string' },
@@ -352,7 +365,10 @@ export async function huntCommand(
     values.until !== undefined ? parseTime(values.until, '--until', now) : now.getTime();
   if (until < since) throw new UsageError('--until is before --since');
   const selection = values.detections ?? 'all';
-  const detections = selectedCatalog(selection);
+  const noBuiltin = values['no-builtin'] === true;
+  const sigma = loadSigmaOption(values.sigma, io.cwd);
+  const detections =
+    replayCatalog(values.detections, noBuiltin, sigma) ?? selectedCatalog(selection);
   const accounts = list(values.account);
   const regions = list(values.region);
   if ((values.database === undefined) !== (values.table === undefined)) {
@@ -428,8 +444,8 @@ export async function huntCommand(
       new Date(since).toISOString(),
       '--until',
       new Date(until).toISOString(),
-      '--detections',
-      selection,
+      ...(noBuiltin ? ['--no-builtin'] : ['--detections', selection]),
+      ...(values.sigma ?? []).flatMap((path) => ['--sigma', path]),
       ...(accounts ?? []).flatMap((account) => ['--account', account]),
       ...(regions ?? []).flatMap((region) => ['--region', region]),
       ...flag('--store', values.store),

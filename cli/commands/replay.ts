@@ -5,7 +5,10 @@ import { jsonLogger } from '../../lambda/adapters/logger';
 import { composeDelivery } from '../../lambda/compose';
 import type { Alert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
-import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
+import { CATALOG, catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
+import type { SigmaSource } from '../../lambda/core/sigma';
+import { sigmaDetections, SigmaLoadError } from '../../lambda/core/sigma';
+import { readSigmaSources, SigmaPathError } from '../../lambda/sigma-loader';
 import type { Policy } from '../../lambda/core/policy';
 import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
@@ -74,6 +77,9 @@ Output:
                           matched = new + already stored; new = notified + suppressed + capped.
   --detections SEL        seed, exposure, exfiltration or all (default: all): the packs whose
                           alerts are recorded
+  --sigma PATH            also run the Sigma rules in this file or folder (repeatable); see
+                          "sgwatch sigma check" and docs/sigma.md
+  --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's own detections
   --full-parse            parse every file completely (slower). By default a file that
                           cannot hold a match (none of the watched eventNames in its bytes)
                           is only checked for shape: empty, non-JSON and truncated files are
@@ -190,6 +196,43 @@ export function selectedCatalog(selection: string): readonly Detection[] {
   return catalogFor(known);
 }
 
+/** The rules of `--sigma`, read and compiled; a rule that does not load is a usage error. */
+export function loadSigmaOption(
+  paths: readonly string[] | undefined,
+  cwd: string,
+): { sources: SigmaSource[]; detections: Detection[] } | undefined {
+  if (paths === undefined || paths.length === 0) return undefined;
+  try {
+    const sources = readSigmaSources(paths, cwd);
+    return { sources, detections: sigmaDetections(sources) };
+  } catch (error) {
+    if (error instanceof SigmaPathError || error instanceof SigmaLoadError) {
+      throw new UsageError(`--sigma: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The detections whose alerts a run records: the selected packs (all by default) unless
+ * `--no-builtin`, and the Sigma rules. Undefined when that is the whole built-in catalog.
+ */
+export function replayCatalog(
+  selection: string | undefined,
+  noBuiltin: boolean,
+  sigma: { detections: readonly Detection[] } | undefined,
+): readonly Detection[] | undefined {
+  if (noBuiltin && sigma === undefined) {
+    throw new UsageError('--no-builtin leaves nothing to run without --sigma PATH');
+  }
+  if (noBuiltin && selection !== undefined) {
+    throw new UsageError('--no-builtin and --detections contradict each other; give one');
+  }
+  const builtin = noBuiltin ? [] : selection !== undefined ? selectedCatalog(selection) : undefined;
+  if (sigma === undefined) return builtin;
+  return [...(builtin ?? CATALOG), ...sigma.detections];
+}
+
 function reportS3Listing(remote: S3Inputs, io: CliIo): void {
   if (remote.ignored.length > 0) {
     io.stderr.write(
@@ -223,6 +266,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     workers: { type: 'string' },
     'full-parse': { type: 'boolean' },
     detections: { type: 'string' },
+    sigma: { type: 'string', multiple: true },
+    'no-builtin': { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -290,6 +335,8 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       ? availableParallelism()
       : 1);
 
+  const sigma = loadSigmaOption(values.sigma, io.cwd);
+  const catalog = replayCatalog(values.detections, values['no-builtin'] === true, sigma);
   const policy = loadReplayPolicy(values.config, io.cwd);
   // The store starts while the first files are scanned; only the first match waits for it.
   const opening = openDeliveryStore({
@@ -326,7 +373,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       policy: forHistory(policy),
       // The run reports what fails itself, once, in its own words.
       logger: jsonLogger({ threshold: 'silent' }),
-      ...(values.detections !== undefined ? { catalog: selectedCatalog(values.detections) } : {}),
+      ...(catalog !== undefined ? { catalog } : {}),
     }),
   );
 
@@ -342,6 +389,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         filter,
         workers: threads,
         fullParse: values['full-parse'] === true,
+        ...(sigma !== undefined ? { sigmaRules: sigma.sources } : {}),
         deps,
         ...(remote !== undefined ? { sources: [remote.source] } : {}),
       },

@@ -105,22 +105,41 @@ function recordStarts(buffer: Buffer): number[] | undefined {
   return starts;
 }
 
-export function createPrefilter(names: readonly string[] = watchedEventNames()): Prefilter {
+/** A-Z as a-z, every other byte as it is. */
+function foldByte(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+}
+
+export interface PrefilterOptions {
+  /**
+   * Compare names in any ASCII case, for detections that do (Sigma rules): a record named
+   * `createuser` may match a rule watching `CreateUser`.
+   * @default false
+   */
+  readonly ignoreCase?: boolean;
+}
+
+export function createPrefilter(
+  names: readonly string[] = watchedEventNames(),
+  options: PrefilterOptions = {},
+): Prefilter {
+  const fold = options.ignoreCase === true ? foldByte : (byte: number) => byte;
   // Each watched value with its closing quote, so a longer name never passes as a prefix,
   // grouped by first byte. Compared byte by byte here: a name that differs does so within a
   // few bytes, sooner than a call into Buffer.compare returns.
-  const byFirstByte = new Map<number, Buffer[]>();
+  const byFirstByte = new Map<number, Uint8Array[]>();
   for (const name of names) {
-    const value = Buffer.from(`${name}"`);
-    byFirstByte.set(value[0] ?? 0, [...(byFirstByte.get(value[0] ?? 0) ?? []), value]);
+    const value = Buffer.from(`${name}"`).map(fold);
+    const first = value[0] ?? 0;
+    byFirstByte.set(first, [...(byFirstByte.get(first) ?? []), value]);
   }
   const isWatched = (buffer: Buffer, at: number): boolean => {
-    const candidates = byFirstByte.get(buffer[at] ?? -1);
+    const candidates = byFirstByte.get(fold(buffer[at] ?? -1));
     if (candidates === undefined) return false;
     return candidates.some((watched) => {
       if (at + watched.length > buffer.length) return false;
       for (let i = 1; i < watched.length; i++) {
-        if (buffer[at + i] !== watched[i]) return false;
+        if (fold(buffer[at + i] ?? -1) !== watched[i]) return false;
       }
       return true;
     });

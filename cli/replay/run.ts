@@ -65,6 +65,8 @@ export interface ReplayOptions {
   readonly filter: RecordFilter;
   readonly workers: number;
   readonly fullParse?: boolean;
+  /** Sigma rules the scan runs beside the built-in catalog. @default - none */
+  readonly sigmaRules?: ScanOptions['sigmaRules'];
   /** May still be settling (a store being opened): only the first match waits for it. */
   readonly deps: ProcessDeps | Promise<ProcessDeps>;
   /** @default - local files only */
@@ -135,6 +137,7 @@ export async function runReplay(
   const scanOptions = {
     filter: options.filter,
     ...(options.fullParse === true ? { fullParse: true } : {}),
+    ...(options.sigmaRules !== undefined ? { sigmaRules: options.sigmaRules } : {}),
   };
   async function* everyScan(): AsyncGenerator<FileScan> {
     yield* scanAll(options.files, scanOptions, options.workers);

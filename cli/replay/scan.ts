@@ -1,5 +1,8 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { detect, watchedEventNames } from '../../lambda/core/catalog';
+import type { Detection } from '../../lambda/core/catalog';
+import { CATALOG, detect, eventNameScope, matchesNamesInAnyCase } from '../../lambda/core/catalog';
+import type { SigmaSource } from '../../lambda/core/sigma';
+import { sigmaDetections } from '../../lambda/core/sigma';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { accountOf, validateRecord } from '../../lambda/core/cloudtrail';
 import { decode, inflate, UnreadableFileError } from './decode';
@@ -18,6 +21,50 @@ export interface ScanOptions {
   readonly filter: RecordFilter;
   /** Parse every file, skipping the byte-level prefilter (for proofs and debugging). */
   readonly fullParse?: boolean;
+  /**
+   * Sigma rules run beside the built-in catalog, as text: options cross into worker threads,
+   * where each thread compiles them once (compiled rules hold functions, which cannot cross).
+   * @default - the built-in catalog only
+   */
+  readonly sigmaRules?: readonly SigmaSource[];
+}
+
+/** What a scan runs: the detections, and how to tell a record no detection can match by name. */
+interface ScanCatalog {
+  readonly detections: readonly Detection[];
+  /** Undefined when some detection can match any eventName: every record is read. */
+  readonly prefilter?: Prefilter;
+  /** Whether a record with this eventName can match; names folded when `ignoreCase`. */
+  readonly watches: (name: string) => boolean;
+}
+
+const BUILT_IN: ScanCatalog = scanCatalog(CATALOG);
+/** Per options object: a thread is handed one and keeps it for every file. */
+const catalogs = new WeakMap<readonly SigmaSource[], ScanCatalog>();
+
+function scanCatalog(detections: readonly Detection[]): ScanCatalog {
+  const names = eventNameScope(detections);
+  if (names === undefined) return { detections, watches: () => true };
+  const ignoreCase = matchesNamesInAnyCase(detections);
+  const fold = (name: string): string =>
+    ignoreCase ? name.replace(/[A-Z]+/g, (run) => run.toLowerCase()) : name;
+  const watched = new Set(names.map(fold));
+  return {
+    detections,
+    prefilter: createPrefilter(names, { ignoreCase }),
+    watches: (name) => watched.has(fold(name)),
+  };
+}
+
+function catalogOf(options: ScanOptions): ScanCatalog {
+  const rules = options.sigmaRules;
+  if (rules === undefined || rules.length === 0) return BUILT_IN;
+  let catalog = catalogs.get(rules);
+  if (catalog === undefined) {
+    catalog = scanCatalog([...CATALOG, ...sigmaDetections(rules)]);
+    catalogs.set(rules, catalog);
+  }
+  return catalog;
 }
 
 export interface InvalidRecord {
@@ -53,19 +100,16 @@ export function passesFilter(record: CloudTrailRecord, filter: RecordFilter): bo
   return true;
 }
 
-let watched: ReadonlySet<string> | undefined;
-
 /**
  * Whether replay reads a record further than its name: only records whose eventName a
  * detection watches can match, so only they are validated in full (as the Lambda validates
  * an event). Every record must still be an object with a non-empty string eventName.
  */
-function needsValidation(item: unknown): boolean {
+function needsValidation(item: unknown, catalog: ScanCatalog): boolean {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return true;
   const name = (item as { eventName?: unknown }).eventName;
   if (typeof name !== 'string' || name === '') return true;
-  watched ??= new Set(watchedEventNames());
-  return watched.has(name);
+  return catalog.watches(name);
 }
 
 /**
@@ -79,9 +123,10 @@ function evaluate(
   const matches: CloudTrailRecord[] = [];
   const matchedRules: string[][] = [];
   const invalid: InvalidRecord[] = [];
+  const catalog = catalogOf(options);
   let filteredOut = 0;
   items.forEach((item, index) => {
-    if (!needsValidation(item)) return;
+    if (!needsValidation(item, catalog)) return;
     let record: CloudTrailRecord;
     try {
       record = validateRecord(item);
@@ -89,7 +134,7 @@ function evaluate(
       invalid.push({ index, reason: (error as Error).message });
       return;
     }
-    const ruleIds = detect(record).map((detection) => detection.id);
+    const ruleIds = detect(record, catalog.detections).map((detection) => detection.id);
     if (ruleIds.length === 0) return;
     if (!passesFilter(record, options.filter)) {
       filteredOut += 1;
@@ -122,8 +167,6 @@ function scanDecoded(path: string, bytes: number, buffer: Buffer, options: ScanO
     records: decoded.records.length + (decoded.broken?.length ?? 0),
   };
 }
-
-let sharedPrefilter: Prefilter | undefined;
 
 function reasonOf(error: unknown): string {
   return error instanceof UnreadableFileError
@@ -196,8 +239,8 @@ export function scanBuffer(path: string, data: Buffer, options: ScanOptions): Fi
   const bytes = data.length;
   try {
     const buffer = inflate(data);
-    sharedPrefilter ??= createPrefilter();
-    const look = options.fullParse === true ? undefined : sharedPrefilter.scan(buffer);
+    const { prefilter } = catalogOf(options);
+    const look = options.fullParse === true ? undefined : prefilter?.scan(buffer);
     // An exact look has seen the file open and close as CloudTrail's layout does, so an
     // empty, non-JSON or truncated file never takes this path.
     if (look?.exact === true) {

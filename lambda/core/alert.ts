@@ -148,7 +148,13 @@ export function buildAlert(
     ruleTitle: detection.title,
     severity: risk.severity,
     riskScore: risk.score,
-    outcome: detection.outcome,
+    // A detection with its own condition may fire on either outcome: the record tells.
+    outcome:
+      detection.condition === undefined
+        ? detection.outcome
+        : record.errorCode !== undefined
+          ? 'failure'
+          : 'success',
     mitre: detection.mitre.flatMap((m) => [
       m.tactic.id,
       m.technique.id,

@@ -66,6 +66,13 @@ export interface CloudTrailEnvelope {
 }
 
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+/**
+ * How EventBridge labels console sign-ins (ConsoleLogin and the other signin.amazonaws.com
+ * events), which CloudTrail logs as records of the same shape. Only detections that can
+ * match them (Sigma rules) route them to the detector.
+ */
+export const CLOUDTRAIL_SIGN_IN_DETAIL_TYPE = 'AWS Console Sign In via CloudTrail';
+const DETAIL_TYPES: readonly string[] = [CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_SIGN_IN_DETAIL_TYPE];
 
 /** Thrown when an event or record lacks a field the detector needs; names the field. */
 export class InvalidEventError extends Error {
@@ -298,8 +305,11 @@ export function validateEnvelope(input: unknown): CloudTrailEnvelope {
     );
   }
   const detailType = requireString(input, 'detail-type', '');
-  if (detailType !== CLOUDTRAIL_DETAIL_TYPE) {
-    throw new InvalidEventError('detail-type', `must be "${CLOUDTRAIL_DETAIL_TYPE}"`);
+  if (!DETAIL_TYPES.includes(detailType)) {
+    throw new InvalidEventError(
+      'detail-type',
+      `must be "${CLOUDTRAIL_DETAIL_TYPE}" or "${CLOUDTRAIL_SIGN_IN_DETAIL_TYPE}"`,
+    );
   }
   requireString(input, 'id', '');
   requireString(input, 'source', '');

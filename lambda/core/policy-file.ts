@@ -6,6 +6,7 @@
  */
 import { clockMinutes, isoTimeMs } from './calendar';
 import { CATALOG } from './catalog';
+import { SIGMA_DETECTION_ID } from './sigma/model';
 import type { AccountDirectory } from './enrich/account-context';
 import { AccountDirectoryError, parseAccountDirectory } from './enrich/account-context';
 import type { UserAgentKind } from './enrich/user-agent';
@@ -258,8 +259,12 @@ function parseMatch(value: unknown, path: string): ExceptionMatch {
   }
   if (match.rules !== undefined) {
     const known = CATALOG.map((detection) => detection.id);
+    // A Sigma rule's id cannot be checked here (its rules are loaded apart from this file),
+    // only its shape.
     result.rules = requireList(match.rules, `${path}.rules`).map((rule, index) =>
-      requireOneOf(rule, known, `${path}.rules[${index}]`, 'detection id'),
+      typeof rule === 'string' && SIGMA_DETECTION_ID.test(rule)
+        ? rule
+        : requireOneOf(rule, known, `${path}.rules[${index}]`, 'detection id'),
     );
   }
   if (match.window !== undefined) {

@@ -5,11 +5,17 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Detection, EventPatternJson } from '../../lambda/core/catalog';
-import { eventPatternFor } from '../../lambda/core/catalog';
+import { eventPatternsFor, needsReadOnlyEvents } from '../../lambda/core/catalog';
 import { routedInputTemplate } from '../../lambda/core/routing';
 
 /** Tag on each rule naming the detection it serves; tests and operators map rules by it. */
 export const DETECTION_TAG = 'sgwatch:detection';
+
+/**
+ * The rule state in which EventBridge also delivers read-only management events (Describe*,
+ * Get*, List* ...), for detections that can match them (Sigma rules can).
+ */
+export const READ_ONLY_RULE_STATE = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 
 export interface DetectionRulesProps {
   readonly detections: readonly Detection[];
@@ -91,6 +97,7 @@ function constructIdFor(detection: Detection): string {
  * Every description starts with `sgwatch `: `sgwatch doctor` finds the rules by it.
  */
 export class DetectionRules extends Construct {
+  /** By detection id; a detection's further rules, if any, under `<id>#2`, `<id>#3` ... */
   readonly rules: ReadonlyMap<string, events.Rule>;
 
   constructor(scope: Construct, id: string, props: DetectionRulesProps) {
@@ -98,14 +105,22 @@ export class DetectionRules extends Construct {
     const rules = new Map<string, events.Rule>();
     for (const detection of props.detections) {
       const purpose = props.purpose === undefined ? '' : ` (${props.purpose})`;
-      const rule = new events.Rule(this, constructIdFor(detection), {
-        description: `sgwatch ${detection.id}: ${detection.title}${purpose}`.slice(0, 512),
-        eventPattern: toEventPattern(eventPatternFor(detection)),
-        ...(props.eventBus !== undefined ? { eventBus: props.eventBus } : {}),
-        targets: [props.target(detection)],
+      // A detection with patterns too long for one rule (a large Sigma rule) gets one rule
+      // per pattern; the first keeps the detection's own construct id and map key.
+      eventPatternsFor(detection).forEach((pattern, index) => {
+        const part = index === 0 ? '' : `Part${index + 1}`;
+        const rule = new events.Rule(this, `${constructIdFor(detection)}${part}`, {
+          description: `sgwatch ${detection.id}: ${detection.title}${purpose}`.slice(0, 512),
+          eventPattern: toEventPattern(pattern),
+          ...(props.eventBus !== undefined ? { eventBus: props.eventBus } : {}),
+          targets: [props.target(detection)],
+        });
+        if (needsReadOnlyEvents(detection)) {
+          (rule.node.defaultChild as events.CfnRule).state = READ_ONLY_RULE_STATE;
+        }
+        Tags.of(rule).add(DETECTION_TAG, detection.id);
+        rules.set(index === 0 ? detection.id : `${detection.id}#${index + 1}`, rule);
       });
-      Tags.of(rule).add(DETECTION_TAG, detection.id);
-      rules.set(detection.id, rule);
     }
     this.rules = rules;
   }

@@ -16,6 +16,8 @@ import { DEFAULT_POLICY, serializePolicy } from '../../lambda/core/policy';
 import { ALERT_TABLE } from '../../lambda/core/alert-table';
 import { DETECTOR_BUNDLING } from '../bundling';
 import { POLICY_FILE_NAME } from '../policy-file';
+import type { SigmaSource } from '../../lambda/core/sigma';
+import { SIGMA_RULES_FILE_NAME } from '../../lambda/sigma-loader';
 
 /** The Lambda entry point, resolved from this file so synth works from any directory. */
 export const DETECTOR_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'main.ts');
@@ -70,6 +72,12 @@ export interface DetectorFunctionProps {
   /** The detection packs deployed; the detector runs the same ones. */
   readonly detections: DetectionSelection;
   /**
+   * Sigma rules deployed beside the packs, bundled next to the handler as
+   * `SIGMA_RULES_FILE_NAME`; the detector compiles and runs them.
+   * @default - no Sigma rules
+   */
+  readonly sigmaRules?: readonly SigmaSource[];
+  /**
    * Let the detector ask EC2 which network interfaces use an exposed security group.
    * @default false
    */
@@ -88,10 +96,15 @@ export interface DetectorFunctionProps {
  * esbuild runs locally or in the Docker bundling image (which cannot see a host temp file).
  */
 export function writePolicyCommand(outputDir: string, json: string): string {
-  const encoded = Buffer.from(json, 'utf8').toString('base64');
+  return writeBundleFileCommand(outputDir, POLICY_FILE_NAME, json);
+}
+
+/** The shell command that writes `text` into the bundle as `fileName` (see writePolicyCommand). */
+export function writeBundleFileCommand(outputDir: string, fileName: string, text: string): string {
+  const encoded = Buffer.from(text, 'utf8').toString('base64');
   const script =
     "require('node:fs').writeFileSync(process.argv[1], Buffer.from(process.argv[2], 'base64'))";
-  return `node -e "${script}" "${outputDir}/${POLICY_FILE_NAME}" ${encoded}`;
+  return `node -e "${script}" "${outputDir}/${fileName}" ${encoded}`;
 }
 
 /** The detector Lambda: validates, detects, records and publishes one CloudTrail event. */
@@ -104,6 +117,7 @@ export class DetectorFunction extends Construct {
   constructor(scope: Construct, id: string, props: DetectorFunctionProps) {
     super(scope, id);
     const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
+    const sigmaRules = props.sigmaRules ?? [];
     // With the default product, Security Hub takes findings only from the account that owns
     // them: this one. Member accounts' calls become this account's findings (see README).
     const productArn =
@@ -186,6 +200,7 @@ export class DetectorFunction extends Construct {
         SGWATCH_DETECTIONS: props.detections,
         // Relative to LAMBDA_TASK_ROOT, where the afterBundling hook below puts the file.
         SGWATCH_CONFIG_FILE: POLICY_FILE_NAME,
+        ...(sigmaRules.length > 0 ? { SGWATCH_SIGMA_RULES_FILE: SIGMA_RULES_FILE_NAME } : {}),
         // The account too: a hub receives other accounts' events, where a lookup in its own
         // account would wrongly find nothing behind the group.
         ...(props.lookups === true
@@ -215,7 +230,18 @@ export class DetectorFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir, outputDir) => [writePolicyCommand(outputDir, policyJson)],
+          afterBundling: (_inputDir, outputDir) => [
+            writePolicyCommand(outputDir, policyJson),
+            ...(sigmaRules.length > 0
+              ? [
+                  writeBundleFileCommand(
+                    outputDir,
+                    SIGMA_RULES_FILE_NAME,
+                    JSON.stringify(sigmaRules),
+                  ),
+                ]
+              : []),
+          ],
         },
       },
     });

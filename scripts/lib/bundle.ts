@@ -20,7 +20,7 @@ import { writeCodeCache } from '../../cli/code-cache';
 const ROOT = join(__dirname, '..', '..');
 
 /** Every command, each a bundle of its own that cli/main.ts imports when it runs. */
-export const COMMANDS = ['replay', 'alerts', 'hunt', 'doctor', 'redrive'] as const;
+export const COMMANDS = ['replay', 'alerts', 'hunt', 'doctor', 'redrive', 'sigma'] as const;
 
 export interface BundleOptions {
   /** @default true */

@@ -170,7 +170,7 @@ describe('spokes for the hub account’s other Regions', () => {
           (r) => r.Type === 'AWS::Events::Rule',
         );
         expect(rules.map((rule) => rule.Properties.EventPattern)).toEqual(
-          forwardingPatterns(CATALOG),
+          forwardingPatterns(CATALOG).map(({ pattern }) => pattern),
         );
         const queue = Object.entries<Json>(template.Resources).find(
           ([, r]) => r.Type === 'AWS::SQS::Queue',

@@ -37,6 +37,7 @@ type Matcher =
   | { kind: 'suffix'; suffix: string; ignoreCase: boolean }
   | { kind: 'numeric'; comparisons: NumericComparison[] }
   | { kind: 'equals-ignore-case'; value: string }
+  | { kind: 'wildcard'; pattern: RegExp }
   | { kind: 'anything-but'; excluded: (string | number)[] }
   | { kind: 'anything-but-prefix'; prefix: string };
 
@@ -66,7 +67,7 @@ type PatternNode = FieldsNode | OrNode | { kind: 'leaf'; matchers: Matcher[] };
 type JsonObject = Record<string, unknown>;
 
 /** Operators EventBridge offers that this matcher deliberately leaves out. */
-const KNOWN_UNSUPPORTED = new Set(['cidr', 'wildcard']);
+const KNOWN_UNSUPPORTED = new Set(['cidr']);
 
 export function matchesPattern(pattern: unknown, event: unknown): boolean {
   const compiled = compileFields(pattern, '');
@@ -166,12 +167,46 @@ function compileMatcher(entry: unknown, path: string): Matcher {
       };
     case 'anything-but':
       return compileAnythingBut(operand, path);
+    case 'wildcard':
+      return compileWildcard(requireString(operand, path, 'wildcard'), path);
     default:
       if (KNOWN_UNSUPPORTED.has(operator)) {
         throw unsupported(operator, path);
       }
       throw new InvalidPatternError(`Unrecognized match type "${operator}" at "${path}"`);
   }
+}
+
+/**
+ * `wildcard`: `*` matches any run of characters (none included), `\\*` a literal star and
+ * `\\\\` a literal backslash; case-sensitive, strings only. EventBridge refuses consecutive
+ * wildcards and a backslash before anything else.
+ */
+function compileWildcard(pattern: string, path: string): Matcher {
+  let source = '';
+  let lastWasWildcard = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern.charAt(i);
+    if (char === '\\') {
+      const next = pattern.charAt(i + 1);
+      if (next !== '*' && next !== '\\') {
+        throw new InvalidPatternError(`Invalid escape in wildcard pattern at "${path}"`);
+      }
+      source += next === '*' ? '\\*' : '\\\\';
+      i += 1;
+      lastWasWildcard = false;
+    } else if (char === '*') {
+      if (lastWasWildcard) {
+        throw new InvalidPatternError(`Consecutive wildcard characters at "${path}"`);
+      }
+      source += '[\\s\\S]*';
+      lastWasWildcard = true;
+    } else {
+      source += char.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
+      lastWasWildcard = false;
+    }
+  }
+  return { kind: 'wildcard', pattern: new RegExp(`^${source}$`, 'u') };
 }
 
 function compileSuffix(operand: unknown, path: string): Matcher {
@@ -355,6 +390,8 @@ function matchValue(matcher: Exclude<Matcher, { kind: 'exists' }>, leaf: Scalar)
       );
     case 'equals-ignore-case':
       return typeof leaf === 'string' && leaf.toLowerCase() === matcher.value.toLowerCase();
+    case 'wildcard':
+      return typeof leaf === 'string' && matcher.pattern.test(leaf);
     case 'anything-but':
       // Typed comparison: the number 5 is not excluded by "5", and null is never excluded.
       return !matcher.excluded.includes(leaf as string | number);

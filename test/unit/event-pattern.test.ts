@@ -376,7 +376,6 @@ describe('matchesPattern', () => {
     const unsupported: Case[] = [
       ['suffix with a wildcard', { source: [{ suffix: { wildcard: '*.rds' } }] }],
       ['cidr', { detail: { sourceIPAddress: [{ cidr: '10.0.0.0/8' }] } }],
-      ['wildcard', { source: [{ wildcard: 'aws.*' }] }],
       ['anything-but suffix', { source: [{ 'anything-but': { suffix: '.rds' } }] }],
       [
         'anything-but equals-ignore-case',
@@ -389,9 +388,36 @@ describe('matchesPattern', () => {
     });
 
     it('throws for an unsupported operator even when an earlier key already fails', () => {
-      const pattern = { source: ['aws.ec2'], detail: { eventName: [{ wildcard: '*Group' }] } };
+      const pattern = {
+        source: ['aws.ec2'],
+        detail: { sourceIPAddress: [{ cidr: '10.0.0.0/8' }] },
+      };
 
-      expect(() => matchesPattern(pattern, EVENT)).toThrow(/"wildcard" at "detail.eventName"/);
+      expect(() => matchesPattern(pattern, EVENT)).toThrow(/"cidr" at "detail.sourceIPAddress"/);
+    });
+  });
+
+  describe('wildcard', () => {
+    const at = (wildcard: string, value: unknown) =>
+      matchesPattern({ detail: { name: [{ wildcard }] } }, { detail: { name: value } });
+
+    it('matches any run of characters for each star, case-sensitively', () => {
+      expect(at('10.*.0.*', '10.20.0.1')).toBe(true);
+      expect(at('*Group', 'CreateDBSecurityGroup')).toBe(true);
+      expect(at('*group', 'CreateDBSecurityGroup')).toBe(false);
+      expect(at('a*', 'a')).toBe(true);
+    });
+
+    it('reads an escaped star and backslash literally, and matches strings only', () => {
+      expect(at('a\\*b', 'a*b')).toBe(true);
+      expect(at('a\\*b', 'axb')).toBe(false);
+      expect(at('a\\\\b', 'a\\b')).toBe(true);
+      expect(at('1*', 10)).toBe(false);
+    });
+
+    it('throws InvalidPatternError for consecutive stars or a stray escape', () => {
+      expect(() => at('a**', 'a')).toThrow(InvalidPatternError);
+      expect(() => at('a\\b', 'ab')).toThrow(InvalidPatternError);
     });
 
     const invalid: Case[] = [

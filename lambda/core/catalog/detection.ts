@@ -32,9 +32,10 @@ export type EventPatternJson = Record<string, unknown>;
  * The packs a deployment chooses from: `seed` re-implements the two Elastic rules (and keeps
  * their failed attempts); `exposure` watches the calls that put a data store in reach of the
  * internet; `exfiltration` watches the calls that hand a copy of its data to another account
- * or a bucket (snapshots shared or exported).
+ * or a bucket (snapshots shared or exported). `sigma` marks a detection compiled from the
+ * user's own Sigma rule.
  */
-export type DetectionPack = 'seed' | 'exposure' | 'exfiltration';
+export type DetectionPack = 'seed' | 'exposure' | 'exfiltration' | 'sigma';
 
 /**
  * What the operator told sgwatch that a detection may read beside the record, for the parts
@@ -50,6 +51,33 @@ export interface DetectionContext {
 export const EMPTY_DETECTION_CONTEXT: DetectionContext = Object.freeze({
   accounts: Object.freeze({}),
 });
+
+/**
+ * A detection's own condition, for detections not described by their calls (those compiled
+ * from Sigma rules): a predicate with the rule's exact meaning, and EventBridge patterns that
+ * are each a superset of it.
+ */
+export interface OwnCondition {
+  /** The whole condition; replaces the calls-and-outcome check. Pure and total. */
+  readonly matches: (record: CloudTrailRecord) => boolean;
+  /** The patterns deployed for the detection, one rule each; never empty. */
+  readonly eventPatterns: readonly EventPatternJson[];
+  /**
+   * The eventNames the condition can match, compared case-insensitively.
+   * @default - any eventName: replay reads every record, hunt cannot narrow by name
+   */
+  readonly eventNames?: readonly string[];
+  /**
+   * The eventSources the condition can match, compared case-insensitively.
+   * @default - any eventSource
+   */
+  readonly eventSources?: readonly string[];
+  /**
+   * True when the condition can match a read-only call (Describe*, Get*, List* ...), which
+   * EventBridge delivers only to rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+   */
+  readonly readOnly: boolean;
+}
 
 /** A CloudTrail API call a detection watches: the EventBridge source and CloudTrail names. */
 export interface WatchedCall {
@@ -108,8 +136,16 @@ export interface Detection {
   readonly severity: Severity;
   readonly riskScore: number;
   readonly mitre: readonly AttackMapping[];
+  /** The calls it watches; empty for a detection with its own condition. */
   readonly calls: readonly WatchedCall[];
+  /** The outcome it fires on; a detection with its own condition decides in it instead. */
   readonly outcome: Outcome;
+  /**
+   * The detection's own condition and patterns, replacing those derived from `calls` and
+   * `outcome`.
+   * @default - the calls, the outcome and requestMatches decide
+   */
+  readonly condition?: OwnCondition;
   readonly elastic?: ElasticOrigin;
   readonly investigation: readonly string[];
   readonly falsePositives: readonly string[];
@@ -164,6 +200,7 @@ export function isFailure(record: CloudTrailRecord): boolean {
  * detections that look at the request, content the detection fires on.
  */
 export function matches(detection: Detection, record: CloudTrailRecord): boolean {
+  if (detection.condition !== undefined) return detection.condition.matches(record);
   const isCall = detection.calls.some(
     (call) => call.eventSource === record.eventSource && call.eventName === record.eventName,
   );

@@ -81,16 +81,33 @@ export function eventPatternFor(detection: Detection): EventPatternJson {
 /** EventBridge's limit on the length of one rule's event pattern. */
 export const MAX_EVENT_PATTERN_CHARS = 2048;
 
+/** One forwarding rule of a spoke: its pattern, and whether it needs read-only calls too. */
+export interface ForwardingPattern {
+  readonly pattern: EventPatternJson;
+  /** Deploy in ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (see `needsReadOnlyEvents`). */
+  readonly readOnly: boolean;
+}
+
 /**
- * What a spoke forwards to the hub: every call any of `detections` watches, whatever its
- * outcome or content, so an event crosses once however many detections it matches; the
- * hub's rules (one per detection) then decide which detections it meets. The few calls
- * forwarded in vain cost a cross-account event each. Names are split over several patterns
- * only when one would pass EventBridge's length limit.
+ * What a spoke forwards to the hub: every call the built-in detections watch, whatever its
+ * outcome or content, so an event crosses once however many of them it matches; the hub's
+ * rules (one per detection) then decide which detections it meets. The few calls forwarded
+ * in vain cost a cross-account event each. Names are split over several patterns only when
+ * one would pass EventBridge's length limit. A detection with its own condition (a Sigma
+ * rule) is forwarded by its own patterns, read-only calls included when it needs them.
  */
-export function forwardingPatterns(detections: readonly Detection[]): EventPatternJson[] {
+export function forwardingPatterns(detections: readonly Detection[]): ForwardingPattern[] {
   const calls = detections.flatMap((detection) => detection.calls);
-  if (calls.length === 0) throw new Error('a spoke needs at least one watched call');
+  const own = detections.flatMap((detection) =>
+    (detection.condition?.eventPatterns ?? []).map((pattern) => ({
+      pattern,
+      readOnly: needsReadOnlyEvents(detection),
+    })),
+  );
+  if (calls.length === 0) {
+    if (own.length === 0) throw new Error('a spoke needs at least one detection to forward');
+    return own;
+  }
   const distinct = (values: readonly string[]) => [...new Set(values)].sort();
   const sources = distinct(calls.map((call) => call.source));
   const eventSources = distinct(calls.map((call) => call.eventSource));
@@ -112,5 +129,18 @@ export function forwardingPatterns(detections: readonly Detection[]): EventPatte
     names.push(name);
   }
   patterns.push(patternOf(names));
-  return patterns;
+  return [...patterns.map((pattern) => ({ pattern, readOnly: false })), ...own];
+}
+
+/**
+ * Every pattern deployed for a detection, one EventBridge rule each: the detection's own
+ * patterns when it has its own condition, else the one generated from its calls.
+ */
+export function eventPatternsFor(detection: Detection): readonly EventPatternJson[] {
+  return detection.condition?.eventPatterns ?? [eventPatternFor(detection)];
+}
+
+/** Whether the detection's rules must receive read-only management events too. */
+export function needsReadOnlyEvents(detection: Detection): boolean {
+  return detection.condition?.readOnly === true;
 }

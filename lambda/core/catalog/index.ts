@@ -20,6 +20,7 @@ export type {
   DetectionContext,
   DetectionPack,
   DetectionRiskRule,
+  OwnCondition,
   Outcome,
   Severity,
   WatchedCall,
@@ -91,11 +92,46 @@ export function findDetection(
   return catalog.find((detection) => detection.id === id);
 }
 
-/** Every CloudTrail eventName any detection watches; the replay prefilter looks for these. */
+/**
+ * Every CloudTrail eventName the built-in detections watch (a detection with its own
+ * condition adds the names it pins); the replay prefilter looks for these. See
+ * `eventNameScope` for a catalog whose detections may not pin a name.
+ */
 export function watchedEventNames(catalog: readonly Detection[] = CATALOG): string[] {
   return [
-    ...new Set(catalog.flatMap((detection) => detection.calls.map((call) => call.eventName))),
+    ...new Set(
+      catalog.flatMap((detection) =>
+        detection.condition !== undefined
+          ? (detection.condition.eventNames ?? [])
+          : detection.calls.map((call) => call.eventName),
+      ),
+    ),
   ];
 }
-export { eventPatternFor, forwardingPatterns, MAX_EVENT_PATTERN_CHARS } from './event-pattern';
+
+/**
+ * The eventNames any detection of the catalog can match, or undefined when one can match any
+ * name (a Sigma rule that does not pin eventName): then no record may be passed over by its
+ * name.
+ */
+export function eventNameScope(catalog: readonly Detection[]): string[] | undefined {
+  return catalog.some(
+    (detection) =>
+      detection.condition !== undefined && detection.condition.eventNames === undefined,
+  )
+    ? undefined
+    : watchedEventNames(catalog);
+}
+
+/** True when some detection compares eventNames case-insensitively (a Sigma rule does). */
+export function matchesNamesInAnyCase(catalog: readonly Detection[]): boolean {
+  return catalog.some((detection) => detection.condition !== undefined);
+}
+export {
+  eventPatternFor,
+  eventPatternsFor,
+  forwardingPatterns,
+  MAX_EVENT_PATTERN_CHARS,
+  needsReadOnlyEvents,
+} from './event-pattern';
 export type { EventPatternJson } from './event-pattern';

@@ -127,10 +127,40 @@ function outcomeCondition(detection: Detection): Condition {
   return detection.outcome === 'failure' ? true : 'errorcode IS NULL';
 }
 
-/** One OR branch per distinct (source, name, outcome, content) of the selected detections. */
-function callConditions(detections: readonly Detection[]): string[] {
+function lowerIn(column: string, values: readonly string[]): string {
+  const lowered = [
+    ...new Set(values.map((value) => value.replace(/[A-Z]+/g, (run) => run.toLowerCase()))),
+  ].sort();
+  return `lower(${column}) IN (${lowered.map(sqlString).join(', ')})`;
+}
+
+/**
+ * A detection with its own condition (a Sigma rule) narrows by the eventSources and
+ * eventNames it pins, compared in any case as the rule compares them; one that pins neither
+ * cannot narrow the query at all.
+ */
+function ownCondition(detection: Detection): Condition {
+  const own = detection.condition;
+  if (own === undefined) return true;
+  return all([
+    own.eventSources !== undefined ? lowerIn('eventsource', own.eventSources) : true,
+    own.eventNames !== undefined ? lowerIn('eventname', own.eventNames) : true,
+  ]);
+}
+
+/**
+ * One OR branch per distinct (source, name, outcome, content) of the selected detections, or
+ * `true` when some detection can match any call.
+ */
+function callConditions(detections: readonly Detection[]): string[] | true {
   const branches: string[] = [];
   for (const detection of detections) {
+    if (detection.condition !== undefined) {
+      const branch = ownCondition(detection);
+      if (branch === true) return true;
+      if (!branches.includes(branch)) branches.push(branch);
+      continue;
+    }
     const outcome = outcomeCondition(detection);
     for (const call of detection.calls) {
       const branch = all([
@@ -172,9 +202,8 @@ export function buildHuntSql(query: HuntQuery): string {
     'SELECT DISTINCT "$path" AS path',
     `FROM ${sqlIdentifier(query.database)}.${sqlIdentifier(query.table)}`,
     `WHERE ${partitionPredicates(query).join('\n  AND ')}`,
-    '  AND (',
-    `    ${calls.join('\n    OR ')}`,
-    '  )',
+    // A detection that can match any call leaves only the partitions to narrow by.
+    ...(calls === true ? [] : ['  AND (', `    ${calls.join('\n    OR ')}`, '  )']),
     'ORDER BY path',
   ].join('\n');
 }
