@@ -10,10 +10,13 @@ import { alertIdFor } from '../../lambda/core/alert';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import { readSigmaSources, SIGMA_RULES_FILE_NAME } from '../../lambda/sigma-loader';
 import { loadSigmaRules } from '../../lambda/core/sigma';
+import { Template } from 'aws-cdk-lib/assertions';
 import { matchesPattern } from '../support/event-pattern';
+import { route } from '../support/eventbridge';
 import { loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws } from '../support/servers';
+import { removeTemporaryDirs, synthesize } from '../support/synth';
 
 const ROOT = join(__dirname, '..', '..');
 const RULE_ID = 'sigma.5b1e3f0a-7c2d-4e8f-9a6b-1c2d3e4f5a6b';
@@ -127,6 +130,25 @@ describe('the detector with Sigma rules deployed', () => {
     expect(result.alerts).toEqual([
       expect.objectContaining({ ruleId: rule?.detection.id, outcome: 'notified' }),
     ]);
+  });
+
+  it('takes its events through the synthesized rules and their routed input', async () => {
+    // Given the stack synthesized with the rules, and the detector holding the same rules
+    const sgwatch = synthesize({ sigmaRules: 'test/fixtures/sigma/rules' });
+    const template = Template.fromStack(sgwatch.stack).toJSON();
+    const event = stopLoggingEvent(`sigma-routed-${Date.now()}`);
+    // When EventBridge routes a call one rule matches
+    const routed = route(template, 'default', event);
+    expect(routed.map(({ input }) => (input as { detection: string }).detection)).toEqual([
+      RULE_ID,
+    ]);
+    const result = await sigmaHandler()(routed[0]?.input);
+    // Then that detection, and only it, alerts once
+    expect(result.alerts).toEqual([
+      expect.objectContaining({ ruleId: RULE_ID, outcome: 'notified' }),
+    ]);
+    expect(aws.sns.published).toHaveLength(1);
+    removeTemporaryDirs();
   });
 
   it('records and publishes a Sigma alert once, like any other', async () => {
