@@ -121,7 +121,9 @@ function stackSetSpoke(
  */
 export function createSgwatchApp(props: SgwatchAppOptions = {}): SgwatchApp {
   const { hubEnv, warn = writeWarning, ...appProps } = props;
-  const app = new App(appProps);
+  // No construction stack traces in metadata: the CLI would print a bare file:line:col
+  // before every warning, which points into sgwatch, not at anything the user can change.
+  const app = new App({ stackTraces: false, ...appProps });
   const contextKeys = Object.keys(app.node.getAllContext() as Record<string, unknown>);
   unknownContextKeyWarnings(contextKeys, CONFIG_CONTEXT_KEYS).forEach(warn);
   const config = parseConfig(readContext(app));

@@ -84,10 +84,14 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   return best?.key;
 }
 
+/** Context keys the CDK itself writes without a `:` or `/` in their names. */
+const CDK_CONTEXT_KEYS: readonly string[] = ['acknowledged-issue-numbers'];
+
 /**
- * One warning per context key that is not one of `known` but looks like a misspelling of
- * one. Keys with `:` or `/` belong to the CDK (feature flags, `aws:cdk:…`, lookups) and are
- * never ours; other unknown keys far from every known one are left to their owners.
+ * One warning per context key that is not one of `known`, naming the key it most likely
+ * misspells when there is one. Keys with `:` or `/` belong to the CDK (feature flags,
+ * `aws:cdk:…`, lookups) and are never ours, nor are the few the CDK writes under plain
+ * names; any other key is one sgwatch would silently ignore, which is what to warn of.
  */
 export function unknownContextKeyWarnings(
   contextKeys: Iterable<string>,
@@ -96,10 +100,13 @@ export function unknownContextKeyWarnings(
   const warnings: string[] = [];
   for (const key of contextKeys) {
     if (known.includes(key) || key.includes(':') || key.includes('/')) continue;
+    if (CDK_CONTEXT_KEYS.includes(key)) continue;
     const closest = closestKey(key, known);
-    if (closest !== undefined) {
-      warnings.push(`unknown context key "${key}" is ignored; did you mean "${closest}"?`);
-    }
+    warnings.push(
+      closest !== undefined
+        ? `unknown context key "${key}" is ignored; did you mean "${closest}"?`
+        : `unknown context key "${key}" is ignored: sgwatch reads only the keys in the README's context table`,
+    );
   }
   return warnings;
 }

@@ -62,17 +62,22 @@ describe('unknownContextKeyWarnings', () => {
     ]);
   });
 
-  it('says nothing about known keys, CDK keys and keys unlike any of ours', () => {
+  it('says nothing about known keys and CDK keys', () => {
     const keys = [
       ...CONFIG_CONTEXT_KEYS,
       '@aws-cdk/core:checkSecretUsage',
       'aws:cdk:bundling-stacks',
       'availability-zones:account=111122223333:region=us-east-1',
-      'myTeamSetting',
-      'vpcId',
+      'acknowledged-issue-numbers',
     ];
-
     expect(unknownContextKeyWarnings(keys, CONFIG_CONTEXT_KEYS)).toEqual([]);
+  });
+
+  it('names every other key as ignored, even one unlike any of ours', () => {
+    expect(unknownContextKeyWarnings(['myTeamSetting', 'vpcId'], CONFIG_CONTEXT_KEYS)).toEqual([
+      'unknown context key "myTeamSetting" is ignored: sgwatch reads only the keys in the README\'s context table',
+      'unknown context key "vpcId" is ignored: sgwatch reads only the keys in the README\'s context table',
+    ]);
   });
 
   it('picks the nearest of two close keys', () => {
