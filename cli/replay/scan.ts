@@ -4,7 +4,7 @@ import { CATALOG, detect, eventNameScope, matchesNamesInAnyCase } from '../../la
 import type { SigmaSource } from '../../lambda/core/sigma';
 import { sigmaDetections } from '../../lambda/core/sigma';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
-import { accountOf, validateRecord } from '../../lambda/core/cloudtrail';
+import { accountOf, MAX_EVENT_BYTES, validateRecord } from '../../lambda/core/cloudtrail';
 import { decode, inflate, UnreadableFileError } from './decode';
 import type { Prefilter } from './prefilter';
 import { createPrefilter, sliceRecords } from './prefilter';
@@ -136,6 +136,16 @@ function evaluate(
     }
     const ruleIds = detect(record, catalog.detections).map((detection) => detection.id);
     if (ruleIds.length === 0) return;
+    // A match the detector would refuse from EventBridge, replay refuses from a file: no
+    // CloudTrail event is this large, and its alert would not fit the alert table.
+    const bytes = Buffer.byteLength(JSON.stringify(record), 'utf8');
+    if (bytes > MAX_EVENT_BYTES) {
+      invalid.push({
+        index,
+        reason: `record is too large: ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit (a CloudTrail event is at most 256 KB)`,
+      });
+      return;
+    }
     if (!passesFilter(record, options.filter)) {
       filteredOut += 1;
       return;

@@ -211,6 +211,23 @@ describe('sgwatch replay with bad input', () => {
     expect(run.stderr).toContain('unreadable 0  invalid records 2');
   });
 
+  it('reports a matching record over CloudTrail’s 256 KB event limit as too large, and delivers the rest', async () => {
+    const huge = {
+      ...withId(RDS, 'huge-1'),
+      requestParameters: {
+        dBSecurityGroupName: 'big',
+        dBSecurityGroupDescription: 'x'.repeat(300 * 1024),
+      },
+    };
+    write('large.json', JSON.stringify({ Records: [huge, withId(RDS, 'small-1')] }));
+    const run = await replay(['large.json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /invalid record #0 in .*large\.json: record is too large: \d+ bytes/,
+    );
+    expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['small-1']);
+  });
+
   it('fails naming the embedded store when another sgwatch holds it', async () => {
     write('a.json', JSON.stringify({ Records: [withId(RDS, 'locked-1')] }));
     const holder = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
