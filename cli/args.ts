@@ -18,6 +18,22 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, 
 // Shaped like a date, so a value that fails to parse is a date that does not exist.
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}(?:T[\d:.]*(?:Z|[+-][\d:]+)?)?$/;
 
+/** Which part of a date-shaped text does not exist, for the message that refuses it. */
+function impossiblePart(text: string): string {
+  const [, year, month, day, hour, minute] =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})?(?::(\d{2}))?)?/.exec(text) ?? [];
+  const m = Number(month);
+  if (m < 1 || m > 12) return `month ${month ?? ''} does not exist (months are 01 to 12)`;
+  const last = new Date(Date.UTC(Number(year), m, 0)).getUTCDate();
+  const d = Number(day);
+  if (d < 1 || d > last)
+    return `${year ?? ''}-${month ?? ''} has days 01 to ${last}, not ${day ?? ''}`;
+  if (hour !== undefined && Number(hour) > 23) return `hour ${hour} does not exist (00 to 23)`;
+  if (minute !== undefined && Number(minute) > 59)
+    return `minute ${minute} does not exist (00 to 59)`;
+  return 'check the time of day and the time zone';
+}
+
 /**
  * Parses `--since`/`--until` values: an ISO-8601 time (`2026-03-01`, `2026-03-01T12:00Z`)
  * or an age relative to now (`90m`, `12h`, `7d`, `2w`). Returns epoch milliseconds. A date
@@ -34,7 +50,7 @@ export function parseTime(value: string, flag: string, now: Date): number {
   if (time !== undefined) return time;
   if (DATE_LIKE.test(text.replace(' ', 'T'))) {
     throw new UsageError(
-      `${flag} ${JSON.stringify(value)} is not a real date or time; check the day of the month and the hour`,
+      `${flag} ${JSON.stringify(value)} is not a real date or time: ${impossiblePart(text)}`,
     );
   }
   throw new UsageError(
@@ -91,6 +107,30 @@ function eachItem(check: ValueCheck): ValueCheck {
 
 // Only the form is checked here; the command turns the value into a time with its own clock.
 const EPOCH = new Date(0);
+
+/** A check that the value is a whole number from `min` to `max`. */
+export function wholeNumber(min: number, max: number): ValueCheck {
+  return (value, flag) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
+      throw new UsageError(
+        `${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`,
+      );
+    }
+  };
+}
+
+/** The whole number an option holds, once its check has passed; `fallback` when not given. */
+export function wholeNumberOf(value: string | undefined, fallback: number): number {
+  return value === undefined ? fallback : Number(value);
+}
+
+/** The later of two parsed times must not come first: a range that can match nothing. */
+export function checkRange(since: number | undefined, until: number | undefined): void {
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new UsageError('--since is later than --until: nothing can match');
+  }
+}
 
 /** Option definitions shared by the commands, with the checks of their values. */
 export const OPTION = {
@@ -180,9 +220,24 @@ export function parseOptions<T extends Readonly<Record<string, OptionDefinition>
   const plain = Object.fromEntries(
     Object.entries(options).map(([name, { check: _check, ...rest }]) => [name, rest]),
   ) as T;
+  // A negative number after an option that takes a value is that value (`--workers -3`), so
+  // the option's own check can say what is wrong with it, not parseArgs that it is an option.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const definition = name !== undefined ? options[name] : undefined;
+    if (definition?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      args.push(arg);
+    }
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: plain });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: plain });
   } catch (error) {
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {

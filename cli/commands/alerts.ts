@@ -21,7 +21,15 @@ import {
   MAX_NOTE_LENGTH,
   TriageInputError,
 } from '../../lambda/core/triage';
-import { OPTION, parseOptions, parseTime, STORE_OPTIONS, UsageError } from '../args';
+import {
+  OPTION,
+  parseOptions,
+  parseTime,
+  STORE_OPTIONS,
+  UsageError,
+  wholeNumber,
+  wholeNumberOf,
+} from '../args';
 import { callerArn } from '../aws';
 import { ALERT_HEADERS, ALERT_KEY_HEADERS, alertRows, layoutFor, table } from '../format';
 import type { CliIo } from '../io';
@@ -121,7 +129,7 @@ const LIST_OPTIONS = {
   account: OPTION.account,
   principal: { type: 'string' },
   severity: { type: 'string' },
-  limit: { type: 'string' },
+  limit: { type: 'string', check: wholeNumber(1, MAX_LIMIT) },
   json: { type: 'boolean' },
   wide: { type: 'boolean' },
 } as const;
@@ -260,13 +268,7 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
   if (since !== undefined && since > (until ?? now.getTime())) {
     throw new UsageError('--since is later than --until (or now): nothing can match');
   }
-  let limit = DEFAULT_LIST_LIMIT;
-  if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!/^\d+$/.test(values.limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}`);
-    }
-  }
+  const limit = wholeNumberOf(values.limit, DEFAULT_LIST_LIMIT);
   const status = oneOf<AlertStatus>(values.status, ALERT_STATUSES, '--status');
   const severity = oneOf<Severity>(values.severity, SEVERITIES, '--severity');
   const ruleId = nonEmpty(values.rule, '--rule');

@@ -30,7 +30,7 @@ import {
   StackNotFoundError,
 } from '../aws';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../args';
+import { parseOptions, UsageError, wholeNumber, wholeNumberOf } from '../args';
 
 export const REDRIVE_HELP = `Usage: sgwatch redrive [options]
 
@@ -100,7 +100,7 @@ const OPTIONS = {
   queue: { type: 'string', multiple: true },
   function: { type: 'string' },
   'dry-run': { type: 'boolean' },
-  max: { type: 'string' },
+  max: { type: 'string', check: wholeNumber(1, MAX_LIMIT) },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -507,15 +507,6 @@ function summary(counts: Counts, dryRun: boolean, stoppedAtMax: boolean): string
   );
 }
 
-function parseMax(raw: string | undefined): number {
-  if (raw === undefined) return MAX_LIMIT;
-  const max = Number(raw);
-  if (!/^\d+$/.test(raw) || max < 1 || max > MAX_LIMIT) {
-    throw new UsageError(`--max must be a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return max;
-}
-
 function checkQueueUrl(url: string): string {
   let parsed: URL | undefined;
   try {
@@ -572,7 +563,7 @@ export async function redriveCommand(argv: readonly string[], io: CliIo): Promis
   if (positionals.length > 0) {
     throw new UsageError(`redrive takes no arguments; got "${positionals.join(' ')}"`);
   }
-  const max = parseMax(values.max);
+  const max = wholeNumberOf(values.max, MAX_LIMIT);
   const queueUrls = values.queue?.map(checkQueueUrl);
   const stackName = values.stack ?? DEFAULT_STACK_NAME;
   if (values.function !== undefined && values.function.trim() === '') {

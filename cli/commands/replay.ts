@@ -30,7 +30,7 @@ import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
-import { OPTION, parseOptions, parseTime, UsageError } from '../args';
+import { checkRange, OPTION, parseOptions, parseTime, UsageError, wholeNumber } from '../args';
 import { locateStateDir, openDeliveryStore } from '../store';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
@@ -263,7 +263,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     until: OPTION.time,
     account: OPTION.accounts,
     format: { type: 'string' },
-    workers: { type: 'string' },
+    workers: { type: 'string', check: wholeNumber(1, 1024) },
     'full-parse': { type: 'boolean' },
     detections: { type: 'string' },
     sigma: { type: 'string', multiple: true },
@@ -298,11 +298,18 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     ...(accounts !== undefined ? { accounts } : {}),
     ...(regions !== undefined ? { regions } : {}),
   };
+  checkRange(filter.since, filter.until);
   let workers: number | undefined;
   if (values.workers !== undefined) {
     workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1)
-      throw new UsageError(`--workers must be a positive integer, got "${values.workers}"`);
+    // More threads than cores only share the cores, and each holds its own buffers.
+    const cores = availableParallelism();
+    if (workers > cores) {
+      io.stderr.write(
+        `sgwatch: --workers ${workers} is more than this machine's ${cores} cores; using ${cores}\n`,
+      );
+      workers = cores;
+    }
   }
 
   const remotePaths = positionals.filter((p) => /^s3:\/\//i.test(p));
