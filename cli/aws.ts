@@ -16,8 +16,14 @@ export { STACK_OUTPUTS } from '../lib/deployment-names';
 export { checkRegionName } from './args';
 
 /** What to do without a Region, naming the option that sets it for the command at hand. */
-function noRegion(flag = '--region'): string {
-  return `no AWS Region: pass ${flag} R, set AWS_REGION, or set region in your AWS profile`;
+/**
+ * What to do about a missing Region. `flag` is the command's option for the Region to work
+ * in; `null` when it has none (hunt, replay from S3: their --region picks records).
+ */
+function noRegion(flag: string | null = '--region'): string {
+  return flag === null
+    ? 'no AWS Region: set AWS_REGION, or set region in your AWS profile (--region here picks records, not the Region to work in)'
+    : `no AWS Region: pass ${flag} R, set AWS_REGION, or set region in your AWS profile`;
 }
 
 /**
@@ -27,6 +33,7 @@ function noRegion(flag = '--region'): string {
 export async function resolveRegion(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
+  regionFlag: string | null = '--region',
 ): Promise<string> {
   if (flag !== undefined) return checkRegionName(flag, '--region');
   const fromEnv = [env.AWS_REGION, env.AWS_DEFAULT_REGION].find(
@@ -41,7 +48,7 @@ export async function resolveRegion(
     return checkRegionName(await probe.config.region(), 'the profile region');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(noRegion());
+    throw new UsageError(noRegion(regionFlag));
   } finally {
     probe.destroy();
   }
@@ -156,7 +163,7 @@ const NETWORK_CODES = new Set([
  * Why a call failed, worded for the person at the terminal: missing or expired credentials
  * and missing permissions say what to do; anything else keeps the service's own words.
  */
-export function explainAwsError(error: unknown, regionFlag?: string): string {
+export function explainAwsError(error: unknown, regionFlag?: string | null): string {
   const { name, code, message } = shapeOf(error);
   if (isRegionMissing(name, message)) return noRegion(regionFlag);
   if (name === 'CredentialsProviderError') {

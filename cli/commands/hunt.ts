@@ -105,7 +105,7 @@ async function targetFromStack(
   io: CliIo,
   given: { database?: string; table?: string; workgroup?: string },
 ): Promise<HuntTarget> {
-  const region = await resolveRegion(undefined, io.env);
+  const region = await resolveRegion(undefined, io.env, null);
   const client = new CloudFormationClient({ region });
   try {
     const stack = await describeStack(client, stackName, region);
@@ -152,7 +152,9 @@ function athenaError(error: unknown, action: string, target: HuntTarget): HuntEr
       { cause: error },
     );
   }
-  return new HuntError(`Athena ${action} failed: ${explainAwsError(error)}`, { cause: error });
+  return new HuntError(`Athena ${action} failed: ${explainAwsError(error, null)}`, {
+    cause: error,
+  });
 }
 
 /** The one-line message for a query that ended without results. */

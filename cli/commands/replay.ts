@@ -320,7 +320,15 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   });
   const remote =
     remotePaths.length > 0
-      ? await (await import('../replay/s3-source')).openS3Inputs(remotePaths, filter, io.env)
+      ? await (
+          await import('../replay/s3-source')
+        )
+          .openS3Inputs(remotePaths, filter, io.env)
+          .catch((error: unknown) => {
+            throw error instanceof Error && error.name === 'NoLogsError'
+              ? new UsageError(error.message)
+              : error;
+          })
       : undefined;
   if (remote !== undefined) reportS3Listing(remote, io);
   let failed = false;

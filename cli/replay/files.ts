@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface InputFile {
@@ -35,9 +35,16 @@ function whyNoLogs(path: string, ignored: number, digests: number, example?: str
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const DIGEST_DIR = 'CloudTrail-Digest';
 
-async function walk(dir: string, into: Discovery): Promise<void> {
+/**
+ * Walks `dir` into `into`. Symbolic links are followed, to files and folders alike (a
+ * folder of links to archives is a common way to pick what to replay); one that points
+ * nowhere is listed as missing, and a folder already walked (a link loop) is not walked
+ * again.
+ */
+async function walk(dir: string, into: Discovery, walked: Set<string>): Promise<void> {
   let entries: Dirent[];
   try {
+    walked.add(await realpath(dir));
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     into.missing.push({
@@ -49,15 +56,33 @@ async function walk(dir: string, into: Discovery): Promise<void> {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
+    let kind: 'dir' | 'file' | 'other' = entry.isDirectory()
+      ? 'dir'
+      : entry.isFile()
+        ? 'file'
+        : 'other';
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(path);
+        kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
+        if (kind === 'dir' && walked.has(await realpath(path))) continue;
+      } catch (error) {
+        into.missing.push({
+          path,
+          reason: `a symbolic link to nothing (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        });
+        continue;
+      }
+    }
+    if (kind === 'dir') {
       if (entry.name === DIGEST_DIR) {
         into.digests += (await readdir(path, { recursive: true })).filter((n) =>
           LOG_FILE.test(n),
         ).length;
         continue;
       }
-      await walk(path, into);
-    } else if (entry.isFile()) {
+      await walk(path, into, walked);
+    } else if (kind === 'file') {
       if (LOG_FILE.test(entry.name)) {
         into.files.push({ path, size: (await stat(path)).size });
       } else {
@@ -97,7 +122,7 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovery
       ignored: found.ignored.length,
       digests: found.digests,
     };
-    await walk(path, found);
+    await walk(path, found, new Set());
     if (found.files.length === before.files) {
       throw new NoLogsError(
         whyNoLogs(

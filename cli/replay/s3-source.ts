@@ -10,6 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { trailDay } from '../../lambda/core/hunt/trail-table';
 import { UsageError } from '../args';
+import { NoLogsError } from './files';
 import type { ScanSource } from './run';
 import type { FileScan, RecordFilter, ScanOptions } from './scan';
 import { failedScan, scanBuffer } from './scan';
@@ -323,6 +324,15 @@ export async function openS3Inputs(
         continue;
       }
       const listing = await listS3(client, location, filter);
+      if (listing.objects.length === 0) {
+        const filtered = Object.values(filter).some((value) => value !== undefined);
+        // As for an empty folder: nothing to read is a mistake in the command, not a result.
+        throw new NoLogsError(
+          `no CloudTrail logs under s3://${location.bucket}/${location.prefix}${
+            filtered ? ' within --since/--until/--account/--region' : ''
+          }${listing.ignored.length > 0 ? `: none of its ${listing.ignored.length} object(s) is a .json, .jsonl or .json.gz log` : ''}`,
+        );
+      }
       objects.push(...listing.objects);
       ignored.push(...listing.ignored);
       digestPrefixes += listing.digestPrefixes;

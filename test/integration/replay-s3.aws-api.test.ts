@@ -122,6 +122,21 @@ describe('replay from S3', () => {
     expect(listing.objects.every((o) => o.key.includes('/eu-west-1/2025/03/1'))).toBe(true);
   });
 
+  it.each([
+    [`s3://${BUCKET}/nothing-here/`, [], /no CloudTrail logs under s3:\/\/\S+\/nothing-here\/\s/],
+    [
+      `s3://${BUCKET}/${PREFIX}`,
+      ['--since', '2020-01-01', '--until', '2020-01-02'],
+      /within --since\/--until\/--account\/--region/,
+    ],
+  ])('fails as a usage error when %s holds no log to read', async (uri, flags, message) => {
+    const run = await replay([uri], flags);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('fails in one line naming the bucket when it does not exist', async () => {
     const run = await replay(['s3://no-such-trail-bucket/AWSLogs/']);
 

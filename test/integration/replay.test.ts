@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -226,6 +226,27 @@ describe('sgwatch replay with bad input', () => {
       /invalid record #0 in .*large\.json: record is too large: \d+ bytes/,
     );
     expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['small-1']);
+  });
+
+  it('follows symbolic links in a folder, reports one to nothing, and walks a loop once', async () => {
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'picked'));
+    write('real/a.json', JSON.stringify({ Records: [withId(RDS, 'linked-1')] }));
+    write('real/b.json', JSON.stringify({ Records: [withId(RDS, 'linked-2')] }));
+    symlinkSync(join(dir, 'real'), join(dir, 'picked', 'folder'));
+    symlinkSync(join(dir, 'real', 'b.json'), join(dir, 'picked', 'file.json'));
+    symlinkSync(join(dir, 'nowhere.json'), join(dir, 'picked', 'dangling.json'));
+    symlinkSync(join(dir, 'picked'), join(dir, 'real', 'loop'));
+    const run = await replay(['picked']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /cannot read .*dangling\.json: a symbolic link to nothing \(ENOENT\)/,
+    );
+    expect(
+      jsonlAlerts(run.stdout)
+        .map((a) => a.eventId)
+        .sort(),
+    ).toEqual(['linked-1', 'linked-2']);
   });
 
   it('fails naming the embedded store when another sgwatch holds it', async () => {
