@@ -42,13 +42,14 @@ export function osUser(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * How the person ran sgwatch, for the commands a message suggests: `npm run sgwatch --` from
- * an npm script (npm sets npm_lifecycle_event), `npx sgwatch` through npx, else `sgwatch`.
+ * How the person ran sgwatch, for the commands a message suggests: `npm run -s sgwatch --`
+ * from an npm script (npm sets npm_lifecycle_event; `-s` keeps npm's banner out of output
+ * piped to jq or a file), `npx sgwatch` through npx, else `sgwatch`.
  */
 export function commandPrefix(env: NodeJS.ProcessEnv): string {
   const script = env.npm_lifecycle_event;
   if (script === 'npx' || env.npm_command === 'exec') return 'npx sgwatch';
-  if (script !== undefined && script !== '') return 'npm run sgwatch --';
+  if (script !== undefined && script !== '') return 'npm run -s sgwatch --';
   return 'sgwatch';
 }
 

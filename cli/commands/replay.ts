@@ -40,7 +40,8 @@ code the deployed Lambda runs, and stores the alerts so \`sgwatch alerts\` can
 query them.
 
 <path> may be a file, a folder (searched recursively) or s3://BUCKET/PREFIX (listed
-with the standard AWS credentials; --since, --until, --account and --region skip the
+with the standard AWS credentials, at AWS_ENDPOINT_URL_S3 when it is set, for an
+S3-compatible store; --since, --until, --account and --region skip the
 accounts, Regions and days of the CloudTrail key layout they leave out). Accepted files:
   *.json.gz, *.json    CloudTrail log files as delivered to S3 ({"Records":[...]})
   *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or JSON lines
@@ -80,10 +81,11 @@ Output:
   --sigma PATH            also run the Sigma rules in this file or folder (repeatable); see
                           "sgwatch sigma check" and docs/sigma.md
   --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's own detections
-  --full-parse            parse every file completely (slower). By default a file that
-                          cannot hold a match (none of the watched eventNames in its bytes)
-                          is only checked for shape: empty, non-JSON and truncated files are
-                          still reported, a syntax error in its middle is not.
+  --full-parse            parse every file completely (slower). By default a CloudTrail
+                          log file that cannot hold a match (no watched eventName in its
+                          bytes) is only checked for shape: empty, non-JSON and truncated
+                          files are still reported, a syntax error in its middle is not.
+                          JSON lines and arrays of events are always parsed whole.
   --workers N             scan threads, this one included (default: all cores when the input
                           is over 32 MB, else 1)
   --quiet                 no progress bar

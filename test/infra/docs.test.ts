@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG } from '../../lambda/core/catalog';
+import { CONFIG_CONTEXT_KEYS } from '../../lib/config';
 import { GENERATED_FILES, REPO_ROOT, generatedText } from '../../scripts/docs';
 
 const FILES = Object.keys(GENERATED_FILES) as (keyof typeof GENERATED_FILES)[];
@@ -24,5 +25,16 @@ describe('generated documentation', () => {
       const text = generatedText(file);
       for (const detection of CATALOG) expect(text).toContain(`\`${detection.id}\``);
     }
+  });
+});
+
+describe('the README’s context table', () => {
+  it('has a row for every context key synth reads', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((line) => line.startsWith('| `'));
+    const missing = CONFIG_CONTEXT_KEYS.filter(
+      (key) => !rows.some((row) => row.split('|')[1]?.includes(`\`${key}\``)),
+    );
+    expect(missing).toEqual([]);
   });
 });

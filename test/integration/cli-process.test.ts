@@ -445,7 +445,7 @@ describe('finding the local store', () => {
       cwd: dir,
       env: { npm_lifecycle_event: 'sgwatch' },
     });
-    expect(run.stderr).toContain('run "npm run sgwatch -- replay <path>" to create one');
+    expect(run.stderr).toContain('run "npm run -s sgwatch -- replay <path>" to create one');
   });
 
   it('refuses a --state-dir that does not exist', async () => {
@@ -470,7 +470,7 @@ describe('the "Next:" hint after a replay', () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      "Next: npm run sgwatch -- alerts list --since 2026-03-02 --state-dir 'my store'   or   npm run sgwatch -- alerts show <ID> --state-dir 'my store'\n",
+      "Next: npm run -s sgwatch -- alerts list --since 2026-03-02 --state-dir 'my store'   or   npm run -s sgwatch -- alerts show <ID> --state-dir 'my store'\n",
     );
     const list = await cli.run(
       ['alerts', 'list', '--since', '2026-03-02', '--state-dir', 'my store'],
