@@ -132,6 +132,34 @@ export function checkRange(since: number | undefined, until: number | undefined)
   }
 }
 
+/** What every command can print: a table for people, JSON or JSON lines for programs. */
+export const OUTPUT_FORMATS = ['table', 'json', 'jsonl'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The output format a command was asked for: `--format table|json|jsonl`, or `--json` (the
+ * older flag, the same as `--format json`); table when neither is given. `text` is taken for
+ * table, as doctor and sigma check once spelled it.
+ */
+export function outputFormat(values: { format?: string; json?: boolean }): OutputFormat {
+  const format = values.format === 'text' ? 'table' : values.format;
+  if (format !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `--format must be table, json or jsonl; got ${JSON.stringify(values.format)}`,
+    );
+  }
+  if (values.json === true && format !== undefined && format !== 'json') {
+    throw new UsageError(`--json is --format json; it cannot go with --format ${format}`);
+  }
+  return values.json === true ? 'json' : ((format ?? 'table') as OutputFormat);
+}
+
+/** The options `outputFormat` reads, for a command's option table. */
+export const FORMAT_OPTIONS = {
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies Record<string, OptionDefinition>;
+
 /** Option definitions shared by the commands, with the checks of their values. */
 export const OPTION = {
   /** One AWS Region. */

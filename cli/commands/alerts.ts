@@ -22,7 +22,9 @@ import {
   TriageInputError,
 } from '../../lambda/core/triage';
 import {
+  FORMAT_OPTIONS,
   OPTION,
+  outputFormat,
   parseOptions,
   parseTime,
   STORE_OPTIONS,
@@ -70,17 +72,21 @@ list options:
   --wide                show every column whole; by default the table fits the
                         terminal, cutting the widest columns (never ID, TIME or
                         SEV) with "…". Piped or redirected output is never cut.
-  --json                print a JSON array of the alerts as stored, each without
-                        its bulky cloudTrailEvent (\`show --json\` has it)
+  --format FORMAT       table (default); json: one JSON array of the alerts as
+                        stored, each without its bulky cloudTrailEvent (show has
+                        it); jsonl: one such alert per line. --json is --format json
   The time window applies to every filter, --status open included: widen
   --since to see older alerts. list reads one index with DynamoDB Query, never
   Scan: by --principal if given, else --account, else --status, else one
   partition per month of event time.
 
 show options:
-  --json                print the stored alert as JSON, cloudTrailEvent included
+  --format FORMAT       table (default, for reading); json or jsonl: the stored
+                        alert as JSON, cloudTrailEvent included (--json also works)
 
 ack, resolve and reopen options:
+  --format FORMAT       table (default): one sentence; json or jsonl: the alert
+                        as it now stands, without its cloudTrailEvent
   --note TEXT           why (required for resolve, optional otherwise; at most
                         ${MAX_NOTE_LENGTH} characters). Kept in the alert's history.
   --by NAME             who is making the change (--user NAME also works).
@@ -105,7 +111,7 @@ Store options (every subcommand):
 
 Examples:
   sgwatch alerts list --status open --severity high
-  sgwatch alerts list --since 7d --account 111122223333 --json
+  sgwatch alerts list --since 7d --account 111122223333 --format json
   sgwatch alerts show 3f9c2a7d41e08b5c6a12
   sgwatch alerts ack 3f9c2a7d41e08b5c6a12
   sgwatch alerts resolve 3f9c2a7d41e08b5c6a12 --note "approved in CHG-1234"
@@ -117,6 +123,11 @@ time, or the store fails; 2 on a usage error.
 `;
 
 const MAX_LIMIT = 1000;
+/** An alert without its CloudTrail record, which `show` prints and a listing leaves out. */
+function withoutRecord(alert: TriagedAlert): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(alert).filter(([key]) => key !== 'cloudTrailEvent'));
+}
+
 /** Width for one-line fields in `show`: enough for a full ARN, bounded for hostile input. */
 const FIELD = 1024;
 
@@ -130,14 +141,15 @@ const LIST_OPTIONS = {
   principal: { type: 'string' },
   severity: { type: 'string' },
   limit: { type: 'string', check: wholeNumber(1, MAX_LIMIT) },
-  json: { type: 'boolean' },
+  ...FORMAT_OPTIONS,
   wide: { type: 'boolean' },
 } as const;
 
-const SHOW_OPTIONS = { ...STORE_OPTIONS, json: { type: 'boolean' } } as const;
+const SHOW_OPTIONS = { ...STORE_OPTIONS, ...FORMAT_OPTIONS } as const;
 
 const CHANGE_OPTIONS = {
   ...STORE_OPTIONS,
+  ...FORMAT_OPTIONS,
   note: { type: 'string' },
   by: { type: 'string' },
   user: { type: 'string' },
@@ -295,17 +307,19 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     ...(principal !== undefined ? { principal } : {}),
   };
 
+  const format = outputFormat(values);
   const alerts = await withStore(values, io, (queries) => queries.list(filter));
   if (alerts.length === limit) {
     io.stderr.write(
       `sgwatch: showing the newest ${limit}; there may be more (raise --limit or narrow --since/--until)\n`,
     );
   }
-  if (values.json === true) {
-    const light = alerts.map((alert) =>
-      Object.fromEntries(Object.entries(alert).filter(([key]) => key !== 'cloudTrailEvent')),
-    );
-    io.stdout.write(`${safeJson(light, 2)}\n`);
+  if (format === 'json') {
+    io.stdout.write(`${safeJson(alerts.map(withoutRecord), 2)}\n`);
+    return 0;
+  }
+  if (format === 'jsonl') {
+    for (const alert of alerts) io.stdout.write(`${safeJson(withoutRecord(alert))}\n`);
     return 0;
   }
   if (alerts.length === 0) {
@@ -487,7 +501,14 @@ async function showCommand(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`sgwatch: ${notFoundMessage(id)}\n`);
     return 1;
   }
-  io.stdout.write(values.json === true ? `${safeJson(alert, 2)}\n` : showText(alert));
+  const format = outputFormat(values);
+  io.stdout.write(
+    format === 'json'
+      ? `${safeJson(alert, 2)}\n`
+      : format === 'jsonl'
+        ? `${safeJson(alert)}\n`
+        : showText(alert),
+  );
   return 0;
 }
 
@@ -517,6 +538,7 @@ async function changeCommand(
   if (given !== undefined && (given.trim() === '' || given.trim().length > MAX_ACTOR_LENGTH)) {
     throw new UsageError(`--by must be 1-${MAX_ACTOR_LENGTH} characters`);
   }
+  const format = outputFormat(values);
   const user = given?.trim() ?? (await actorOf(values, io));
 
   try {
@@ -524,19 +546,24 @@ async function changeCommand(
       queries.transition(id, target, user, io.now(), note === '' ? undefined : note),
     );
     const last = updated.history?.[updated.history.length - 1];
-    io.stdout.write(
+    const sentence =
       `Alert ${clean(updated.alertId, 200)} is now ${clean(updated.status)}` +
-        ` (was ${clean(last?.from)}), changed by ${clean(updated.statusChangedBy, MAX_ACTOR_LENGTH)}` +
-        ` at ${clean(updated.statusChangedAt)}.\n` +
-        (updated.statusNote !== undefined
-          ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
-          : ''),
-    );
+      ` (was ${clean(last?.from)}), changed by ${clean(updated.statusChangedBy, MAX_ACTOR_LENGTH)}` +
+      ` at ${clean(updated.statusChangedAt)}.\n` +
+      (updated.statusNote !== undefined
+        ? `Note: ${clean(updated.statusNote, MAX_NOTE_LENGTH)}\n`
+        : '');
+    // For a program, the alert itself; the sentence (and the finding's news) go to stderr.
+    const report = format === 'table' ? io.stdout : io.stderr;
+    report.write(sentence);
+    if (format !== 'table') {
+      io.stdout.write(`${safeJson(withoutRecord(updated), format === 'json' ? 2 : undefined)}\n`);
+    }
     // A deployed table whose deployment imports findings: the finding's workflow follows.
     // Loaded only here, so the Security Hub client costs no other command its start-up time.
     if (values.table !== undefined) {
       const { syncFindingWorkflow } = await import('../securityhub');
-      io.stdout.write(
+      report.write(
         await syncFindingWorkflow({
           table: values.table,
           ...(values.region !== undefined ? { region: values.region } : {}),

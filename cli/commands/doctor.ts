@@ -1,11 +1,10 @@
-import { cleanText } from '../../lambda/core/text';
 import { checkRegionName, DEFAULT_STACK_NAME, resolveRegion } from '../aws';
 import type { DoctorReport } from '../doctor/findings';
 import { overall } from '../doctor/findings';
 import { textReport } from '../doctor/report';
 import { createDoctorClients, runChecks } from '../doctor/run';
 import type { CliIo } from '../io';
-import { parseOptions, UsageError } from '../args';
+import { FORMAT_OPTIONS, outputFormat, parseOptions, UsageError } from '../args';
 
 export type { CheckStatus, DoctorReport, Finding } from '../doctor/findings';
 export { uncoveredSources } from '../doctor/cloudtrail';
@@ -38,7 +37,8 @@ Options:
                         your profile's region)
   --regions A,B,...     also check that each of these Regions has a spoke (or the
                         hub): enabled sgwatch rules on its default event bus
-  --format text|json    text (default), or one JSON document on stdout
+  --format FORMAT       table (default): the report; json: one JSON document;
+                        jsonl: one line per check. --json is --format json
   -h, --help            this help
 
 Read-only. Permissions: cloudformation:DescribeStacks, cloudtrail:DescribeTrails,
@@ -59,7 +59,7 @@ const OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   regions: { type: 'string' },
-  format: { type: 'string' },
+  ...FORMAT_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,10 +83,7 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
   if (positionals.length > 0) {
     throw new UsageError(`doctor takes no arguments; got "${positionals.join(' ')}"`);
   }
-  const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json') {
-    throw new UsageError(`--format must be text or json; got "${cleanText(format, 50)}"`);
-  }
+  const format = outputFormat(values);
   const stackName = values.stack ?? DEFAULT_STACK_NAME;
   if (stackName.trim() === '') throw new UsageError('--stack must not be empty');
   const spokeRegions = parseRegions(values.regions);
@@ -108,7 +105,13 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
     findings,
   };
   io.stdout.write(
-    format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : textReport(report, io),
+    format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === 'jsonl'
+        ? report.findings
+            .map((finding) => `${JSON.stringify({ stack: report.stack, region, ...finding })}\n`)
+            .join('')
+        : textReport(report, io),
   );
   return report.status === 'fail' ? 1 : 0;
 }

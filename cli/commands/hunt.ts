@@ -21,7 +21,7 @@ import { STACK_OUTPUTS } from '../../lib/deployment-names';
 import { formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { compareKeys } from '../replay/s3-source';
-import { OPTION, parseOptions, parseTime, UsageError } from '../args';
+import { FORMAT_OPTIONS, OPTION, outputFormat, parseOptions, parseTime, UsageError } from '../args';
 import {
   checkDeliveryFlags,
   list,
@@ -58,7 +58,7 @@ Where to query (deploy with -c cloudTrailBucket=BUCKET to create them):
   --print-sql         print the query and exit; offline with --database and --table
 
 Store and output (as for replay):
-  --store embedded|memory, --state-dir DIR, --config FILE, --format table|jsonl,
+  --store embedded|memory, --state-dir DIR, --config FILE, --format table|json|jsonl,
   --full-parse, --quiet
   --alert-table NAME  a deployed sgwatch alert table (replay's --table)
   --publish --topic ARN
@@ -338,7 +338,7 @@ export async function huntCommand(
     topic: { type: 'string' },
     'state-dir': { type: 'string' },
     config: { type: 'string' },
-    format: { type: 'string' },
+    ...FORMAT_OPTIONS,
     'full-parse': { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -360,6 +360,8 @@ export async function huntCommand(
     },
     '--alert-table',
   );
+  const format = outputFormat(values);
+
   if (values.since === undefined) throw new UsageError('hunt needs --since: how far back to look');
   const now = io.now();
   const since = parseTime(values.since, '--since', now);
@@ -433,8 +435,8 @@ export async function huntCommand(
     `hunt: ${outcome.paths.length} log file${outcome.paths.length === 1 ? '' : 's'} hold a watched call (${formatBytes(outcome.scanned)} scanned, ~${costText(outcome.scanned)})\n`,
   );
   if (outcome.paths.length === 0) {
-    if ((values.format ?? 'table') === 'table')
-      io.stdout.write('No alerts: no record matched a detection.\n');
+    if (format === 'table') io.stdout.write('No alerts: no record matched a detection.\n');
+    if (format === 'json') io.stdout.write('[]\n');
     return 0;
   }
   // The files go through replay itself: its store, policy, filters and output.
@@ -455,7 +457,8 @@ export async function huntCommand(
       ...flag('--topic', values.topic),
       ...flag('--state-dir', values['state-dir']),
       ...flag('--config', values.config),
-      ...flag('--format', values.format),
+      '--format',
+      format,
       ...(values.publish === true ? ['--publish'] : []),
       ...(values['full-parse'] === true ? ['--full-parse'] : []),
       ...(values.quiet === true ? ['--quiet'] : []),

@@ -30,7 +30,16 @@ import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
 import type { RecordFilter } from '../replay/scan';
-import { checkRange, OPTION, parseOptions, parseTime, UsageError, wholeNumber } from '../args';
+import {
+  checkRange,
+  FORMAT_OPTIONS,
+  OPTION,
+  outputFormat,
+  parseOptions,
+  parseTime,
+  UsageError,
+  wholeNumber,
+} from '../args';
 import { locateStateDir, openDeliveryStore } from '../store';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
@@ -73,9 +82,10 @@ Filters:
   --region R              only records of this Region (repeatable)
 
 Output:
-  --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
-                          alert on stdout and nothing else. Counts always go to stderr:
-                          matched = new + already stored; new = notified + suppressed + capped.
+  --format FORMAT         table (default): a summary on stdout; jsonl: one line per
+                          matched alert on stdout and nothing else; json: one array of them
+                          (--json is the same). Counts always go to stderr: matched = new +
+                          already stored; new = notified + suppressed + capped.
   --detections SEL        seed, exposure, exfiltration or all (default: all): the packs whose
                           alerts are recorded
   --sigma PATH            also run the Sigma rules in this file or folder (repeatable); see
@@ -264,7 +274,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     since: OPTION.time,
     until: OPTION.time,
     account: OPTION.accounts,
-    format: { type: 'string' },
+    ...FORMAT_OPTIONS,
     workers: { type: 'string', check: wholeNumber(1, 1024) },
     'full-parse': { type: 'boolean' },
     detections: { type: 'string' },
@@ -278,9 +288,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('replay needs at least one file or folder');
-  const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'jsonl')
-    throw new UsageError(`--format must be table or jsonl, got "${format}"`);
+  const format = outputFormat(values);
   checkDeliveryFlags(
     {
       publish: values.publish === true,
@@ -448,6 +456,15 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   }
   const store = await opening;
 
+  if (format === 'json') {
+    io.stdout.write(
+      `${JSON.stringify(
+        [...seen.values()].map((row) => row.alert),
+        null,
+        2,
+      )}\n`,
+    );
+  }
   if (format === 'table') {
     const rows = [...seen.values()].sort((a, b) =>
       a.alert.eventTime.localeCompare(b.alert.eventTime),

@@ -1,6 +1,6 @@
 import type { SigmaCompilation, SigmaLoad } from '../../lambda/core/sigma';
 import { SigmaPathError, loadSigmaPaths } from '../../lambda/sigma-loader';
-import { parseOptions, UsageError } from '../args';
+import { FORMAT_OPTIONS, outputFormat, parseOptions, UsageError } from '../args';
 import type { CliIo } from '../io';
 
 export const SIGMA_HELP = `Usage: sgwatch sigma check [options] <path>...
@@ -14,7 +14,8 @@ and whether the rule needs read-only management events.
 Rules whose logsource is not product aws, service cloudtrail are skipped, with a note.
 
 Options:
-  --format text|json   text (default), or one JSON document on stdout
+  --format FORMAT      table (default): a report per rule; json: one JSON document;
+                       jsonl: one line per rule loaded. --json is --format json
   -h, --help           this help
 
 Run the rules over CloudTrail logs with "sgwatch replay --sigma PATH", and deploy
@@ -72,37 +73,34 @@ function textReport(load: SigmaLoad): string {
   return `${lines.join('\n')}\n`;
 }
 
-function jsonReport(load: SigmaLoad): string {
-  return `${JSON.stringify(
-    {
-      rules: load.compiled.map((compilation) => ({
-        id: compilation.detection.id,
-        ruleId: compilation.rule.id,
-        file: compilation.rule.file,
-        line: compilation.rule.line,
-        title: compilation.rule.title,
-        level: compilation.rule.level,
-        severity: compilation.detection.severity,
-        exact: compilation.patterns.exact,
-        patterns: compilation.patterns.patterns,
-        admits: admits(compilation),
-        readOnly: compilation.scope.readOnly,
-      })),
-      skipped: load.skipped,
-      errors: load.errors.map((error) => ({
-        file: error.file,
-        line: error.line,
-        reason: error.reason,
-      })),
-    },
-    null,
-    2,
-  )}\n`;
+/** The report for programs: every rule loaded, skipped or refused. */
+function jsonReport(load: SigmaLoad) {
+  return {
+    rules: load.compiled.map((compilation) => ({
+      id: compilation.detection.id,
+      ruleId: compilation.rule.id,
+      file: compilation.rule.file,
+      line: compilation.rule.line,
+      title: compilation.rule.title,
+      level: compilation.rule.level,
+      severity: compilation.detection.severity,
+      exact: compilation.patterns.exact,
+      patterns: compilation.patterns.patterns,
+      admits: admits(compilation),
+      readOnly: compilation.scope.readOnly,
+    })),
+    skipped: load.skipped,
+    errors: load.errors.map((error) => ({
+      file: error.file,
+      line: error.line,
+      reason: error.reason,
+    })),
+  };
 }
 
 export function sigmaCommand(argv: readonly string[], io: CliIo): number {
   const { values, positionals } = parseOptions(argv, {
-    format: { type: 'string' },
+    ...FORMAT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   });
   const [subcommand, ...paths] = positionals;
@@ -118,10 +116,7 @@ export function sigmaCommand(argv: readonly string[], io: CliIo): number {
     );
   }
   if (paths.length === 0) throw new UsageError('sigma check needs at least one file or folder');
-  const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json') {
-    throw new UsageError(`--format must be text or json, got "${format}"`);
-  }
+  const format = outputFormat(values);
   let load: SigmaLoad;
   try {
     load = loadSigmaPaths(paths, io.cwd);
@@ -129,7 +124,15 @@ export function sigmaCommand(argv: readonly string[], io: CliIo): number {
     if (error instanceof SigmaPathError) throw new UsageError(error.message);
     throw error;
   }
-  io.stdout.write(format === 'json' ? jsonReport(load) : textReport(load));
+  io.stdout.write(
+    format === 'json'
+      ? `${JSON.stringify(jsonReport(load), null, 2)}\n`
+      : format === 'jsonl'
+        ? jsonReport(load)
+            .rules.map((rule) => `${JSON.stringify(rule)}\n`)
+            .join('')
+        : textReport(load),
+  );
   for (const error of load.errors) io.stderr.write(`${error.message}\n`);
   return load.errors.length > 0 ? 1 : 0;
 }

@@ -98,6 +98,21 @@ describe('sgwatch alerts list', () => {
     expect(parsed[1]?.resource.name).toBe(HOSTILE_NAME);
   });
 
+  it('prints the same alerts one per line with --format jsonl, and as --json does with --format json', async () => {
+    const args = ['list', '--rule', 'aws.rds.create-db-security-group'];
+    const lines = await alerts([...args, '--format', 'jsonl']);
+    const array = await alerts([...args, '--format', 'json']);
+    const legacy = await alerts([...args, '--json']);
+    expect(lines.code).toBe(0);
+    const parsed = lines.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as TriagedAlert);
+    expect(parsed).toEqual(JSON.parse(array.stdout));
+    expect(array.stdout).toBe(legacy.stdout);
+    expect(parsed[0]).not.toHaveProperty('cloudTrailEvent');
+  });
+
   it('says so when nothing matches', async () => {
     const run = await alerts(['list', '--severity', 'critical']);
     expect(run.code).toBe(0);
@@ -336,6 +351,18 @@ describe('sgwatch alerts show', () => {
 });
 
 describe('sgwatch alerts ack, resolve and reopen', () => {
+  it('prints the alert as it now stands for --format json, and the sentence to stderr', async () => {
+    const ack = await alerts(['ack', cache.alertId, '--format', 'json']);
+    expect(ack.code).toBe(0);
+    const updated = JSON.parse(ack.stdout) as TriagedAlert;
+    expect(updated).toMatchObject({ alertId: cache.alertId, status: 'acknowledged' });
+    expect(updated).not.toHaveProperty('cloudTrailEvent');
+    expect(ack.stderr).toContain(`Alert ${cache.alertId} is now acknowledged`);
+    const reopened = await alerts(['reopen', cache.alertId, '--format', 'jsonl']);
+    expect(reopened.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(reopened.stdout)).toMatchObject({ status: 'open' });
+  });
+
   it('changes the status and prints a confirmation naming who made the change', async () => {
     const ack = await alerts(['ack', rds.alertId], { SGWATCH_USER: 'alice', USER: 'root' });
     expect(ack.code).toBe(0);

@@ -595,7 +595,7 @@ describe('sgwatch doctor: output and errors', () => {
   it('rejects bad options with a usage error, exit 2', async () => {
     const format = await doctor(['--format', 'xml']);
     expect(format.code).toBe(2);
-    expect(format.stderr).toContain('--format must be text or json');
+    expect(format.stderr).toContain('--format must be table, json or jsonl; got "xml"');
     const regions = await doctor(['--regions', 'eu-west-1,mars-1']);
     expect(regions.code).toBe(2);
     expect(regions.stderr).toContain(

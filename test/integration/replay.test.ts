@@ -407,6 +407,24 @@ describe('sgwatch replay output for people', () => {
     expect(second.stdout).toContain('already stored, seen 2x');
   });
 
+  it('prints the alerts --format jsonl prints as one JSON array with --format json', async () => {
+    write('both.json', JSON.stringify({ Records: [withId(RDS, 'fmt-1'), withId(RDS, 'fmt-2')] }));
+    const lines = await runCli(['replay', '--store', 'memory', '--format', 'jsonl', 'both.json'], {
+      cwd: dir,
+    });
+    const array = await runCli(['replay', '--store', 'memory', '--json', 'both.json'], {
+      cwd: dir,
+    });
+    expect(array.code).toBe(0);
+    // The same alerts, but for when each run decided and sent them.
+    const untimed = (alerts: Alert[]) =>
+      alerts.map(({ detectedAt: _d, notifiedAt: _n, expiresAt: _e, ...rest }) => rest);
+    expect(untimed(JSON.parse(array.stdout) as Alert[])).toEqual(
+      untimed(jsonlAlerts(lines.stdout)),
+    );
+    expect(jsonlAlerts(lines.stdout)).toHaveLength(2);
+  });
+
   it('fires on every positive fixture exactly as the catalog says', async () => {
     const cases = fixtureCases();
     write('all.json', JSON.stringify({ Records: cases.map((c) => loadRecord(c.file)) }));

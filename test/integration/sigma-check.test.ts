@@ -73,7 +73,10 @@ describe('sgwatch sigma check', () => {
     [['sigma', 'lint', RULES], 'unknown sigma subcommand "lint"'],
     [['sigma', 'check'], 'sigma check needs at least one file or folder'],
     [['sigma', 'check', 'no/such/folder'], 'cannot read Sigma rules at no/such/folder: ENOENT'],
-    [['sigma', 'check', '--format', 'xml', RULES], '--format must be text or json'],
+    [
+      ['sigma', 'check', '--format', 'xml', RULES],
+      '--format must be table, json or jsonl; got "xml"',
+    ],
   ])('rejects %j as a usage error (exit 2)', async (argv, says) => {
     const run = await runCli(argv, { cwd: ROOT });
     expect(run.code).toBe(2);

@@ -1,4 +1,11 @@
-import { checkRange, parseOptions, parseTime, UsageError, wholeNumber } from '../../../cli/args';
+import {
+  checkRange,
+  outputFormat,
+  parseOptions,
+  parseTime,
+  UsageError,
+  wholeNumber,
+} from '../../../cli/args';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
 
@@ -62,5 +69,31 @@ describe('checkRange', () => {
     expect(() => checkRange(1, 2)).not.toThrow();
     expect(() => checkRange(undefined, 1)).not.toThrow();
     expect(() => checkRange(1, undefined)).not.toThrow();
+  });
+});
+
+describe('outputFormat', () => {
+  it.each([
+    [{}, 'table'],
+    [{ format: 'table' }, 'table'],
+    [{ format: 'text' }, 'table'],
+    [{ format: 'json' }, 'json'],
+    [{ format: 'jsonl' }, 'jsonl'],
+    [{ json: true }, 'json'],
+    [{ json: true, format: 'json' }, 'json'],
+  ])('reads %j as %s', (values, format) => {
+    expect(outputFormat(values)).toBe(format);
+  });
+
+  it('rejects a format it does not know, naming the three it does', () => {
+    expect(() => outputFormat({ format: 'xml' })).toThrow(
+      new UsageError('--format must be table, json or jsonl; got "xml"'),
+    );
+  });
+
+  it('rejects --json beside another format', () => {
+    expect(() => outputFormat({ json: true, format: 'jsonl' })).toThrow(
+      new UsageError('--json is --format json; it cannot go with --format jsonl'),
+    );
   });
 });
