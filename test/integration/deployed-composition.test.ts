@@ -5,6 +5,7 @@
  * endpoint. An event matching N detections must give N alerts and N notifications with no
  * failed invocation, however many paths and copies bring it.
  */
+import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { Template } from 'aws-cdk-lib/assertions';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { CloudTrailEnvelope } from '../../lambda/core/cloudtrail';
@@ -12,6 +13,11 @@ import type { Handler, HandlerResult } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { Routed } from '../support/eventbridge';
 import { route } from '../support/eventbridge';
+import type { FaultProxy } from '../support/fault-proxy';
+import { startFaultProxy } from '../support/fault-proxy';
+import { heldTimeouts } from '../support/held-timeouts';
+import type { LocalSecurityHub } from '../support/local-securityhub';
+import { startLocalSecurityHub } from '../support/local-securityhub';
 import { loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { readStoredAlert, startLocalAws } from '../support/servers';
@@ -137,4 +143,89 @@ describe('one event that matches two detections', () => {
     );
     expect(aws.sns.published).toHaveLength(0);
   });
+});
+
+describe('Security Hub beside SNS, in the deployed composition', () => {
+  let hub: LocalSecurityHub;
+  let proxy: FaultProxy;
+  const timeouts = heldTimeouts();
+  let findingHandler: Handler;
+
+  beforeAll(async () => {
+    hub = await startLocalSecurityHub();
+    proxy = await startFaultProxy(hub.url, { onHold: timeouts.expire });
+    const client = new SecurityHubClient({ region: 'us-east-1', endpoint: hub.url });
+    await client.send(new EnableSecurityHubCommand({}));
+    client.destroy();
+    findingHandler = createHandler(
+      handlerDepsFromEnvironment(
+        {
+          ...process.env,
+          AWS_ENDPOINT_URL_SECURITYHUB: proxy.url,
+          SECURITY_HUB_PRODUCT_ARN: hub.productArn,
+        },
+        { requestHandler: timeouts.requestHandler },
+      ),
+    );
+    // The SDK reads the endpoint variable at a client's first call.
+    process.env.AWS_ENDPOINT_URL_SECURITYHUB = proxy.url;
+  });
+
+  afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL_SECURITYHUB;
+    await Promise.all([proxy.close(), hub.close()]);
+  });
+
+  it.each([
+    ['never answers', { kind: 'hang' } as const],
+    [
+      'throttles every attempt',
+      {
+        kind: 'respond',
+        status: 429,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ __type: 'TooManyRequestsException', Message: 'Rate exceeded' }),
+      } as const,
+    ],
+  ])(
+    'sends both notifications of a two-detection event and fails nothing when Security Hub %s',
+    async (_label, fault) => {
+      proxy.reset();
+      proxy.inject({ match: () => true, fault, times: 100 });
+      const event = twoDetectionEvent();
+      const results = await invokeAll(route(hubTemplate, 'default', event));
+      expect(results.flatMap((r) => r.alerts.map((a) => a.outcome))).toEqual([
+        'notified',
+        'notified',
+      ]);
+      await expectTwoAlertsSentOnce(event);
+      // Every import was tried, and none landed.
+      expect(proxy.log.length).toBeGreaterThanOrEqual(2);
+      expect(hub.findings.size).toBe(0);
+    },
+  );
+
+  it('imports the findings once Security Hub answers again, on the next delivery of the event', async () => {
+    proxy.reset();
+    const event = twoDetectionEvent();
+    const routed = route(hubTemplate, 'default', event);
+    proxy.inject({ match: () => true, fault: { kind: 'hang' }, times: 100 });
+    await invokeAll(routed);
+    expect(hub.findings.size).toBe(0);
+    proxy.reset();
+    const again = await Promise.all(routed.map(({ input }) => findingHandler(input)));
+    expect(again.flatMap((r) => r.alerts.map((a) => a.outcome))).toEqual([
+      'duplicate',
+      'duplicate',
+    ]);
+    expect(hub.findings.size).toBe(2);
+    await expectTwoAlertsSentOnce(event);
+  });
+
+  /** Invokes the Security Hub-enabled detector with what each routed target was sent. */
+  async function invokeAll(routed: readonly Routed[]): Promise<HandlerResult[]> {
+    return Promise.all(
+      routed.map(({ input }) => findingHandler(JSON.parse(JSON.stringify(input)))),
+    );
+  }
 });
