@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { loadSigmaRules } from '../../lambda/core/sigma';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { matchesPattern } from '../support/event-pattern';
+import { envelope } from '../unit/sigma/helpers';
 import { runs } from './arbitraries';
 
 // ---------------------------------------------------------------- the grammar of rules
@@ -389,20 +390,6 @@ const cloudTrailRecord = fc
     { requiredKeys: [] },
   )
   .map((fields) => ({ eventVersion: '1.08', eventID: 'e-1', awsRegion: 'us-east-1', ...fields }));
-
-function envelope(detail: unknown): Record<string, unknown> {
-  return {
-    version: '0',
-    id: 'e',
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.iam',
-    account: '111122223333',
-    time: '2026-03-01T12:00:00Z',
-    region: 'us-east-1',
-    resources: [],
-    detail,
-  };
-}
 
 describe('Sigma rules (property)', () => {
   it('every generated rule loads; its patterns admit its matches; its verdicts are the reference’s', () => {
