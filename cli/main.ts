@@ -4,23 +4,30 @@ import type { CliIo } from './io';
 
 export const MAIN_HELP = `Usage: sgwatch <command> [options]
 
-sgwatch detects, in AWS CloudTrail, how databases and caches get exposed: RDS and
-ElastiCache security groups created (and failed attempts), data-store ports opened
-to the internet, RDS made public, and security groups changed on a data store.
+sgwatch detects, in AWS CloudTrail, how databases and caches get exposed: RDS
+and ElastiCache security groups created (and failed attempts), data-store ports
+opened to the internet, RDS made public, and security groups changed on a data
+store.
 
 Commands:
   replay <path>...      run the detections over CloudTrail logs on this machine
                         (folders, files, or s3://BUCKET/PREFIX)
-  hunt --since T        find the same alerts in an organization's trail with Athena
-  sigma check <path>... load Sigma rules for CloudTrail and show what each deploys
-  alerts list           list alerts, newest first (filters: --since --status --rule ...)
-  alerts show <id>      everything about one alert, including its CloudTrail record
+  hunt --since T        find the same alerts in an organization's trail with
+                        Athena
+  sigma check <path>...
+                        load Sigma rules for CloudTrail and show what each
+                        deploys
+  alerts list           list alerts, newest first (filters: --since --status
+                        --rule ...)
+  alerts show <id>      everything about one alert, including its CloudTrail
+                        record
   alerts ack <id>       mark an alert acknowledged
   alerts resolve <id> --note TEXT
                         close an alert with a note
   alerts reopen <id>    open a closed or acknowledged alert again
-  doctor                check a deployed sgwatch for what silently stops detection
-                        (trail, rules, subscriptions, dead-letter queues, spokes)
+  doctor                check a deployed sgwatch for what silently stops
+                        detection (trail, rules, subscriptions, dead-letter
+                        queues, spokes)
   redrive               send the events in the dead-letter queues through the
                         detector again (--dry-run to look first)
   help [command]        help for a command

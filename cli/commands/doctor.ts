@@ -18,33 +18,34 @@ detection, and prints each finding with the fix:
   cloudtrail             a trail with logging on records write management events
                          here (EventBridge only receives "AWS API Call via
                          CloudTrail" events from such a trail)
-  rules                  the stack's EventBridge rules (description "sgwatch ...")
-                         exist and are enabled
+  rules                  the stack's EventBridge rules (description "sgwatch
+                         ...") exist and are enabled
   alert-subscriptions    someone has confirmed a subscription to the alert topic
   operations-subscriptions
                          the same for the pipeline-alarm topic
   detector-failure-queue, rule-target-queue
                          no events are waiting in the dead-letter queues
   spoke:<region>         with --regions: each Region has enabled sgwatch rules
-  spoke-queue:<region>   with --regions: this account's spoke there holds no events
-                         it failed to forward to the hub
-  security-hub           when the stack imports findings: Security Hub is enabled
-                         here and receiving sgwatch findings
+  spoke-queue:<region>   with --regions: this account's spoke there holds no
+                         events it failed to forward to the hub
+  security-hub           when the stack imports findings: Security Hub is
+                         enabled here and receiving sgwatch findings
 
 Options:
   --stack NAME          the sgwatch stack (default: ${DEFAULT_STACK_NAME})
   --region R            its Region (default: AWS_REGION, AWS_DEFAULT_REGION, or
                         your profile's region)
-  --regions A,B,...     also check that each of these Regions has a spoke (or the
-                        hub): enabled sgwatch rules on its default event bus
+  --regions A,B,...     also check that each of these Regions has a spoke (or
+                        the hub): enabled sgwatch rules on its default event bus
   --format FORMAT       table (default): the report; json: one JSON document;
                         jsonl: one line per check. --json is --format json
   -h, --help            this help
 
-Read-only. Permissions: cloudformation:DescribeStacks, cloudtrail:DescribeTrails,
-cloudtrail:GetTrailStatus, cloudtrail:GetEventSelectors, events:ListRules,
-sns:ListSubscriptionsByTopic, sqs:GetQueueAttributes; with Security Hub findings
-on, securityhub:DescribeHub and securityhub:GetFindings.
+Read-only. Permissions: cloudformation:DescribeStacks,
+cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus,
+cloudtrail:GetEventSelectors, events:ListRules, sns:ListSubscriptionsByTopic,
+sqs:GetQueueAttributes; with Security Hub findings on, securityhub:DescribeHub
+and securityhub:GetFindings.
 
 Examples:
   sgwatch doctor --region eu-west-1

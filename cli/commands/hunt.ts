@@ -40,26 +40,28 @@ same code as \`sgwatch replay\`, so a hunt stores the same alerts as a replay of
 the whole archive would.
 
 Range (partition projection: Athena reads only these days, accounts, Regions):
-  --since T           ISO time (2025-01-01, 2025-01-01T12:00Z) or an age (90d); required
+  --since T           ISO time (2025-01-01, 2025-01-01T12:00Z) or an age (90d);
+                      required
   --until T           the end of the range (default: now)
   --account ID        only this account (repeatable)
   --region R          only this Region (repeatable)
   --detections SEL    seed, exposure, exfiltration or all (default: all)
-  --sigma PATH        also hunt with the Sigma rules in this file or folder (repeatable);
-                      a rule that does not pin eventSource or eventName leaves the query
-                      only the partitions to narrow by
+  --sigma PATH        also hunt with the Sigma rules in this file or folder
+                      (repeatable); a rule that pins neither eventSource nor
+                      eventName narrows the query by its partitions only
   --no-builtin        with --sigma: hunt with the Sigma rules only
 
 Where to query (deploy with -c cloudTrailBucket=BUCKET to create them):
-  --stack NAME        read database, table and workgroup from the stack's outputs
-                      (default: ${DEFAULT_STACK_NAME})
+  --stack NAME        read database, table and workgroup from the stack's
+                      outputs (default: ${DEFAULT_STACK_NAME})
   --database D --table T --workgroup W
                       name them yourself (no CloudFormation call)
-  --print-sql         print the query and exit; offline with --database and --table
+  --print-sql         print the query and exit; offline with --database and
+                      --table
 
 Store and output (as for replay):
-  --store embedded|memory, --state-dir DIR, --config FILE, --format table|json|jsonl,
-  --full-parse, --quiet
+  --store embedded|memory, --state-dir DIR, --config FILE, --full-parse,
+  --quiet, --format table|json|jsonl
   --alert-table NAME  a deployed sgwatch alert table (replay's --table)
   --publish --topic ARN
                       with --alert-table: also publish the alerts

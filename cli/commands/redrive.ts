@@ -67,7 +67,8 @@ Options:
 
 Permissions: cloudformation:DescribeStacks (unless --queue and --function are
 both given), sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage,
-sqs:ChangeMessageVisibility on the queues, lambda:InvokeFunction on the detector.
+sqs:ChangeMessageVisibility on the queues, lambda:InvokeFunction on the
+detector.
 
 Examples:
   sgwatch redrive --dry-run --region eu-west-1

@@ -5,21 +5,23 @@ import type { CliIo } from '../io';
 
 export const SIGMA_HELP = `Usage: sgwatch sigma check [options] <path>...
 
-Loads Sigma rules for CloudTrail (files, or folders searched for *.yml and *.yaml),
-checks and compiles each, and shows what it deploys: its id, title and level, the
-EventBridge pattern(s) of its rule, whether a pattern is exact or a superset the
-detector narrows, what EventBridge lets through when it cannot narrow the rule,
-and whether the rule needs read-only management events.
+Loads Sigma rules for CloudTrail (files, or folders searched for *.yml and
+*.yaml), checks and compiles each, and shows what it deploys: its id, title and
+level, the EventBridge pattern(s) of its rule, whether a pattern is exact or a
+superset the detector narrows, what EventBridge lets through when it cannot
+narrow the rule, and whether the rule needs read-only management events.
 
-Rules whose logsource is not product aws, service cloudtrail are skipped, with a note.
+Rules whose logsource is not product aws, service cloudtrail are skipped, with a
+note.
 
 Options:
-  --format FORMAT      table (default): a report per rule; json: one JSON document;
-                       jsonl: one line per rule loaded. --json is --format json
+  --format FORMAT      table (default): a report per rule; json: one JSON
+                       document; jsonl: one line per rule loaded. --json is
+                       --format json
   -h, --help           this help
 
-Run the rules over CloudTrail logs with "sgwatch replay --sigma PATH", and deploy
-them with "cdk deploy -c sigmaRules=PATH" (see docs/sigma.md).
+Run the rules over CloudTrail logs with "sgwatch replay --sigma PATH", and
+deploy them with "cdk deploy -c sigmaRules=PATH" (see docs/sigma.md).
 
 Exit status: 0 when every rule loads, 1 when any rule does not (each printed as
 file:line: reason), 2 on a usage error.
