@@ -1,0 +1,593 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type * as Lmdb from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import type { Alert, BurstPlacement, PrincipalHistory } from '../lambda/core/alert';
+import type { IndexSchema } from '../lambda/core/alert-table';
+import { ALERT_TABLE, HISTORY_COUNT_LIMIT } from '../lambda/core/alert-table';
+import type {
+  AlertStore,
+  ClaimToken,
+  CountRequest,
+  CreateResult,
+  MarkResult,
+} from '../lambda/core/ports';
+import { ClaimLostError } from '../lambda/core/ports';
+import type { TriagedAlert, TriageTarget } from '../lambda/core/triage';
+import { checkChangeRequest } from '../lambda/core/triage';
+import {
+  ALERT_CREATE_BUDGET_BYTES,
+  AlertStoreError,
+  newAlertItem,
+} from '../lambda/adapters/dynamodb-store';
+import { MAX_ITEM_BYTES, fromItem, itemSize, toItem } from '../lambda/adapters/dynamodb-item';
+import type { AlertFilter, AlertQueryPort } from './alert-queries';
+import {
+  AlertNotFoundError,
+  ConcurrentUpdateError,
+  passesFilter,
+  planList,
+  planStatusWrite,
+  requestOf,
+} from './alert-queries';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The fields of an alert that writes after `create` change: delivery, burst placement and
+ * triage. They are kept apart from the rest, which is written once, compressed.
+ */
+const CHANGING_FIELDS = [
+  'delivery',
+  'status',
+  'messageId',
+  'notifiedAt',
+  'burst',
+  'statusVersion',
+  'statusChangedBy',
+  'statusChangedAt',
+  'statusNote',
+  'history',
+  'historyCount',
+] as const;
+
+/** The attributes `alerts list` filters on besides its index key, kept readable for it. */
+interface FilterFields {
+  readonly principal: string;
+  readonly account: string;
+  readonly ruleId: string;
+  readonly severity: string;
+  readonly eventTime: string;
+}
+
+/** The part of an item later writes change, with the claim bookkeeping the table keeps. */
+interface ItemState {
+  /** The changing fields of the alert (see CHANGING_FIELDS). */
+  fields: Record<string, unknown>;
+  filter: FilterFields;
+  /** UTF-8 bytes of the compressed part's JSON, to tell cheaply when an item nears 400 KB. */
+  bodyBytes: number;
+  claimedUntil?: string;
+  claimToken?: string;
+  notifiedBy?: string;
+}
+
+/** An item as stored: the alert's unchanging fields as deflated JSON, and its state as JSON. */
+interface StoredItem {
+  readonly body: Uint8Array;
+  readonly state: string;
+}
+
+/** A counter's members, in the order they were counted. */
+interface StoredCounter {
+  readonly members: string[];
+  readonly expiresAt: number;
+}
+
+/** A request DynamoDB would refuse (an empty or oversized key, an item over 400 KB). */
+export class LocalStoreValidationError extends Error {
+  override readonly name = 'ValidationException';
+}
+
+/** The local store cannot be opened (another sgwatch holds it, or an older store is in the way). */
+export class LocalStoreError extends Error {
+  override readonly name = 'LocalStoreError';
+}
+
+/** DynamoDB's limits on key values, in UTF-8 bytes. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+const MAX_SORT_KEY_BYTES = 1024;
+/** Index partition values longer than this are stored by their hash (only equality is asked). */
+const INLINE_KEY_BYTES = 512;
+/** Sorts after any alert id, which is hex. */
+const HIGHEST = '\uffff';
+
+const INDEXES: readonly IndexSchema[] = Object.values(ALERT_TABLE.indexes);
+/** Index entries naming alerts that hold a claim, released when the store is opened. */
+const CLAIMS = 'claims';
+
+type IndexKey = [string, string, string, string] | [string, string];
+
+function keyPart(value: string): string {
+  return Buffer.byteLength(value, 'utf8') <= INLINE_KEY_BYTES
+    ? value
+    : `#sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
+
+function indexKey(index: IndexSchema, item: Record<string, unknown>): IndexKey {
+  return [
+    index.name,
+    keyPart(String(item[index.partitionKey])),
+    String(item[index.sortKey]),
+    String(item[ALERT_TABLE.partitionKey]),
+  ];
+}
+
+/**
+ * Refuses what DynamoDB refuses of an item's keys: an empty string (table or index key) and
+ * a key over DynamoDB's size limits.
+ */
+function checkKeys(item: Record<string, unknown>): void {
+  const check = (attribute: string, limit: number, indexName?: string) => {
+    const value = item[attribute];
+    if (value === undefined && indexName !== undefined) return;
+    const text = typeof value === 'string' ? value : '';
+    const where =
+      indexName !== undefined
+        ? ` IndexName: ${indexName}, IndexKey: ${attribute}`
+        : ` Key: ${attribute}`;
+    if (text === '') {
+      throw new LocalStoreValidationError(
+        `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value.${where}`,
+      );
+    }
+    if (Buffer.byteLength(text, 'utf8') > limit) {
+      throw new LocalStoreValidationError(
+        `One or more parameter values were invalid: Size of key ${attribute} has exceeded the maximum size limit of ${limit} bytes.${where}`,
+      );
+    }
+  };
+  check(ALERT_TABLE.partitionKey, MAX_PARTITION_KEY_BYTES);
+  for (const index of INDEXES) {
+    check(index.partitionKey, MAX_PARTITION_KEY_BYTES, index.name);
+    check(index.sortKey, MAX_SORT_KEY_BYTES, index.name);
+  }
+}
+
+/**
+ * The alert as the table would hold it: plain JSON (undefined fields dropped, as the
+ * DynamoDB adapter drops them) and, for an alert over the item budget, the start of its
+ * CloudTrail record, exactly as `newAlertItem` cuts it.
+ */
+function storedForm(
+  alert: Alert,
+  json: string,
+  bookkeeping: Record<string, string>,
+): Record<string, unknown> {
+  // Below this many bytes of JSON no alert can near the budget as DynamoDB counts it (every
+  // attribute costs at most its JSON text, but for numbers, of which an alert has a handful).
+  if (json.length * 3 < ALERT_CREATE_BUDGET_BYTES / 2) {
+    return JSON.parse(json) as Record<string, unknown>;
+  }
+  const item = fromItem(newAlertItem(alert, bookkeeping));
+  for (const name of Object.keys(bookkeeping)) delete item[name];
+  return item;
+}
+
+/** Options of `openLocalAlertStore`. */
+export interface LocalAlertStoreOptions {
+  /** The store's file (with `-lock` beside it). */
+  readonly path: string;
+  /** The clock for the default time window of `list`. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/**
+ * The default alert store of `replay` and `alerts`: the answers of `DynamoDbAlertStore` and
+ * `AlertQueries` (same conditions, claim fencing, counters, history bounds, indexes, filters,
+ * triage and refusals) kept in one LMDB file. Each store call is one LMDB write transaction,
+ * committed before it answers, so a process killed at any point leaves every answered call
+ * applied and none half-applied; commits are not flushed to the disk (a power cut may lose
+ * the last ones, a crash of sgwatch loses nothing). Alerts are written once, compressed, and
+ * later writes replace only their small changing part; indexes are keys, so reading a window
+ * touches only its entries. Nothing is cached in this process, so memory stays flat however
+ * many alerts the store holds.
+ *
+ * Its equivalence with the DynamoDB store is tested by running both through the same random
+ * programs (test/property/memory-store.property.test.ts).
+ */
+export class LocalAlertStore implements AlertStore, AlertQueryPort {
+  private now: () => Date;
+
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly items: Database<StoredItem, string>,
+    private readonly counters: Database<string, string>,
+    private readonly index: Database<Uint8Array, IndexKey>,
+    options: LocalAlertStoreOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Opens (or creates) the store at `options.path`. Claims left by a process that ended
+   * without finishing its deliveries are released: only one process opens the store at a
+   * time (the caller holds its lock), so no claim can still be live.
+   */
+  static open(options: LocalAlertStoreOptions): LocalAlertStore {
+    // Loaded here: only the commands that use the local store pay for the native module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { open } = require('lmdb') as typeof Lmdb;
+    mkdirSync(dirname(options.path), { recursive: true });
+    const root = open({ path: options.path, noSync: true, maxDbs: 4 });
+    const store = new LocalAlertStore(
+      root,
+      root.openDB<StoredItem, string>({ name: 'items', encoding: 'msgpack' }),
+      root.openDB<string, string>({ name: 'counters', encoding: 'string' }),
+      root.openDB<Uint8Array, IndexKey>({ name: 'index', encoding: 'binary' }),
+      options,
+    );
+    store.releaseClaims();
+    return store;
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+
+  /** This store, answering `list` with `now` as the end of its default window. */
+  withClock(now: () => Date): AlertQueryPort {
+    this.now = now;
+    return this;
+  }
+
+  private releaseClaims(): void {
+    this.root.transactionSync(() => {
+      for (const { key } of this.index.getRange({ start: [CLAIMS, ''], end: [CLAIMS, HIGHEST] })) {
+        const alertId = key[1];
+        const stored = this.read(alertId);
+        if (stored !== undefined) {
+          delete stored.state.claimedUntil;
+          delete stored.state.claimToken;
+          this.writeState(alertId, stored.body, stored.state);
+        }
+        this.index.removeSync(key);
+      }
+    });
+  }
+
+  private read(alertId: string): { body: Uint8Array; state: ItemState } | undefined {
+    const item = this.items.get(alertId);
+    if (item === undefined) return undefined;
+    return { body: item.body, state: JSON.parse(item.state) as ItemState };
+  }
+
+  private writeState(alertId: string, body: Uint8Array, state: ItemState): void {
+    this.items.putSync(alertId, { body, state: JSON.stringify(state) });
+    if (state.claimToken !== undefined) this.index.putSync([CLAIMS, alertId], EMPTY);
+    else this.index.removeSync([CLAIMS, alertId]);
+  }
+
+  private alertOf(body: Uint8Array, state: ItemState): TriagedAlert {
+    const alert = JSON.parse(inflateRawSync(body).toString('utf8')) as Record<string, unknown>;
+    return { ...alert, ...state.fields } as unknown as TriagedAlert;
+  }
+
+  /** The stored alert, as `alerts show` reads it. */
+  get(alertId: string): Promise<TriagedAlert | undefined> {
+    if (alertId === '') return Promise.resolve(undefined);
+    const stored = this.read(alertId);
+    return Promise.resolve(
+      stored === undefined ? undefined : this.alertOf(stored.body, stored.state),
+    );
+  }
+
+  create(alert: Alert, claimUntil: Date): Promise<CreateResult> {
+    try {
+      const json = JSON.stringify(alert);
+      const token = randomUUID() as ClaimToken;
+      const claimedUntil = claimUntil.toISOString();
+      // Measured with the claim the item is written with, as the DynamoDB store measures it.
+      const item = storedForm(alert, json, { claimedUntil, claimToken: token });
+      checkKeys(item);
+      const created = this.root.transactionSync(() => {
+        const existing = this.read(alert.alertId);
+        if (existing !== undefined) return this.alertOf(existing.body, existing.state);
+        const fields: Record<string, unknown> = {};
+        for (const name of CHANGING_FIELDS) {
+          if (item[name] !== undefined) fields[name] = item[name];
+          delete item[name];
+        }
+        const bodyJson = JSON.stringify(item);
+        const body = deflateRawSync(bodyJson, { level: 1 });
+        this.writeState(alert.alertId, body, {
+          fields,
+          filter: {
+            principal: alert.principal,
+            account: alert.account,
+            ruleId: alert.ruleId,
+            severity: alert.severity,
+            eventTime: alert.eventTime,
+          },
+          bodyBytes: Buffer.byteLength(bodyJson, 'utf8'),
+          claimedUntil,
+          claimToken: token,
+        });
+        const keyed = { ...item, ...fields };
+        for (const index of INDEXES) {
+          if (keyed[index.partitionKey] !== undefined && keyed[index.sortKey] !== undefined) {
+            this.index.putSync(indexKey(index, keyed), EMPTY);
+          }
+        }
+        return undefined;
+      });
+      return Promise.resolve(
+        created === undefined ? { created: true, token } : { created: false, existing: created },
+      );
+    } catch (error) {
+      return Promise.reject(new AlertStoreError('create', alert.alertId, { cause: error }));
+    }
+  }
+
+  claim(alertId: string, now: Date, claimUntil: Date): Promise<ClaimToken | undefined> {
+    const token = randomUUID() as ClaimToken;
+    return this.write('claim', alertId, () => {
+      const stored = this.read(alertId);
+      if (stored?.state.fields.delivery !== 'pending') return undefined;
+      const { state } = stored;
+      if (state.claimedUntil !== undefined && state.claimedUntil >= now.toISOString()) {
+        return undefined;
+      }
+      state.claimedUntil = claimUntil.toISOString();
+      state.claimToken = token;
+      this.writeState(alertId, stored.body, state);
+      return token;
+    });
+  }
+
+  /** Runs `change` in one write transaction; failures other than conditions are the store's. */
+  private write<T>(operation: string, alertId: string | undefined, change: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.root.transactionSync(change));
+    } catch (error) {
+      if (error instanceof ClaimLostError) return Promise.reject(error);
+      return Promise.reject(new AlertStoreError(operation, alertId, { cause: error }));
+    }
+  }
+
+  /** The stored item while `token` holds its pending claim: what a fenced write requires. */
+  private held(alertId: string, token: ClaimToken) {
+    const stored = this.read(alertId);
+    return stored?.state.fields.delivery === 'pending' && stored.state.claimToken === token
+      ? stored
+      : undefined;
+  }
+
+  markNotified(
+    alertId: string,
+    token: ClaimToken,
+    messageId: string,
+    at: Date,
+  ): Promise<MarkResult> {
+    return this.write('mark notified', alertId, (): MarkResult => {
+      const stored = this.held(alertId, token);
+      if (stored === undefined) {
+        return this.read(alertId)?.state.notifiedBy === token ? 'marked' : 'claim-lost';
+      }
+      const { state } = stored;
+      Object.assign(state.fields, {
+        delivery: 'notified',
+        messageId,
+        notifiedAt: at.toISOString(),
+      });
+      state.notifiedBy = token;
+      delete state.claimedUntil;
+      delete state.claimToken;
+      this.writeState(alertId, stored.body, state);
+      return 'marked';
+    });
+  }
+
+  release(alertId: string, token: ClaimToken): Promise<void> {
+    return this.write('release', alertId, () => {
+      const stored = this.held(alertId, token);
+      if (stored === undefined) return;
+      delete stored.state.claimedUntil;
+      delete stored.state.claimToken;
+      this.writeState(alertId, stored.body, stored.state);
+    });
+  }
+
+  principalHistory(principal: string, before: Date): Promise<PrincipalHistory> {
+    const index = ALERT_TABLE.indexes.byPrincipal;
+    const cutoff = before.toISOString();
+    const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
+    const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
+    let last24h = 0;
+    let last7d = 0;
+    const pk = keyPart(principal);
+    // Newest first from just before `before`, as the DynamoDB store's query reads them.
+    for (const { key } of this.index.getRange({
+      start: [index.name, pk, cutoff],
+      end: [index.name, pk, ''],
+      reverse: true,
+    })) {
+      const time = key[2] ?? '';
+      if (time >= cutoff) continue;
+      if (time < weekAgo || last7d === HISTORY_COUNT_LIMIT) {
+        return Promise.resolve({ last24h, last7d, firstSeen: false });
+      }
+      last7d += 1;
+      if (time >= dayAgo) last24h += 1;
+    }
+    return Promise.resolve({ last24h, last7d, firstSeen: last7d === 0 });
+  }
+
+  countOnce(request: CountRequest): Promise<number | undefined> {
+    return this.write(`count ${request.counter}`, request.alertId, () => {
+      const text = this.counters.get(request.counter);
+      const counter: StoredCounter =
+        text === undefined
+          ? { members: [], expiresAt: Math.floor(request.expiresAt.getTime() / 1000) }
+          : (JSON.parse(text) as StoredCounter);
+      const position = counter.members.indexOf(request.alertId);
+      if (position >= 0) return position + 1;
+      if (request.limit !== undefined && counter.members.length >= request.limit) {
+        return undefined;
+      }
+      counter.members.push(request.alertId);
+      this.counters.putSync(request.counter, JSON.stringify(counter));
+      return counter.members.length;
+    });
+  }
+
+  recordBurst(alertId: string, token: ClaimToken, placement: BurstPlacement): Promise<void> {
+    const capped = placement.kind === 'capped';
+    return this.write('record burst', alertId, () => {
+      const stored = this.held(alertId, token);
+      if (stored === undefined) {
+        // As in the DynamoDB store: a capped alert is final, so a repeat finds it done.
+        if (capped && this.read(alertId)?.state.fields.delivery === 'capped') return;
+        throw new ClaimLostError(alertId, 'recording its burst placement');
+      }
+      const { state } = stored;
+      state.fields.burst = JSON.parse(JSON.stringify(placement)) as unknown;
+      if (capped) {
+        state.fields.delivery = 'capped';
+        delete state.claimedUntil;
+        delete state.claimToken;
+      }
+      this.writeState(alertId, stored.body, state);
+    });
+  }
+
+  /** Alerts matching `filter`, newest event first, read from the index `planList` picks. */
+  list(filter: AlertFilter = {}): Promise<TriagedAlert[]> {
+    try {
+      const { limit, since, until, index, keyValues } = planList(filter, this.now());
+      const alerts: TriagedAlert[] = [];
+      for (const keyValue of keyValues) {
+        const pk = keyPart(keyValue);
+        for (const { key } of this.index.getRange({
+          start: [index.name, pk, until, HIGHEST],
+          end: [index.name, pk, since],
+          reverse: true,
+        })) {
+          const time = key[2] ?? '';
+          if (time > until || time < since) continue;
+          const stored = this.read(key[3] ?? '');
+          if (stored === undefined) continue;
+          const { filter: fields, fields: changing } = stored.state;
+          if (!passesFilter({ ...fields, ...changing } as unknown as TriagedAlert, filter, index)) {
+            continue;
+          }
+          alerts.push(this.alertOf(stored.body, stored.state));
+          if (alerts.length >= limit) return Promise.resolve(alerts);
+        }
+      }
+      return Promise.resolve(alerts);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async transition(
+    alertId: string,
+    to: TriageTarget,
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<TriagedAlert> {
+    const request = requestOf(to, by, at, note);
+    checkChangeRequest(request);
+    const current = await this.get(alertId);
+    if (current === undefined) throw new AlertNotFoundError(alertId);
+    return this.applyTransition(current, to, by, at, note);
+  }
+
+  /**
+   * Moves an alert read earlier, if it is still exactly as read (same status and
+   * statusVersion), as `AlertQueries` does with a conditional update.
+   */
+  applyTransition(
+    current: TriagedAlert,
+    to: TriageTarget,
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<TriagedAlert> {
+    try {
+      const { alertId } = current;
+      const { entry, expectedVersion, history, historyCount } = planStatusWrite(
+        current,
+        requestOf(to, by, at, note),
+      );
+      const updated = this.root.transactionSync(() => {
+        const stored = this.read(alertId);
+        if (stored === undefined) return undefined;
+        const { fields } = stored.state;
+        const version = fields.statusVersion;
+        if (
+          fields.status !== entry.from ||
+          (expectedVersion > 0 ? version !== expectedVersion : version !== undefined)
+        ) {
+          return undefined;
+        }
+        const byStatus = ALERT_TABLE.indexes.byStatus;
+        const { eventTime } = stored.state.filter;
+        this.index.removeSync([byStatus.name, keyPart(String(fields.status)), eventTime, alertId]);
+        Object.assign(fields, {
+          status: entry.to,
+          statusVersion: expectedVersion + 1,
+          statusChangedBy: entry.by,
+          statusChangedAt: entry.at,
+          history: JSON.parse(JSON.stringify(history)) as unknown,
+          historyCount,
+        });
+        if (entry.note !== undefined) fields.statusNote = entry.note;
+        else delete fields.statusNote;
+        const alert = this.alertOf(stored.body, stored.state);
+        this.checkSize(stored.state, alert);
+        this.index.putSync([byStatus.name, keyPart(entry.to), eventTime, alertId], EMPTY);
+        this.writeState(alertId, stored.body, stored.state);
+        return alert;
+      });
+      if (updated !== undefined) return Promise.resolve(updated);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.get(current.alertId).then((now) => {
+      if (now === undefined) throw new AlertNotFoundError(current.alertId);
+      throw new ConcurrentUpdateError(current.alertId, now);
+    });
+  }
+
+  /** Refuses an update DynamoDB would refuse: an item over 400 KB as DynamoDB counts it. */
+  private checkSize(state: ItemState, alert: TriagedAlert): void {
+    const approximate = state.bodyBytes + JSON.stringify(state.fields).length * 3;
+    if (approximate * 3 < MAX_ITEM_BYTES) return;
+    const size = itemSize(toItem({ ...alert, ...bookkeepingOf(state) }));
+    if (size > MAX_ITEM_BYTES) {
+      throw new LocalStoreValidationError(
+        'Item size to update has exceeded the maximum allowed size',
+      );
+    }
+  }
+}
+
+function bookkeepingOf(state: ItemState): Record<string, string | undefined> {
+  return {
+    claimedUntil: state.claimedUntil,
+    claimToken: state.claimToken,
+    notifiedBy: state.notifiedBy,
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Whether `path` holds a store written by an earlier sgwatch (dynalite's LevelDB files). */
+export function hasEarlierStore(stateDir: string): boolean {
+  return existsSync(`${stateDir}/store`);
+}
