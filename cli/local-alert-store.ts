@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type * as Lmdb from 'lmdb';
@@ -53,20 +53,24 @@ const CHANGING_FIELDS = [
   'historyCount',
 ] as const;
 
-/** The attributes `alerts list` filters on besides its index key, kept readable for it. */
-interface FilterFields {
+/**
+ * The unchanging attributes the indexes are keyed on and `alerts list` filters on, kept
+ * readable beside the compressed body (status, which changes, is in the fields).
+ */
+interface IndexedFields {
+  readonly timeBucket: string;
   readonly principal: string;
   readonly account: string;
+  readonly eventTime: string;
   readonly ruleId: string;
   readonly severity: string;
-  readonly eventTime: string;
 }
 
 /** The part of an item later writes change, with the claim bookkeeping the table keeps. */
 interface ItemState {
   /** The changing fields of the alert (see CHANGING_FIELDS). */
   fields: Record<string, unknown>;
-  filter: FilterFields;
+  keys: IndexedFields;
   /** UTF-8 bytes of the compressed part's JSON, to tell cheaply when an item nears 400 KB. */
   bodyBytes: number;
   claimedUntil?: string;
@@ -107,7 +111,7 @@ const HIGHEST = '\uffff';
 const INDEXES: readonly IndexSchema[] = Object.values(ALERT_TABLE.indexes);
 /** Index entries naming alerts that hold a claim, released when the store is opened. */
 const CLAIMS = 'claims';
-/** Index entries holding the compression dictionaries, by version. */
+/** Keys of the compression dictionaries, by version, in the `meta` database. */
 const DICTIONARY = 'dictionary';
 /**
  * Alerts share most of their text (attribute names, detection titles, MITRE mappings, links,
@@ -128,13 +132,26 @@ function keyPart(value: string): string {
     : `#sha256:${createHash('sha256').update(value).digest('hex')}`;
 }
 
-function indexKey(index: IndexSchema, item: Record<string, unknown>): IndexKey {
-  return [
-    index.name,
-    keyPart(String(item[index.partitionKey])),
-    String(item[index.sortKey]),
-    String(item[ALERT_TABLE.partitionKey]),
-  ];
+/**
+ * The index entries of an alert: one key per index, each valued with what `alerts list`
+ * filters on (principal, account, status, rule, severity), so a filtered listing reads the
+ * index alone and opens only the alerts it returns.
+ */
+function indexEntries(alertId: string, keys: IndexedFields, status: string): [IndexKey, string][] {
+  const item: Record<string, string> = { ...keys, status };
+  const value = JSON.stringify([keys.principal, keys.account, status, keys.ruleId, keys.severity]);
+  return INDEXES.filter(
+    (index) => item[index.partitionKey] !== undefined && item[index.sortKey] !== undefined,
+  ).map((index) => [
+    [index.name, keyPart(item[index.partitionKey] ?? ''), item[index.sortKey] ?? '', alertId],
+    value,
+  ]);
+}
+
+/** What an index entry's value says about its alert, as `passesFilter` reads an alert. */
+function filterFieldsOf(value: string): TriagedAlert {
+  const [principal, account, status, ruleId, severity] = JSON.parse(value) as string[];
+  return { principal, account, status, ruleId, severity } as unknown as TriagedAlert;
 }
 
 /**
@@ -219,7 +236,8 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     private readonly root: RootDatabase,
     private readonly items: Database<StoredItem, string>,
     private readonly counters: Database<string, string>,
-    private readonly index: Database<Uint8Array, IndexKey>,
+    private readonly index: Database<string, IndexKey>,
+    private readonly meta: Database<Uint8Array, string>,
     options: LocalAlertStoreOptions,
   ) {
     this.now = options.now ?? (() => new Date());
@@ -235,12 +253,13 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { open } = require('lmdb') as typeof Lmdb;
     mkdirSync(dirname(options.path), { recursive: true });
-    const root = open({ path: options.path, noSync: true, maxDbs: 4 });
+    const root = open({ path: options.path, noSync: true, maxDbs: 5 });
     const store = new LocalAlertStore(
       root,
       root.openDB<StoredItem, string>({ name: 'items', encoding: 'msgpack' }),
       root.openDB<string, string>({ name: 'counters', encoding: 'string' }),
-      root.openDB<Uint8Array, IndexKey>({ name: 'index', encoding: 'binary' }),
+      root.openDB<string, IndexKey>({ name: 'index', encoding: 'string' }),
+      root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
       options,
     );
     store.loadDictionaries();
@@ -260,7 +279,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
 
   private loadDictionaries(): void {
     for (let version = 1; version <= DICTIONARY_ALERTS; version++) {
-      const dictionary = this.index.get([DICTIONARY, String(version)]);
+      const dictionary = this.meta.get(`${DICTIONARY}#${version}`);
       if (dictionary === undefined) return;
       this.dictionaries.push(Buffer.from(dictionary));
     }
@@ -289,7 +308,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
 
   private writeState(alertId: string, body: Uint8Array, state: ItemState): void {
     this.items.putSync(alertId, { body, state: JSON.stringify(state) });
-    if (state.claimToken !== undefined) this.index.putSync([CLAIMS, alertId], EMPTY);
+    if (state.claimToken !== undefined) this.index.putSync([CLAIMS, alertId], '');
     else this.index.removeSync([CLAIMS, alertId]);
   }
 
@@ -324,7 +343,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
       dictionary === undefined ? json : `${dictionary.toString('utf8')}\n${json}`,
     );
     const added = grown.subarray(Math.max(0, grown.length - MAX_DICTIONARY_BYTES));
-    this.index.putSync([DICTIONARY, String(version + 1)], added);
+    this.meta.putSync(`${DICTIONARY}#${version + 1}`, added);
     return { body, added };
   }
 
@@ -354,27 +373,26 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
           if (item[name] !== undefined) fields[name] = item[name];
           delete item[name];
         }
+        const keys: IndexedFields = {
+          timeBucket: String(item.timeBucket),
+          principal: String(item.principal),
+          account: String(item.account),
+          eventTime: String(item.eventTime),
+          ruleId: String(item.ruleId),
+          severity: String(item.severity),
+        };
         const bodyJson = JSON.stringify(item);
         const { body, added } = this.compress(bodyJson);
         grown = added;
         this.writeState(alert.alertId, body, {
           fields,
-          filter: {
-            principal: alert.principal,
-            account: alert.account,
-            ruleId: alert.ruleId,
-            severity: alert.severity,
-            eventTime: alert.eventTime,
-          },
+          keys,
           bodyBytes: Buffer.byteLength(bodyJson, 'utf8'),
           claimedUntil,
           claimToken: token,
         });
-        const keyed = { ...item, ...fields };
-        for (const index of INDEXES) {
-          if (keyed[index.partitionKey] !== undefined && keyed[index.sortKey] !== undefined) {
-            this.index.putSync(indexKey(index, keyed), EMPTY);
-          }
+        for (const [key, value] of indexEntries(alert.alertId, keys, String(fields.status))) {
+          this.index.putSync(key, value);
         }
         return undefined;
       });
@@ -526,19 +544,16 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
       const alerts: TriagedAlert[] = [];
       for (const keyValue of keyValues) {
         const pk = keyPart(keyValue);
-        for (const { key } of this.index.getRange({
+        for (const { key, value } of this.index.getRange({
           start: [index.name, pk, until, HIGHEST],
           end: [index.name, pk, since],
           reverse: true,
         })) {
           const time = key[2] ?? '';
           if (time > until || time < since) continue;
+          if (!passesFilter(filterFieldsOf(value), filter, index)) continue;
           const stored = this.read(key[3] ?? '');
           if (stored === undefined) continue;
-          const { filter: fields, fields: changing } = stored.state;
-          if (!passesFilter({ ...fields, ...changing } as unknown as TriagedAlert, filter, index)) {
-            continue;
-          }
           alerts.push(this.alertOf(stored.body, stored.state));
           if (alerts.length >= limit) return Promise.resolve(alerts);
         }
@@ -591,9 +606,14 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
         ) {
           return undefined;
         }
+        const { keys } = stored.state;
         const byStatus = ALERT_TABLE.indexes.byStatus;
-        const { eventTime } = stored.state.filter;
-        this.index.removeSync([byStatus.name, keyPart(String(fields.status)), eventTime, alertId]);
+        this.index.removeSync([
+          byStatus.name,
+          keyPart(String(fields.status)),
+          keys.eventTime,
+          alertId,
+        ]);
         Object.assign(fields, {
           status: entry.to,
           statusVersion: expectedVersion + 1,
@@ -606,7 +626,9 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
         else delete fields.statusNote;
         const alert = this.alertOf(stored.body, stored.state);
         this.checkSize(stored.state, alert);
-        this.index.putSync([byStatus.name, keyPart(entry.to), eventTime, alertId], EMPTY);
+        for (const [key, value] of indexEntries(alertId, keys, entry.to)) {
+          this.index.putSync(key, value);
+        }
         this.writeState(alertId, stored.body, stored.state);
         return alert;
       });
@@ -639,11 +661,4 @@ function bookkeepingOf(state: ItemState): Record<string, string | undefined> {
     claimToken: state.claimToken,
     notifiedBy: state.notifiedBy,
   };
-}
-
-const EMPTY = new Uint8Array(0);
-
-/** Whether `path` holds a store written by an earlier sgwatch (dynalite's LevelDB files). */
-export function hasEarlierStore(stateDir: string): boolean {
-  return existsSync(`${stateDir}/store`);
 }
