@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { composeDelivery } from '../../lambda/compose';
-import type { Alert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
 import { catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import type { Policy } from '../../lambda/core/policy';
@@ -26,6 +25,7 @@ import { LocalPublisher } from '../replay/local-publisher';
 import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
+import { MAX_TERMINAL_ROWS, ReplaySummary } from '../replay/summary';
 import type { RecordFilter } from '../replay/scan';
 import { OPTION, parseOptions, parseTime, UsageError } from '../args';
 import { locateStateDir, openDeliveryStore } from '../store';
@@ -86,6 +86,14 @@ Exit status: 0 when every file was read, 1 when any file was unreadable or a
 record invalid, 2 on a usage error (among them a path that does not exist or a
 folder without log files).
 `;
+
+/** One alert's row of the replay table, and how often this run met it. */
+interface Row {
+  readonly cells: readonly string[];
+  readonly eventTime: string;
+  readonly isNew: boolean;
+  times: number;
+}
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONFIG_FILE = 'sgwatch.config.json';
@@ -300,8 +308,12 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
-  // One row per alert for the table, in the order first seen, with how often this run met it.
-  const seen = new Map<string, { alert: Alert; isNew: boolean; times: number }>();
+  // For the table: a summary of every alert met, and its row while the rows are to be shown
+  // (always on a pipe, which gets them all; on a terminal only up to MAX_TERMINAL_ROWS, past
+  // which the summary stands in for them and the rows are let go).
+  const summary = new ReplaySummary();
+  let rows: Map<string, Row> | undefined = format === 'table' ? new Map() : undefined;
+  let matched = 0;
   let counts: ReplayCounts;
   try {
     counts = await runReplay(
@@ -315,15 +327,28 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       },
       {
         onAlert: (result, repeat) => {
-          const row = seen.get(result.alert.alertId);
-          if (repeat && row !== undefined) {
-            row.times += 1;
+          if (repeat) {
+            const row = rows?.get(result.alert.alertId);
+            if (row !== undefined) row.times += 1;
             return;
           }
           // One line per stored alert: a repeated event adds nothing to stdout.
-          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+          if (format === 'jsonl') {
+            io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+            return;
+          }
           const isNew = result.outcome !== 'duplicate' && result.outcome !== 'resumed';
-          seen.set(result.alert.alertId, { alert: result.alert, isNew, times: 1 });
+          summary.add(result.alert, isNew);
+          matched += 1;
+          if (rows !== undefined && io.stdout.isTTY === true && matched > MAX_TERMINAL_ROWS) {
+            rows = undefined;
+          }
+          rows?.set(result.alert.alertId, {
+            cells: alertRows([result.alert])[0] ?? [],
+            eventTime: result.alert.eventTime,
+            isNew,
+            times: 1,
+          });
         },
         onFileError: (path, reason) =>
           io.stderr.write(
@@ -352,19 +377,15 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   const store = await opening;
 
   if (format === 'table') {
-    const rows = [...seen.values()].sort((a, b) =>
-      a.alert.eventTime.localeCompare(b.alert.eventTime),
-    );
-    if (rows.length === 0) {
+    const stored = `${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
+    const since = `--since ${summary.earliestDay()}`;
+    if (counts.matched === 0) {
       io.stdout.write('No alerts: no record matched a detection.\n');
-    } else {
-      const cells = alertRows(rows.map((r) => r.alert)).map((cellsOfRow, i) => {
-        const row = rows[i];
-        const state = row?.isNew === true ? 'new' : 'already stored';
-        return [
-          ...cellsOfRow,
-          row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
-        ];
+    } else if (rows !== undefined) {
+      const sorted = [...rows.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+      const cells = sorted.map((row) => {
+        const state = row.isNew ? 'new' : 'already stored';
+        return [...row.cells, row.times > 1 ? `${state}, seen ${row.times}x` : state];
       });
       io.stdout.write(
         table(
@@ -373,12 +394,18 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
         ),
       );
-      const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
-      const stored = `\n${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
-          ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
-          : `${stored}Next: ${nextAlerts(io, `list --since ${earliest}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
+          ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
+          : `\n${stored}Next: ${nextAlerts(io, `list ${since}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
+      );
+    } else {
+      io.stdout.write(`${stored}\n${summary.render()}\n`);
+      const jsonl = `${commandPrefix(io.env)} replay --format jsonl ...`;
+      io.stdout.write(
+        store.kind === 'memory'
+          ? `Every alert: ${jsonl} (the in-memory store is gone when replay ends; run without --store memory to keep them).\n`
+          : `Every alert: ${nextAlerts(io, `list ${since} --limit 1000`, values['state-dir'])} (newest first; narrow with --rule, --principal, --account, --status, --until), or ${jsonl}; piped to a file or another program, replay lists them all.\n`,
       );
     }
   }
