@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type * as Lmdb from 'lmdb';
@@ -185,24 +185,40 @@ function checkKeys(item: Record<string, unknown>): void {
   }
 }
 
-/**
- * The alert as the table would hold it: plain JSON (undefined fields dropped, as the
- * DynamoDB adapter drops them) and, for an alert over the item budget, the start of its
- * CloudTrail record, exactly as `newAlertItem` cuts it.
- */
-function storedForm(
-  alert: Alert,
-  json: string,
-  bookkeeping: Record<string, string>,
-): Record<string, unknown> {
-  // Below this many bytes of JSON no alert can near the budget as DynamoDB counts it (every
-  // attribute costs at most its JSON text, but for numbers, of which an alert has a handful).
-  if (json.length * 3 < ALERT_CREATE_BUDGET_BYTES / 2) {
-    return JSON.parse(json) as Record<string, unknown>;
+/** An alert as stored: its unchanging part as JSON, and its changing fields. */
+interface SplitAlert {
+  readonly bodyJson: string;
+  readonly body: Record<string, unknown>;
+  readonly fields: Record<string, unknown>;
+}
+
+function split(item: Record<string, unknown>): SplitAlert {
+  const body = { ...item };
+  const fields: Record<string, unknown> = {};
+  for (const name of CHANGING_FIELDS) {
+    const value = body[name];
+    delete body[name];
+    if (value === undefined) continue;
+    // Plain JSON, as the table stores it: nested undefined values dropped.
+    fields[name] =
+      typeof value === 'object' ? (JSON.parse(JSON.stringify(value)) as unknown) : value;
   }
+  return { bodyJson: JSON.stringify(body), body, fields };
+}
+
+/**
+ * The alert as the table would hold it (plain JSON, undefined attributes dropped) split in
+ * its two parts; for an alert over the item budget, with the start of its CloudTrail record
+ * only, exactly as `newAlertItem` cuts it, measured with the claim it is written with.
+ */
+function storedForm(alert: Alert, bookkeeping: Record<string, string>): SplitAlert {
+  const whole = split(alert as unknown as Record<string, unknown>);
+  // Below this many characters of JSON no alert can near the budget as DynamoDB counts it
+  // (UTF-8 takes at most 3 bytes a character, and an alert has only a handful of numbers).
+  if (whole.bodyJson.length * 3 < ALERT_CREATE_BUDGET_BYTES / 2) return whole;
   const item = fromItem(newAlertItem(alert, bookkeeping));
   for (const name of Object.keys(bookkeeping)) delete item[name];
-  return item;
+  return split(item);
 }
 
 /** Options of `openLocalAlertStore`. */
@@ -211,6 +227,11 @@ export interface LocalAlertStoreOptions {
   readonly path: string;
   /** The clock for the default time window of `list`. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * Pages of the file this process may hold mapped beyond what it held at open, before
+   * it maps the file afresh (see `fresh`). @default 48 MB
+   */
+  readonly mappedBudgetBytes?: number;
 }
 
 /**
@@ -227,20 +248,127 @@ export interface LocalAlertStoreOptions {
  * Its equivalence with the DynamoDB store is tested by running both through the same random
  * programs (test/property/memory-store.property.test.ts).
  */
+/** The LMDB environment of a store and its databases. */
+interface Environment {
+  readonly root: RootDatabase;
+  readonly items: Database<StoredItem, string>;
+  readonly counters: Database<string, string>;
+  readonly index: Database<string, IndexKey>;
+  readonly meta: Database<Uint8Array, string>;
+}
+
+/**
+ * Opens the store's file. No fsync on commit: a commit is in the file once the call returns,
+ * so a killed process loses nothing; only a power cut may lose the last commits.
+ */
+function openEnvironment(path: string): Environment {
+  // Loaded here: only the commands that use the local store pay for the native module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { open } = require('lmdb') as typeof Lmdb;
+  const root = open({ path, noSync: true, maxDbs: 5 });
+  return {
+    root,
+    items: root.openDB<StoredItem, string>({ name: 'items', encoding: 'msgpack' }),
+    counters: root.openDB<string, string>({ name: 'counters', encoding: 'string' }),
+    index: root.openDB<string, IndexKey>({ name: 'index', encoding: 'string' }),
+    meta: root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
+  };
+}
+
+/** Write transactions between two looks at how much of the file this process holds. */
+const CHECK_MAPPED_EVERY_WRITES = 256;
+/** Mapped file pages this process may hold beyond what it held at open, before a remap. */
+const MAPPED_BUDGET_BYTES = 48 * 1024 * 1024;
+/** Without /proc, a remap every this many checks (1,024 writes). */
+const REOPEN_WITHOUT_PROC_CHECKS = 4;
+
+/**
+ * Resident pages of this process that are backed by files (its code, and the store's map),
+ * in bytes, from /proc/self/statm; undefined where there is no /proc (macOS, Windows).
+ */
+function residentFileBytes(): number | undefined {
+  try {
+    const shared = Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[2]);
+    return Number.isFinite(shared) ? shared * PAGE_BYTES : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The page size /proc/self/statm counts in, on the platforms that have it. */
+const PAGE_BYTES = 4096;
+
 export class LocalAlertStore implements AlertStore, AlertQueryPort {
   private now: () => Date;
   /** The compression dictionaries, oldest first: version n is at n - 1. */
   private readonly dictionaries: Buffer[] = [];
 
+  /** Write transactions since the pages held were last checked (see `fresh`). */
+  private writes = 0;
+  /** Checks since the file was last mapped afresh, where /proc cannot tell the pages held. */
+  private checks = 0;
+  private readonly mappedBudget: number;
+  /** Resident file-backed bytes of this process just after the file was last mapped. */
+  private mappedAtOpen = residentFileBytes() ?? 0;
+
   private constructor(
-    private readonly root: RootDatabase,
-    private readonly items: Database<StoredItem, string>,
-    private readonly counters: Database<string, string>,
-    private readonly index: Database<string, IndexKey>,
-    private readonly meta: Database<Uint8Array, string>,
+    private env: Environment,
+    private readonly path: string,
     options: LocalAlertStoreOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.mappedBudget = options.mappedBudgetBytes ?? MAPPED_BUDGET_BYTES;
+  }
+
+  private get root(): RootDatabase {
+    return this.env.root;
+  }
+
+  private get items(): Database<StoredItem, string> {
+    return this.env.items;
+  }
+
+  private get counters(): Database<string, string> {
+    return this.env.counters;
+  }
+
+  private get index(): Database<string, IndexKey> {
+    return this.env.index;
+  }
+
+  private get meta(): Database<Uint8Array, string> {
+    return this.env.meta;
+  }
+
+  /** Runs `change` as one write transaction, committed when it returns. */
+  private transact<T>(change: () => T): T {
+    this.writes += 1;
+    return this.root.transactionSync(change);
+  }
+
+  /**
+   * Runs `call`, first mapping the file afresh when the pages of it this process holds grew
+   * past MAPPED_BUDGET_BYTES. LMDB reads through a map of the file, and Linux maps 64 KB of
+   * cached file around each page read, so random reads over a growing store would keep the
+   * whole file resident: a replay's memory would grow with the alerts stored. Closing and
+   * opening the environment (a few milliseconds) lets those pages go; the file and the page
+   * cache are untouched.
+   */
+  private fresh<T>(call: () => Promise<T>): Promise<T> {
+    if (this.writes < CHECK_MAPPED_EVERY_WRITES) return call();
+    this.writes = 0;
+    const mapped = residentFileBytes();
+    const due =
+      mapped === undefined
+        ? (this.checks += 1) >= REOPEN_WITHOUT_PROC_CHECKS
+        : mapped - this.mappedAtOpen > this.mappedBudget;
+    if (!due) return call();
+    this.checks = 0;
+    return this.root.close().then(() => {
+      this.env = openEnvironment(this.path);
+      this.mappedAtOpen = residentFileBytes() ?? 0;
+      return call();
+    });
   }
 
   /**
@@ -249,19 +377,8 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
    * time (the caller holds its lock), so no claim can still be live.
    */
   static open(options: LocalAlertStoreOptions): LocalAlertStore {
-    // Loaded here: only the commands that use the local store pay for the native module.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { open } = require('lmdb') as typeof Lmdb;
     mkdirSync(dirname(options.path), { recursive: true });
-    const root = open({ path: options.path, noSync: true, maxDbs: 5 });
-    const store = new LocalAlertStore(
-      root,
-      root.openDB<StoredItem, string>({ name: 'items', encoding: 'msgpack' }),
-      root.openDB<string, string>({ name: 'counters', encoding: 'string' }),
-      root.openDB<string, IndexKey>({ name: 'index', encoding: 'string' }),
-      root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
-      options,
-    );
+    const store = new LocalAlertStore(openEnvironment(options.path), options.path, options);
     store.loadDictionaries();
     store.releaseClaims();
     return store;
@@ -286,7 +403,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   private releaseClaims(): void {
-    this.root.transactionSync(() => {
+    this.transact(() => {
       for (const { key } of this.index.getRange({ start: [CLAIMS, ''], end: [CLAIMS, HIGHEST] })) {
         const alertId = key[1];
         const stored = this.read(alertId);
@@ -357,22 +474,26 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   create(alert: Alert, claimUntil: Date): Promise<CreateResult> {
+    return this.fresh(() => this.createNow(alert, claimUntil));
+  }
+
+  private createNow(alert: Alert, claimUntil: Date): Promise<CreateResult> {
     try {
-      const json = JSON.stringify(alert);
       const token = randomUUID() as ClaimToken;
       const claimedUntil = claimUntil.toISOString();
-      // Measured with the claim the item is written with, as the DynamoDB store measures it.
-      const item = storedForm(alert, json, { claimedUntil, claimToken: token });
-      checkKeys(item);
+      const {
+        bodyJson,
+        body: item,
+        fields,
+      } = storedForm(alert, {
+        claimedUntil,
+        claimToken: token,
+      });
+      checkKeys({ ...item, ...fields });
       let grown: Buffer | undefined;
-      const created = this.root.transactionSync(() => {
+      const created = this.transact(() => {
         const existing = this.read(alert.alertId);
         if (existing !== undefined) return this.alertOf(existing.body, existing.state);
-        const fields: Record<string, unknown> = {};
-        for (const name of CHANGING_FIELDS) {
-          if (item[name] !== undefined) fields[name] = item[name];
-          delete item[name];
-        }
         const keys: IndexedFields = {
           timeBucket: String(item.timeBucket),
           principal: String(item.principal),
@@ -381,7 +502,6 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
           ruleId: String(item.ruleId),
           severity: String(item.severity),
         };
-        const bodyJson = JSON.stringify(item);
         const { body, added } = this.compress(bodyJson);
         grown = added;
         this.writeState(alert.alertId, body, {
@@ -406,6 +526,10 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   claim(alertId: string, now: Date, claimUntil: Date): Promise<ClaimToken | undefined> {
+    return this.fresh(() => this.claimNow(alertId, now, claimUntil));
+  }
+
+  private claimNow(alertId: string, now: Date, claimUntil: Date): Promise<ClaimToken | undefined> {
     const token = randomUUID() as ClaimToken;
     return this.write('claim', alertId, () => {
       const stored = this.read(alertId);
@@ -424,7 +548,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   /** Runs `change` in one write transaction; failures other than conditions are the store's. */
   private write<T>(operation: string, alertId: string | undefined, change: () => T): Promise<T> {
     try {
-      return Promise.resolve(this.root.transactionSync(change));
+      return Promise.resolve(this.transact(change));
     } catch (error) {
       if (error instanceof ClaimLostError) return Promise.reject(error);
       return Promise.reject(new AlertStoreError(operation, alertId, { cause: error }));
@@ -440,6 +564,15 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   markNotified(
+    alertId: string,
+    token: ClaimToken,
+    messageId: string,
+    at: Date,
+  ): Promise<MarkResult> {
+    return this.fresh(() => this.markNotifiedNow(alertId, token, messageId, at));
+  }
+
+  private markNotifiedNow(
     alertId: string,
     token: ClaimToken,
     messageId: string,
@@ -465,6 +598,10 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   release(alertId: string, token: ClaimToken): Promise<void> {
+    return this.fresh(() => this.releaseNow(alertId, token));
+  }
+
+  private releaseNow(alertId: string, token: ClaimToken): Promise<void> {
     return this.write('release', alertId, () => {
       const stored = this.held(alertId, token);
       if (stored === undefined) return;
@@ -483,7 +620,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     let last7d = 0;
     const pk = keyPart(principal);
     // Newest first from just before `before`, as the DynamoDB store's query reads them.
-    for (const { key } of this.index.getRange({
+    for (const key of this.index.getKeys({
       start: [index.name, pk, cutoff],
       end: [index.name, pk, ''],
       reverse: true,
@@ -500,6 +637,10 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   countOnce(request: CountRequest): Promise<number | undefined> {
+    return this.fresh(() => this.countOnceNow(request));
+  }
+
+  private countOnceNow(request: CountRequest): Promise<number | undefined> {
     return this.write(`count ${request.counter}`, request.alertId, () => {
       const text = this.counters.get(request.counter);
       const counter: StoredCounter =
@@ -518,6 +659,14 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   recordBurst(alertId: string, token: ClaimToken, placement: BurstPlacement): Promise<void> {
+    return this.fresh(() => this.recordBurstNow(alertId, token, placement));
+  }
+
+  private recordBurstNow(
+    alertId: string,
+    token: ClaimToken,
+    placement: BurstPlacement,
+  ): Promise<void> {
     const capped = placement.kind === 'capped';
     return this.write('record burst', alertId, () => {
       const stored = this.held(alertId, token);
@@ -589,13 +738,23 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     at: Date,
     note?: string,
   ): Promise<TriagedAlert> {
+    return this.fresh(() => this.applyTransitionNow(current, to, by, at, note));
+  }
+
+  private applyTransitionNow(
+    current: TriagedAlert,
+    to: TriageTarget,
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<TriagedAlert> {
     try {
       const { alertId } = current;
       const { entry, expectedVersion, history, historyCount } = planStatusWrite(
         current,
         requestOf(to, by, at, note),
       );
-      const updated = this.root.transactionSync(() => {
+      const updated = this.transact(() => {
         const stored = this.read(alertId);
         if (stored === undefined) return undefined;
         const { fields } = stored.state;

@@ -22,7 +22,8 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const START = Date.parse('2026-02-01T00:00:00Z');
 const SPAN_MS = 10 * 86_400_000;
 const PRINCIPALS = 500;
-const FILES = 12;
+/** Events a file holds, as EventBridge archives or exports hold a few hundred each. */
+const EVENTS_PER_FILE = 500;
 
 export interface AlertHeavyOptions {
   readonly root: string;
@@ -53,19 +54,20 @@ function eventRecord(index: number, rng: Prng): CloudTrailRecord {
   });
 }
 
-/** Writes the archive as FILES files of EventBridge events, one JSON line each; returns them. */
+/** Writes the archive as files of EventBridge events, one JSON line each; returns them. */
 export function writeAlertHeavyArchive(options: AlertHeavyOptions): string[] {
   const events = options.events ?? 6000;
   const rng = Prng.derive(2026, 'bench', 'alert-heavy');
   rmSync(options.root, { recursive: true, force: true });
   mkdirSync(options.root, { recursive: true });
-  const lines: string[][] = Array.from({ length: FILES }, () => []);
+  const files = Math.max(1, Math.ceil(events / EVENTS_PER_FILE));
+  const lines: string[][] = Array.from({ length: files }, () => []);
   for (let index = 0; index < events; index++) {
     const record = eventRecord(index, rng);
-    lines[index % FILES]?.push(JSON.stringify(toEnvelope(record, `bench-${index}`)));
+    lines[index % files]?.push(JSON.stringify(toEnvelope(record, `bench-${index}`)));
   }
   return lines.map((file, index) => {
-    const path = join(options.root, `events-${String(index).padStart(2, '0')}.jsonl`);
+    const path = join(options.root, `events-${String(index).padStart(4, '0')}.jsonl`);
     writeFileSync(path, `${file.join('\n')}\n`);
     return path;
   });

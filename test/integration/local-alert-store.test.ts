@@ -241,6 +241,30 @@ describe('LocalAlertStore on disk', () => {
     }
   });
 
+  it('keeps answering the same across the thousands of writes after which it maps its file afresh', async () => {
+    // No budget for mapped pages: the file is mapped afresh at every check, every 256 writes.
+    const store = LocalAlertStore.open({
+      path: join(dir, 'many-writes.mdb'),
+      mappedBudgetBytes: Number.NEGATIVE_INFINITY,
+    });
+    try {
+      const [alert] = await seed(store, [{ eventID: 'early', eventTime: '2026-03-01T00:00:00Z' }]);
+      for (let write = 0; write < 5000; write++) {
+        expect(
+          await store.countOnce({
+            counter: `c#${write % 50}`,
+            alertId: `a${write}`,
+            expiresAt: NOW,
+          }),
+        ).toBe(Math.floor(write / 50) + 1);
+      }
+      expect((await store.get(alert?.alertId ?? ''))?.messageId).toBe('msg-early');
+      expect(await store.countOnce({ counter: 'c#0', alertId: 'a0', expiresAt: NOW })).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('releases the claim of a delivery that never finished when the store is opened again', async () => {
     const path = join(dir, 'claims.mdb');
     const first = LocalAlertStore.open({ path });
