@@ -90,14 +90,12 @@ interface StoredCounter {
   readonly expiresAt: number;
 }
 
-/** A request DynamoDB would refuse (an empty or oversized key, an item over 400 KB). */
+/**
+ * A request DynamoDB would refuse (an empty or oversized key, an item over 400 KB), named as
+ * DynamoDB names the refusal.
+ */
 export class LocalStoreValidationError extends Error {
   override readonly name = 'ValidationException';
-}
-
-/** The local store cannot be opened (another sgwatch holds it, or an older store is in the way). */
-export class LocalStoreError extends Error {
-  override readonly name = 'LocalStoreError';
 }
 
 /** DynamoDB's limits on key values, in UTF-8 bytes. */
@@ -236,20 +234,6 @@ export interface LocalAlertStoreOptions {
   readonly mappedBudgetBytes?: number;
 }
 
-/**
- * The default alert store of `replay` and `alerts`: the answers of `DynamoDbAlertStore` and
- * `AlertQueries` (same conditions, claim fencing, counters, history bounds, indexes, filters,
- * triage and refusals) kept in one LMDB file. Each store call is one LMDB write transaction,
- * committed before it answers, so a process killed at any point leaves every answered call
- * applied and none half-applied; commits are not flushed to the disk (a power cut may lose
- * the last ones, a crash of sgwatch loses nothing). Alerts are written once, compressed, and
- * later writes replace only their small changing part; indexes are keys, so reading a window
- * touches only its entries. Nothing is cached in this process, so memory stays flat however
- * many alerts the store holds.
- *
- * Its equivalence with the DynamoDB store is tested by running both through the same random
- * programs (test/property/memory-store.property.test.ts).
- */
 /** The LMDB environment of a store and its databases. */
 interface Environment {
   readonly root: RootDatabase;
@@ -300,6 +284,21 @@ function residentFileBytes(): number | undefined {
 /** The page size /proc/self/statm counts in, on the platforms that have it. */
 const PAGE_BYTES = 4096;
 
+/**
+ * The default alert store of `replay` and `alerts`: the answers of `DynamoDbAlertStore` and
+ * `AlertQueries` (same conditions, claim fencing, counters, history bounds, indexes, filters,
+ * triage and refusals) kept in one LMDB file. Each store call is one LMDB write transaction,
+ * committed before it answers, so a process killed at any point leaves every answered call
+ * applied and none half-applied; commits are not flushed to the disk (a power cut may lose
+ * the last ones, a crash of sgwatch loses nothing). Alerts are written once, compressed, and
+ * later writes replace only their small changing part; indexes are keys, so reading a window
+ * touches only its entries. Nothing is cached in this process, and the pages of the file it
+ * maps are let go as they grow (see `fresh`), so memory stays flat however many alerts the
+ * store holds. See docs/embedded-store.md.
+ *
+ * Its equivalence with the DynamoDB store is tested by running both through the same random
+ * programs (test/property/memory-store.property.test.ts).
+ */
 export class LocalAlertStore implements AlertStore, AlertQueryPort {
   private now: () => Date;
   /** The compression dictionaries, oldest first: version n is at n - 1. */

@@ -46,7 +46,8 @@ CloudTrail-Digest folders are skipped and counted; other files in folders are
 listed as ignored.
 
 Store (where alerts are written):
-  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
+  --store embedded     (default) a local store in .sgwatch/ that answers as the alert
+                       table does (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table (AWS credentials from the
                        standard chain)
@@ -69,8 +70,10 @@ Filters:
   --region R              only records of this Region (repeatable)
 
 Output:
-  --format table|jsonl    table (default): a summary on stdout; jsonl: one line per matched
-                          alert on stdout and nothing else. Counts always go to stderr:
+  --format table|jsonl    table (default): a row per alert on stdout (in a terminal, past 50
+                          alerts, counts per detection, day, principal, account and Region
+                          instead); jsonl: one line per matched alert on stdout and nothing
+                          else. Counts always go to stderr:
                           matched = new + already stored; new = notified + suppressed + capped.
   --detections SEL        seed, exposure or all (default: all): the packs whose alerts are recorded
   --full-parse            parse every file completely (slower). By default a file that
