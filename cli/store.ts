@@ -160,8 +160,9 @@ export interface DeliveryStore {
 /**
  * The alert store a replay delivers to. `--store memory` is kept in this process (no
  * DynamoDB, HTTP or SDK to load: a throwaway run costs what its scan costs); the embedded
- * store and a deployed table are the alert table, written as the Lambda writes it. Option
- * mistakes throw at once, as in `openStore`.
+ * store is one local file that answers as the alert table does (LocalAlertStore); a
+ * deployed table is written as the Lambda writes it. Option mistakes throw at once, as in
+ * `openStore`.
  */
 export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore> {
   if (storeKind(options) === 'memory') {
