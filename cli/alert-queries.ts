@@ -84,7 +84,7 @@ export class ConcurrentUpdateError extends Error {
   }
 }
 
-function requestOf(to: TriageTarget, by: string, at: Date, note?: string): ChangeRequest {
+export function requestOf(to: TriageTarget, by: string, at: Date, note?: string): ChangeRequest {
   return { to, by, at, ...(note !== undefined ? { note } : {}) };
 }
 
@@ -125,12 +125,140 @@ interface Expression {
   readonly values: Record<string, AttributeValue>;
 }
 
+/** What `alerts list` reads: the validated window and limit, and the index and keys to read. */
+export interface ListPlan {
+  readonly limit: number;
+  /** ISO times, both inclusive. */
+  readonly since: string;
+  readonly until: string;
+  readonly index: IndexSchema;
+  /** The index partitions to read, in order (newest month first for the time index). */
+  readonly keyValues: readonly string[];
+}
+
+/**
+ * Checks `filter` and picks what to read: the most selective key in the filter picks the
+ * index (principal, then account, then status, else the monthly time buckets), and the time
+ * window is part of the key condition. Shared by every store, so they choose alike.
+ */
+export function planList(filter: AlertFilter, now: Date): ListPlan {
+  const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+  const until = requireValidDate(filter.until ?? now, 'until');
+  const since = requireValidDate(
+    filter.since ?? new Date(until.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000),
+    'since',
+  );
+  if (since.getTime() > until.getTime()) {
+    throw new RangeError('since must not be later than until');
+  }
+  // DynamoDB rejects an empty string as a key value; an empty filter would match nothing.
+  for (const [name, value] of Object.entries({
+    principal: filter.principal,
+    account: filter.account,
+    ruleId: filter.ruleId,
+  })) {
+    if (value === '') throw new RangeError(`${name} must not be empty`);
+  }
+  if (filter.severity !== undefined && !SEVERITIES.includes(filter.severity)) {
+    throw new RangeError(`unknown severity ${String(filter.severity)}`);
+  }
+  const indexes = ALERT_TABLE.indexes;
+  const chosen: [IndexSchema, string[]] =
+    filter.principal !== undefined
+      ? [indexes.byPrincipal, [filter.principal]]
+      : filter.account !== undefined
+        ? [indexes.byAccount, [filter.account]]
+        : filter.status !== undefined
+          ? [indexes.byStatus, [filter.status]]
+          : [indexes.byTime, monthBucketsBetween(since, until)];
+  return {
+    limit,
+    since: since.toISOString(),
+    until: until.toISOString(),
+    index: chosen[0],
+    keyValues: chosen[1],
+  };
+}
+
+/**
+ * Whether `alert` passes the filter conditions the index key does not enforce: what the
+ * table's FilterExpression checks, for a store that reads its index itself.
+ */
+export function passesFilter(
+  alert: TriagedAlert,
+  filter: AlertFilter,
+  index: IndexSchema,
+): boolean {
+  const equal = (attribute: keyof TriagedAlert, value: string | undefined) =>
+    value === undefined || index.partitionKey === attribute || alert[attribute] === value;
+  if (
+    !equal('principal', filter.principal) ||
+    !equal('account', filter.account) ||
+    !equal('status', filter.status) ||
+    !equal('ruleId', filter.ruleId)
+  ) {
+    return false;
+  }
+  if (filter.severity === undefined) return true;
+  return SEVERITIES.slice(SEVERITIES.indexOf(filter.severity)).includes(alert.severity);
+}
+
+/** What a status change writes: every store applies it if the alert is still as read. */
+export interface StatusWrite {
+  readonly entry: StatusChange;
+  /** The statusVersion the alert must still have (0: never changed, attribute absent). */
+  readonly expectedVersion: number;
+  readonly history: StatusChange[];
+  readonly historyCount: number;
+}
+
+/** Plans `request` on the alert as read: the entry, the version to expect and the history. */
+export function planStatusWrite(current: TriagedAlert, request: ChangeRequest): StatusWrite {
+  const { entry, expectedVersion, historyCount, history } = planChange(current, request);
+  return {
+    entry,
+    expectedVersion,
+    history: fittingHistory(current, entry, history),
+    historyCount,
+  };
+}
+
+/** Reads and triage of stored alerts, whichever store holds them: what `alerts` commands use. */
+export interface AlertQueryPort {
+  /** Alerts matching `filter`, newest event first. */
+  list(filter?: AlertFilter): Promise<TriagedAlert[]>;
+  /** One alert by its full id. */
+  get(alertId: string): Promise<TriagedAlert | undefined>;
+  /**
+   * Reads the alert and moves it as asked, recording who, when and why. Throws
+   * AlertNotFoundError, InvalidTransitionError, ConcurrentUpdateError or TriageInputError.
+   */
+  transition(
+    alertId: string,
+    to: TriageTarget,
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<TriagedAlert>;
+  /** Moves an alert read earlier, only if it is still exactly as read. */
+  applyTransition(
+    current: TriagedAlert,
+    to: TriageTarget,
+    by: string,
+    at: Date,
+    note?: string,
+  ): Promise<TriagedAlert>;
+}
+
 /**
  * Read and triage access to the alert table for people (the CLI). Every read is a GetItem
  * or a Query on one of the table's indexes: never a Scan, so cost tracks the answer, not
  * the table.
  */
-export class AlertQueries {
+export class AlertQueries implements AlertQueryPort {
   private readonly pageSize: number;
   private readonly now: () => Date;
 
@@ -152,44 +280,7 @@ export class AlertQueries {
    * time window is always part of the key condition and the rest is filtered server-side.
    */
   async list(filter: AlertFilter = {}): Promise<TriagedAlert[]> {
-    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`limit must be a positive integer, got ${limit}`);
-    }
-    const until = requireValidDate(filter.until ?? this.now(), 'until');
-    const since = requireValidDate(
-      filter.since ?? new Date(until.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000),
-      'since',
-    );
-    if (since.getTime() > until.getTime()) {
-      throw new RangeError('since must not be later than until');
-    }
-    // DynamoDB rejects an empty string as a key value; an empty filter would match nothing.
-    for (const [name, value] of Object.entries({
-      principal: filter.principal,
-      account: filter.account,
-      ruleId: filter.ruleId,
-    })) {
-      if (value === '') throw new RangeError(`${name} must not be empty`);
-    }
-
-    const indexes = ALERT_TABLE.indexes;
-    let index: IndexSchema;
-    let keyValues: string[];
-    if (filter.principal !== undefined) {
-      index = indexes.byPrincipal;
-      keyValues = [filter.principal];
-    } else if (filter.account !== undefined) {
-      index = indexes.byAccount;
-      keyValues = [filter.account];
-    } else if (filter.status !== undefined) {
-      index = indexes.byStatus;
-      keyValues = [filter.status];
-    } else {
-      index = indexes.byTime;
-      keyValues = monthBucketsBetween(since, until);
-    }
-
+    const { limit, since, until, index, keyValues } = planList(filter, this.now());
     const rest = this.filterExpression(filter, index);
     const alerts: TriagedAlert[] = [];
     for (const keyValue of keyValues) {
@@ -205,8 +296,8 @@ export class AlertQueries {
         },
         ExpressionAttributeValues: {
           ':pk': { S: keyValue },
-          ':since': { S: since.toISOString() },
-          ':until': { S: until.toISOString() },
+          ':since': { S: since },
+          ':until': { S: until },
           ...rest.values,
         },
         ScanIndexForward: false,
@@ -231,7 +322,6 @@ export class AlertQueries {
     equal('ruleId', filter.ruleId);
     if (filter.severity !== undefined) {
       const from = SEVERITIES.indexOf(filter.severity);
-      if (from < 0) throw new RangeError(`unknown severity ${String(filter.severity)}`);
       // Nothing to filter when every severity qualifies.
       if (from > 0) {
         const accepted = SEVERITIES.slice(from);
@@ -329,10 +419,9 @@ export class AlertQueries {
     const {
       entry,
       expectedVersion: expected,
+      history,
       historyCount,
-      ...plan
-    } = planChange(current, request);
-    const history = fittingHistory(current, entry, plan.history);
+    } = planStatusWrite(current, request);
     const set = [
       '#status = :to',
       'statusVersion = :next',

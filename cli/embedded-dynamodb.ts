@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
@@ -11,6 +11,9 @@ import { createAlertTableInput } from './alert-table-schema';
 import { inProcessDynamoDbClient } from './in-process-dynamodb';
 import type { DynaliteDb } from './dynamodb-limits';
 import { enforceDynamoDbLimits } from './dynamodb-limits';
+import { acquireLock, EmbeddedStoreError } from './store-lock';
+
+export { EmbeddedStoreError } from './store-lock';
 
 /** The table name the embedded store uses; deployed tables get generated names. */
 export const EMBEDDED_TABLE_NAME = 'sgwatch-alerts';
@@ -32,11 +35,6 @@ export interface EmbeddedDynamoDbOptions {
   /** Folder for the LevelDB files. @default - in memory, gone when closed */
   readonly path?: string;
   readonly tableName?: string;
-}
-
-/** Thrown when the embedded store cannot be opened, e.g. another sgwatch holds its lock. */
-export class EmbeddedStoreError extends Error {
-  override readonly name = 'EmbeddedStoreError';
 }
 
 type DynaliteFactory = (options: Record<string, unknown>) => Server;
@@ -72,44 +70,6 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the store's lock file, or throws naming the process that holds it. LevelDB locks
- * the folder too, but dynalite turns that failure into an uncaught exception, so the
- * check has to come first. A lock left by a process that has since died is taken over.
- */
-function acquireLock(path: string): () => void {
-  const lockFile = `${path}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(lockFile, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new EmbeddedStoreError(
-        `cannot open the embedded alert store at ${path}: sgwatch process ${holder} is using it; ` +
-          'wait for that command to finish',
-      );
-    }
-    rmSync(lockFile, { force: true });
-  }
-  throw new EmbeddedStoreError(
-    `cannot open the embedded alert store at ${path}: its lock file keeps reappearing`,
-  );
 }
 
 /**

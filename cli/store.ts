@@ -1,7 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AlertStore } from '../lambda/core/ports';
+import type { AlertQueryPort } from './alert-queries';
+import type { LocalAlertStore } from './local-alert-store';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
 import { commandPrefix } from './io';
@@ -26,12 +28,17 @@ export interface StoreOptions {
 
 export interface OpenStore {
   readonly kind: StoreKind;
-  readonly client: DynamoDBClient;
-  readonly tableName: string;
-  /** Human description for messages, e.g. "embedded store at .sgwatch/store". */
+  /** Human description for messages, e.g. "embedded store at .sgwatch/alerts.mdb". */
   readonly description: string;
+  /** Reads and triage; `now` sets the default time window of `list`. */
+  queries(now: () => Date): AlertQueryPort;
   close(): Promise<void>;
 }
+
+/** The embedded store's file in the state folder. */
+export const LOCAL_STORE_FILE = 'alerts.mdb';
+/** Where sgwatch before 0.2 kept the embedded store (dynalite's LevelDB files). */
+const EARLIER_STORE_DIR = 'store';
 
 /** No local store where one was expected: the message says where it looked and what to do. */
 export class StoreNotFoundError extends Error {
@@ -131,7 +138,15 @@ export function openStore(options: StoreOptions): Promise<OpenStore> {
   if (options.table !== undefined) {
     return deployedTable(options.table, options.region, options.regionFlag ?? '--region');
   }
-  return embeddedStore(kind === 'memory' ? 'memory' : 'embedded', options.stateDir);
+  if (kind === 'memory') return memoryTable();
+  return Promise.resolve(options.stateDir)
+    .then(localStore)
+    .then((local) => ({
+      kind: 'embedded' as const,
+      description: local.description,
+      queries: (now: () => Date) => local.store.withClock(now),
+      close: local.close,
+    }));
 }
 
 /** Where a replay records alerts: the store's answers, and how to describe and close it. */
@@ -145,8 +160,9 @@ export interface DeliveryStore {
 /**
  * The alert store a replay delivers to. `--store memory` is kept in this process (no
  * DynamoDB, HTTP or SDK to load: a throwaway run costs what its scan costs); the embedded
- * store and a deployed table are the alert table, written as the Lambda writes it. Option
- * mistakes throw at once, as in `openStore`.
+ * store is one local file that answers as the alert table does (LocalAlertStore); a
+ * deployed table is written as the Lambda writes it. Option mistakes throw at once, as in
+ * `openStore`.
  */
 export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore> {
   if (storeKind(options) === 'memory') {
@@ -157,22 +173,77 @@ export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore>
       close: () => Promise.resolve(),
     }));
   }
-  return Promise.all([openStore(options), import('../lambda/adapters/dynamodb-store')]).then(
-    ([table, { DynamoDbAlertStore }]) => ({
-      kind: table.kind,
-      store: new DynamoDbAlertStore(table.client, table.tableName),
-      description: table.description,
-      close: () => table.close(),
-    }),
-  );
+  if (options.table === undefined) {
+    return Promise.resolve(options.stateDir)
+      .then(localStore)
+      .then((local) => ({
+        kind: 'embedded' as const,
+        store: local.store,
+        description: local.description,
+        close: local.close,
+      }));
+  }
+  return Promise.all([
+    deployedTable(options.table, options.region, options.regionFlag ?? '--region'),
+    import('../lambda/adapters/dynamodb-store'),
+  ]).then(([table, { DynamoDbAlertStore }]) => ({
+    kind: table.kind,
+    store: new DynamoDbAlertStore(table.client, table.tableName),
+    description: table.description,
+    close: () => table.close(),
+  }));
+}
+
+/**
+ * Opens the embedded store in `stateDir`, holding its lock until closed. A store written by
+ * an earlier sgwatch (dynalite's files in `store/`) is refused with what to do: its alerts
+ * are a replay away.
+ */
+async function localStore(stateDir: string): Promise<{
+  store: LocalAlertStore;
+  description: string;
+  close: () => Promise<void>;
+}> {
+  const path = join(stateDir, LOCAL_STORE_FILE);
+  const earlier = join(stateDir, EARLIER_STORE_DIR);
+  if (isDirectory(earlier)) {
+    throw new StoreFormatError(
+      `${earlier} holds alerts in the format of an earlier sgwatch, which this one does not read: remove it and replay again to rebuild it, or run with --state-dir NEW`,
+    );
+  }
+  mkdirSync(stateDir, { recursive: true });
+  const [{ acquireLock }, { LocalAlertStore: Store }] = await Promise.all([
+    import('./store-lock'),
+    import('./local-alert-store'),
+  ]);
+  const releaseLock = acquireLock(path);
+  try {
+    const store = Store.open({ path });
+    return {
+      store,
+      description: `embedded store at ${path}`,
+      close: () => store.close().finally(releaseLock),
+    };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+/** The local store on disk is of a format this sgwatch does not read. */
+export class StoreFormatError extends Error {
+  override readonly name = 'StoreFormatError';
 }
 
 async function deployedTable(
   table: string,
   region: string | undefined,
   regionFlag: string,
-): Promise<OpenStore> {
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+): Promise<OpenStore & { readonly client: DynamoDBClient; readonly tableName: string }> {
+  const [{ DynamoDBClient }, { AlertQueries }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('./alert-queries'),
+  ]);
   const client = new DynamoDBClient(region !== undefined ? { region } : {});
   const description = `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`;
   // Every command that reads or writes the table gets one line saying what to do when AWS
@@ -187,6 +258,7 @@ async function deployedTable(
     client,
     tableName: table,
     description,
+    queries: (now) => new AlertQueries(client, table, { now }),
     close: () => {
       client.destroy();
       return Promise.resolve();
@@ -194,15 +266,17 @@ async function deployedTable(
   };
 }
 
-async function embeddedStore(kind: 'embedded' | 'memory', stateDir: string): Promise<OpenStore> {
-  const path = kind === 'embedded' ? join(stateDir, 'store') : undefined;
-  const { startEmbeddedDynamoDb } = await import('./embedded-dynamodb');
-  const db = await startEmbeddedDynamoDb(path !== undefined ? { path } : {});
+/** `alerts --store memory`: an empty throwaway table, for trying the commands out. */
+async function memoryTable(): Promise<OpenStore> {
+  const [{ startEmbeddedDynamoDb }, { AlertQueries }] = await Promise.all([
+    import('./embedded-dynamodb'),
+    import('./alert-queries'),
+  ]);
+  const db = await startEmbeddedDynamoDb();
   return {
-    kind,
-    client: db.direct,
-    tableName: db.tableName,
-    description: path !== undefined ? `embedded store at ${path}` : 'in-memory store',
+    kind: 'memory',
+    description: 'in-memory store',
+    queries: (now) => new AlertQueries(db.direct, db.tableName, { now }),
     close: () => db.close(),
   };
 }

@@ -14,8 +14,9 @@ import { DELIVERY_DEFAULTS } from './env';
 
 export interface DeliveryWiring {
   /**
-   * Where alerts are recorded: the alert table (`DynamoDbAlertStore`, deployed or embedded),
-   * or replay's throwaway memory store, which answers as the table does.
+   * Where alerts are recorded: the alert table (`DynamoDbAlertStore`), or one of replay's
+   * local stores (the embedded store on disk, the throwaway memory store), which answer as
+   * the table does.
    */
   readonly store: AlertStore;
   readonly publisher: AlertPublisher;

@@ -6,9 +6,13 @@
  *   npm run bench -- --only lambda     bundle size, cold load, handler latency
  *   npm run bench -- --only replay     replay against gunzip and a naive parse, on the dense
  *                                      and sparse archives (scripts/bench/shapes.ts); start-up
+ *   npm run bench -- --only store      the default store against the memory store on the
+ *                                      alert-heavy archive (scripts/bench/alert-heavy.ts), the
+ *                                      engines compared, and the alerts commands on --alerts N
  *   --files N --records N              size of each generated archive (40 x 5000)
  *   --repeat N                         runs per replay figure, the median is shown (3)
  *   --events N                         handler invocations to time (1000)
+ *   --alerts N                         alerts in the store `alerts` commands are timed on (100000)
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +32,11 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { startEmbeddedDynamoDb } from '../cli/embedded-dynamodb';
+import { LocalAlertStore } from '../cli/local-alert-store';
+import { LOCAL_STORE_FILE } from '../cli/store';
+import type { Alert } from '../lambda/core/alert';
+import { writeAlertHeavyArchive } from './bench/alert-heavy';
+import { alertsOf, benchStoreEngines } from './bench/store-engines';
 import { DETECTOR_BUNDLING } from '../lib/bundling';
 import { startLocalSns } from '../test/support/local-sns';
 import { writeArchive } from './lib/cloudtrail-generator';
@@ -42,6 +51,7 @@ const { values } = parseArgs({
     files: { type: 'string', default: '40' },
     records: { type: 'string', default: '5000' },
     events: { type: 'string', default: '1000' },
+    alerts: { type: 'string', default: '100000' },
     repeat: { type: 'string', default: '3' },
     archive: { type: 'string', default: join(ROOT, 'bench-data') },
   },
@@ -336,10 +346,189 @@ async function benchReplay(): Promise<void> {
   benchStartup();
 }
 
+/** The alert-heavy archive, made again only when its generator changed. */
+function ensureAlertHeavy(root: string): string[] {
+  const stamp = createHash('sha256')
+    .update(readFileSync(join(ROOT, 'scripts', 'bench', 'alert-heavy.ts')))
+    .update(readFileSync(join(ROOT, 'scripts', 'lib', 'cloudtrail', 'records.ts')))
+    .digest('hex');
+  const stampFile = `${root}.stamp`;
+  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+    console.log(`generating the alert-heavy archive into ${root} (kept for later runs)...`);
+    writeAlertHeavyArchive({ root });
+    writeFileSync(stampFile, stamp);
+  }
+  return readdirSync(root)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+    .map((name) => join(root, name));
+}
+
+function sizeOf(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}
+
+const embeddedArgs = (stateDir: string, path: string) => [
+  cli,
+  'replay',
+  '--state-dir',
+  stateDir,
+  '--format',
+  'jsonl',
+  '--quiet',
+  path,
+];
+
+/**
+ * A store of `count` alerts for timing the `alerts` commands: the archive's alerts again and
+ * again under new ids, an hour later each round. Kept in bench-data/ for later runs.
+ */
+async function ensureLargeStore(alerts: readonly Alert[], count: number): Promise<string> {
+  const stateDir = join(values.archive, `store-${count}`);
+  const done = join(stateDir, 'complete');
+  if (existsSync(done)) return stateDir;
+  console.log(`writing ${count.toLocaleString('en-US')} alerts into ${stateDir} (kept)...`);
+  rmSync(stateDir, { recursive: true, force: true });
+  const store = LocalAlertStore.open({ path: join(stateDir, LOCAL_STORE_FILE) });
+  const now = new Date();
+  try {
+    for (let index = 0; index < count; index++) {
+      const round = Math.floor(index / alerts.length);
+      const base = alerts[index % alerts.length];
+      if (base === undefined) break;
+      const eventTime = new Date(Date.parse(base.eventTime) + round * 3_600_000).toISOString();
+      const alert: Alert = {
+        ...base,
+        alertId: createHash('sha256').update(`${base.alertId}#${round}`).digest('hex').slice(0, 20),
+        eventTime,
+        timeBucket: eventTime.slice(0, 7),
+      };
+      const created = await store.create(alert, now);
+      if (created.created) await store.markNotified(alert.alertId, created.token, 'bench', now);
+    }
+  } finally {
+    await store.close();
+  }
+  writeFileSync(done, '');
+  return stateDir;
+}
+
+async function benchStore(): Promise<void> {
+  console.log(
+    `\n## Embedded store (median of ${values.repeat} runs each; baseline: the same replay into --store memory)`,
+  );
+  const root = join(values.archive, 'alert-heavy');
+  const files = ensureAlertHeavy(root);
+  timeCommand(replayArgs(1, root)); // file cache warm
+  const memory = measure(replayArgs(1, root));
+  const alerts = memory.stdout.split('\n').filter(Boolean).length;
+  const rss = join(ROOT, 'scripts', 'bench', 'max-rss.cjs');
+  const firsts: Run[] = [];
+  const seconds: Run[] = [];
+  let bytes = 0;
+  for (let run = 0; run < Number(values.repeat); run++) {
+    const stateDir = mkdtempSync(join(tmpdir(), 'sgwatch-bench-store-'));
+    try {
+      for (const into of [firsts, seconds]) {
+        const timed = timeCommand(['--require', rss, ...embeddedArgs(stateDir, root)]);
+        into.push({ ms: timed.ms, rssMb: maxRssMb(timed.stderr), stdout: '' });
+      }
+      bytes = sizeOf(stateDir);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  const summary = (runs: Run[]): Run => ({
+    ms: median(runs.map((run) => run.ms)),
+    rssMb: Math.max(...runs.map((run) => run.rssMb)),
+    stdout: '',
+  });
+  const first = summary(firsts);
+  const second = summary(seconds);
+  console.log(
+    `\n### alert-heavy: ${files.length} files of EventBridge events, ${alerts.toLocaleString('en-US')} alerts`,
+  );
+  console.log('replay                          wall  peak RSS  vs memory');
+  for (const [label, run] of [
+    ['--store memory', memory],
+    ['default store, first replay', first],
+    ['default store, second replay', second],
+  ] as const) {
+    console.log(
+      `${label.padEnd(28)}  ${((run.ms / 1000).toFixed(2) + ' s').padStart(7)}  ${(run.rssMb.toFixed(0) + ' MB').padStart(8)}  ${ratio(run.ms / memory.ms).padStart(7)}`,
+    );
+  }
+  console.log(`first replay vs memory   ${verdict(first.ms / memory.ms, 2)}`);
+  console.log(`second replay vs memory  ${verdict(second.ms / memory.ms, 2)}`);
+  const perAlert = bytes / Math.max(alerts, 1) / 1024;
+  console.log(
+    `disk: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${perAlert.toFixed(2)} KB per alert  ${perAlert <= 4 ? 'met' : 'NOT MET'} (goal <= 4 KB)`,
+  );
+  const peak = Math.max(first.rssMb, second.rssMb);
+  console.log(
+    `peak RSS, default store: ${peak.toFixed(0)} MB  ${peak <= 256 ? 'met' : 'NOT MET'} (goal <= 256 MB)`,
+  );
+
+  const built = alertsOf(files);
+  const { engines, stores } = await benchStoreEngines(built, 500);
+  console.log(
+    `\n### engines: what one delivery asks of a store, every step its own transaction (${built.length.toLocaleString('en-US')} alerts)`,
+  );
+  for (const figure of [...engines, ...stores]) {
+    console.log(
+      `${figure.name.padEnd(32)}  ${(figure.microsPerAlert.toFixed(0) + ' µs').padStart(9)} per alert  ${(figure.bytesPerAlert / 1024).toFixed(2).padStart(6)} KB per alert  (${figure.alerts.toLocaleString('en-US')} alerts)`,
+    );
+  }
+
+  const count = Number(values.alerts);
+  const stateDir = await ensureLargeStore(built, count);
+  const sample = built[0];
+  const target = `${createHash('sha256')
+    .update(`${sample?.alertId ?? ''}#0`)
+    .digest('hex')
+    .slice(0, 20)}`;
+  const alertsArgs = (...rest: string[]) => [cli, 'alerts', ...rest, '--state-dir', stateDir];
+  console.log(
+    `\n### alerts commands on ${count.toLocaleString('en-US')} alerts (goal: each <= 1 s)`,
+  );
+  const commands: [string, string[]][] = [
+    ['list (newest 50)', alertsArgs('list', '--since', '2026-01-01')],
+    [
+      'list --severity critical',
+      alertsArgs('list', '--since', '2026-01-01', '--severity', 'critical'),
+    ],
+    [
+      'list --principal',
+      alertsArgs('list', '--since', '2026-01-01', '--principal', sample?.principal ?? ''),
+    ],
+    ['list --limit 1000', alertsArgs('list', '--since', '2026-01-01', '--limit', '1000')],
+    ['show', alertsArgs('show', target)],
+  ];
+  for (const [label, args] of commands) {
+    const run = measure(args);
+    console.log(
+      `${label.padEnd(28)}  ${((run.ms / 1000).toFixed(2) + ' s').padStart(7)}  ${(run.rssMb.toFixed(0) + ' MB').padStart(8)}  ${run.ms <= 1000 ? 'met' : 'NOT MET'}`,
+    );
+  }
+  // Each ack takes an open alert to acknowledged, then reopen puts it back for the next run.
+  const acks: number[] = [];
+  for (let run = 0; run < Number(values.repeat); run++) {
+    acks.push(timeCommand(alertsArgs('ack', target, '--by', 'bench')).ms);
+    timeCommand(alertsArgs('reopen', target, '--by', 'bench'));
+  }
+  const ack = median(acks);
+  console.log(
+    `${'ack'.padEnd(28)}  ${((ack / 1000).toFixed(2) + ' s').padStart(7)}            ${ack <= 1000 ? 'met' : 'NOT MET'}`,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`sgwatch bench on node ${process.version}, ${process.platform}/${process.arch}`);
   if (values.only === undefined || values.only === 'lambda') await benchLambda();
   if (values.only === undefined || values.only === 'replay') await benchReplay();
+  if (values.only === undefined || values.only === 'store') await benchStore();
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,6 @@
-import type { AlertFilter } from '../alert-queries';
+import type { AlertFilter, AlertQueryPort } from '../alert-queries';
 import {
   AlertNotFoundError,
-  AlertQueries,
   ConcurrentUpdateError,
   DEFAULT_LIST_LIMIT,
   DEFAULT_WINDOW_DAYS,
@@ -222,7 +221,7 @@ function theId(positionals: readonly string[], subcommand: string): string {
 async function withStore<T>(
   flags: StoreFlags,
   io: CliIo,
-  use: (queries: AlertQueries) => Promise<T>,
+  use: (queries: AlertQueryPort) => Promise<T>,
 ): Promise<T> {
   if (flags.region !== undefined && flags.table === undefined) {
     throw new UsageError(
@@ -238,7 +237,7 @@ async function withStore<T>(
     stateDir: local ? existingStateDir(flags['state-dir'], io.env, io.cwd) : io.cwd,
   });
   try {
-    return await use(new AlertQueries(store.client, store.tableName, { now: () => io.now() }));
+    return await use(store.queries(() => io.now()));
   } finally {
     await store.close();
   }

@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { jsonLogger } from '../../lambda/adapters/logger';
 import { composeDelivery } from '../../lambda/compose';
-import type { Alert } from '../../lambda/core/alert';
 import type { Detection } from '../../lambda/core/catalog';
 import { CATALOG, catalogFor, DETECTION_SELECTIONS } from '../../lambda/core/catalog';
 import type { SigmaSource } from '../../lambda/core/sigma';
@@ -29,6 +28,7 @@ import { LocalPublisher } from '../replay/local-publisher';
 import type { S3Inputs } from '../replay/s3-source';
 import type { ReplayCounts, ReplayProgress } from '../replay/run';
 import { runReplay } from '../replay/run';
+import { MAX_TERMINAL_ROWS, ReplaySummary } from '../replay/summary';
 import type { RecordFilter } from '../replay/scan';
 import {
   checkRange,
@@ -59,7 +59,8 @@ CloudTrail-Digest folders are skipped and counted; other files in folders are
 listed as ignored.
 
 Store (where alerts are written):
-  --store embedded     (default) a local DynamoDB-compatible store in .sgwatch/ (see --state-dir)
+  --store embedded     (default) a local store in .sgwatch/ that answers as the alert
+                       table does (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table, with --publish only (AWS
                        credentials from the standard chain)
@@ -82,20 +83,24 @@ Filters:
   --region R              only records of this Region (repeatable)
 
 Output:
-  --format FORMAT         table (default): a summary on stdout; jsonl: one line per
-                          matched alert on stdout and nothing else; json: one array of them
-                          (--json is the same). Counts always go to stderr: matched = new +
-                          already stored; new = notified + suppressed + capped.
-  --detections SEL        seed, exposure, exfiltration or all (default: all): the packs whose
-                          alerts are recorded
-  --sigma PATH            also run the Sigma rules in this file or folder (repeatable); see
-                          "sgwatch sigma check" and docs/sigma.md
-  --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's own detections
+  --format FORMAT         table (default): a row per alert on stdout (in a terminal,
+                          past 50 alerts, counts per detection, day, principal, account
+                          and Region instead); jsonl: one line per matched alert on
+                          stdout and nothing else; json: one array of them (--json is the
+                          same). Counts always go to stderr: matched = new + already
+                          stored; new = notified + suppressed + capped.
+  --detections SEL        seed, exposure, exfiltration or all (default: all): the packs
+                          whose alerts are recorded
+  --sigma PATH            also run the Sigma rules in this file or folder (repeatable);
+                          see "sgwatch sigma check" and docs/sigma.md
+  --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's own
+                          detections
   --full-parse            parse every file completely (slower). By default a CloudTrail
                           log file that cannot hold a match (no watched eventName in its
-                          bytes) is only checked for shape: empty, non-JSON and truncated
-                          files are still reported, a syntax error in its middle is not.
-                          JSON lines and arrays of events are always parsed whole.
+                          bytes) is only checked for shape: empty, non-JSON and
+                          truncated files are still reported, a syntax error in its
+                          middle is not. JSON lines and arrays of events are always
+                          parsed whole.
   --workers N             scan threads, this one included (default: all cores when the input
                           is over 32 MB, else 1)
   --quiet                 no progress bar
@@ -105,6 +110,14 @@ Exit status: 0 when every file was read, 1 when any file was unreadable or a
 record invalid, 2 on a usage error (among them a path that does not exist or a
 folder without log files).
 `;
+
+/** One alert's row of the replay table, and how often this run met it. */
+interface Row {
+  readonly cells: readonly string[];
+  readonly eventTime: string;
+  readonly isNew: boolean;
+  times: number;
+}
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONFIG_FILE = 'sgwatch.config.json';
@@ -404,8 +417,13 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
 
   const showProgress = io.stderr.isTTY === true && values.quiet !== true;
   let lastDraw = 0;
-  // One row per alert for the table, in the order first seen, with how often this run met it.
-  const seen = new Map<string, { alert: Alert; isNew: boolean; times: number }>();
+  // For the table: a summary of every alert met, and its row while the rows are to be shown
+  // (always on a pipe, which gets them all; on a terminal only up to MAX_TERMINAL_ROWS, past
+  // which the summary stands in for them and the rows are let go).
+  const summary = new ReplaySummary();
+  let rows: Map<string, Row> | undefined = format === 'table' ? new Map() : undefined;
+  let matched = 0;
+  let streamed = 0;
   let counts: ReplayCounts;
   try {
     counts = await runReplay(
@@ -420,15 +438,33 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
       },
       {
         onAlert: (result, repeat) => {
-          const row = seen.get(result.alert.alertId);
-          if (repeat && row !== undefined) {
-            row.times += 1;
+          if (repeat) {
+            const row = rows?.get(result.alert.alertId);
+            if (row !== undefined) row.times += 1;
             return;
           }
           // One line per stored alert: a repeated event adds nothing to stdout.
-          if (format === 'jsonl') io.stdout.write(`${JSON.stringify(result.alert)}\n`);
+          if (format === 'jsonl' || format === 'json') {
+            // JSON is streamed as an array, one alert at a time: nothing piles up in memory.
+            const text = JSON.stringify(result.alert);
+            io.stdout.write(
+              format === 'jsonl' ? `${text}\n` : `${streamed === 0 ? '[\n' : ',\n'}${text}`,
+            );
+            streamed += 1;
+            return;
+          }
           const isNew = !['duplicate', 'resumed', 'in-flight'].includes(result.outcome);
-          seen.set(result.alert.alertId, { alert: result.alert, isNew, times: 1 });
+          summary.add(result.alert, isNew);
+          matched += 1;
+          if (rows !== undefined && io.stdout.isTTY === true && matched > MAX_TERMINAL_ROWS) {
+            rows = undefined;
+          }
+          rows?.set(result.alert.alertId, {
+            cells: alertRows([result.alert])[0] ?? [],
+            eventTime: result.alert.eventTime,
+            isNew,
+            times: 1,
+          });
         },
         onFileError: (path, reason) =>
           io.stderr.write(
@@ -456,29 +492,17 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
   }
   const store = await opening;
 
-  if (format === 'json') {
-    io.stdout.write(
-      `${JSON.stringify(
-        [...seen.values()].map((row) => row.alert),
-        null,
-        2,
-      )}\n`,
-    );
-  }
+  if (format === 'json') io.stdout.write(streamed === 0 ? '[]\n' : '\n]\n');
   if (format === 'table') {
-    const rows = [...seen.values()].sort((a, b) =>
-      a.alert.eventTime.localeCompare(b.alert.eventTime),
-    );
-    if (rows.length === 0) {
+    const stored = `${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
+    const since = `--since ${summary.earliestDay()}`;
+    if (counts.matched === 0) {
       io.stdout.write('No alerts: no record matched a detection.\n');
-    } else {
-      const cells = alertRows(rows.map((r) => r.alert)).map((cellsOfRow, i) => {
-        const row = rows[i];
-        const state = row?.isNew === true ? 'new' : 'already stored';
-        return [
-          ...cellsOfRow,
-          row !== undefined && row.times > 1 ? `${state}, seen ${row.times}x` : state,
-        ];
+    } else if (rows !== undefined) {
+      const sorted = [...rows.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+      const cells = sorted.map((row) => {
+        const state = row.isNew ? 'new' : 'already stored';
+        return [...row.cells, row.times > 1 ? `${state}, seen ${row.times}x` : state];
       });
       io.stdout.write(
         table(
@@ -487,12 +511,18 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
         ),
       );
-      const earliest = rows[0]?.alert.eventTime.slice(0, 10) ?? '';
-      const stored = `\n${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
       io.stdout.write(
         store.kind === 'memory'
-          ? `${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
-          : `${stored}Next: ${nextAlerts(io, `list --since ${earliest}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
+          ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
+          : `\n${stored}Next: ${nextAlerts(io, `list ${since}`, values['state-dir'])}   or   ${nextAlerts(io, 'show <ID>', values['state-dir'])}\n`,
+      );
+    } else {
+      io.stdout.write(`${stored}\n${summary.render()}\n`);
+      const jsonl = `${commandPrefix(io.env)} replay --format jsonl ...`;
+      io.stdout.write(
+        store.kind === 'memory'
+          ? `Every alert: ${jsonl} (the in-memory store is gone when replay ends; run without --store memory to keep them).\n`
+          : `Every alert: ${nextAlerts(io, `list ${since} --limit 1000`, values['state-dir'])} (newest first; narrow with --rule, --principal, --account, --status, --until), or ${jsonl}; piped to a file or another program, replay lists them all.\n`,
       );
     }
   }

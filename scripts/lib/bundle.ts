@@ -8,8 +8,8 @@
 //   replay-worker.cjs  the scan thread of `replay --workers N`
 //   *.cjs.cache        V8's code cache of each bundle (see cli/code-cache.ts)
 //
-// dynalite stays external: it loads a native LevelDB binding at run time and is an ordinary
-// dependency. A command's bundle has its own copy of the modules it shares with cli.cjs, so
+// dynalite and lmdb stay external: each loads a native binding at run time (LevelDB, LMDB)
+// and is an ordinary dependency. A command's bundle has its own copy of the modules it shares with cli.cjs, so
 // nothing may cross from one to the other by `instanceof` (errors are told apart by name).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ export async function bundleCli(outdir: string, options: BundleOptions = {}): Pr
     minify: options.minify ?? true,
     sourcemap: false,
     legalComments: 'none',
-    external: ['dynalite'],
+    external: ['dynalite', 'lmdb'],
     logLevel: 'warning',
     absWorkingDir: root,
     // Lazy loads become require calls: code loaded from a code cache cannot import().

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TriagedAlert } from '../../lambda/core/triage';
-import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { LocalAlertStore } from '../../cli/local-alert-store';
+import { LOCAL_STORE_FILE } from '../../cli/store';
 import type { Alert } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import { detect } from '../../lambda/core/catalog';
@@ -36,16 +36,15 @@ function alertFor(file: string, extra: Partial<CloudTrailRecord>): Alert {
 
 /** Seeds the embedded store where the CLI looks by default, then closes it (one opener at a time). */
 async function seedStore(alerts: readonly Alert[]): Promise<void> {
-  const db = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
+  const store = LocalAlertStore.open({ path: join(dir, '.sgwatch', LOCAL_STORE_FILE) });
   try {
-    const store = new DynamoDbAlertStore(db.client, db.tableName);
     for (const alert of alerts) {
       const result = await store.create(alert, NOW);
       if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
       await store.markNotified(alert.alertId, result.token, `msg-${alert.eventId}`, NOW);
     }
   } finally {
-    await db.close();
+    await store.close();
   }
 }
 

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { LocalAlertStore } from '../../cli/local-alert-store';
+import { LOCAL_STORE_FILE } from '../../cli/store';
+import type { AlertStore } from '../../lambda/core/ports';
 import type { Alert } from '../../lambda/core/alert';
 import { buildAlert } from '../../lambda/core/alert';
 import { detect } from '../../lambda/core/catalog';
@@ -61,7 +64,10 @@ function alertFor(eventID: string, extra: Partial<CloudTrailRecord> = {}): Alert
 }
 
 async function seed(db: EmbeddedDynamoDb, alerts: readonly Alert[]): Promise<void> {
-  const store = new DynamoDbAlertStore(db.client, db.tableName);
+  await seedInto(new DynamoDbAlertStore(db.client, db.tableName), alerts);
+}
+
+async function seedInto(store: AlertStore, alerts: readonly Alert[]): Promise<void> {
   for (const alert of alerts) {
     const result = await store.create(alert, new Date());
     if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
@@ -71,11 +77,11 @@ async function seed(db: EmbeddedDynamoDb, alerts: readonly Alert[]): Promise<voi
 
 /** Seeds the local store under `stateDir`, then closes it (one opener at a time). */
 async function seedLocal(stateDir: string, alerts: readonly Alert[]): Promise<void> {
-  const db = await startEmbeddedDynamoDb({ path: join(stateDir, 'store') });
+  const store = LocalAlertStore.open({ path: join(stateDir, LOCAL_STORE_FILE) });
   try {
-    await seed(db, alerts);
+    await seedInto(store, alerts);
   } finally {
-    await db.close();
+    await store.close();
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
-import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { openDeliveryStore } from '../../cli/store';
 import { fixtureCases, loadRecord, toEnvelope } from '../support/fixtures';
 import { runCli } from '../support/cli';
 import type { LocalAws } from '../support/servers';
@@ -251,12 +251,12 @@ describe('sgwatch replay with bad input', () => {
 
   it('fails naming the embedded store when another sgwatch holds it', async () => {
     write('a.json', JSON.stringify({ Records: [withId(RDS, 'locked-1')] }));
-    const holder = await startEmbeddedDynamoDb({ path: join(dir, '.sgwatch', 'store') });
+    const holder = await openDeliveryStore({ stateDir: join(dir, '.sgwatch') });
     try {
       const run = await runCli(['replay', 'a.json'], { cwd: dir });
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
-        /cannot open the embedded alert store at .*\.sgwatch\/store: sgwatch process \d+ is using it/,
+        /cannot open the embedded alert store at .*\.sgwatch\/alerts\.mdb: sgwatch process \d+ is using it/,
       );
     } finally {
       await holder.close();

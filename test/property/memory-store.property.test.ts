@@ -1,18 +1,26 @@
 /**
- * Differential test of the in-process alert store of `replay --store memory` against the
- * DynamoDB store on dynalite. fast-check generates a small pool of alerts (a few ids, two or
+ * Differential test of the in-process alert store of `replay --store memory`, and of the
+ * embedded store on disk (LocalAlertStore, the default), against the DynamoDB store on
+ * dynalite. fast-check generates a small pool of alerts (a few ids, two or
  * three principals, event times spread over ten days so the 24-hour and 7-day history bounds
  * are crossed) and a random program over them: creates (again for an existing id, with
  * different content), claims before and after a claim lapses (on the second too), marks,
  * releases and burst placements with the token a create or claim returned or a stale or
  * foreign one, counters with and without a limit, and history reads at any time. Each program
- * runs on a fresh MemoryAlertStore and a fresh table; every answer and, at the end, every
- * stored alert must be the same.
+ * runs on a fresh MemoryAlertStore, a fresh LocalAlertStore and a fresh table; every answer
+ * (errors by name) and, at the end, every stored alert must be the same. Some pool alerts are
+ * too large for a DynamoDB item (a CloudTrail record of multi-byte characters, over 400 KB in
+ * UTF-8): the table keeps the start of the record, and so must the local store; the memory
+ * store keeps it whole on purpose, so it is compared only on programs without them.
  *
  * Tokens are random in both stores, so each store's tokens are named by the order they were
  * handed out in (`#0`, `#1`, ...), and answers are compared by those names.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
+import { LocalAlertStore } from '../../cli/local-alert-store';
 import { MemoryAlertStore } from '../../cli/memory-alert-store';
 import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
@@ -44,6 +52,8 @@ interface PoolEntry {
   /** Hours after EPOCH, up to ten days. */
   readonly hour: number;
   readonly delivery: DeliveryState;
+  /** A CloudTrail record too large for an item, in multi-byte characters. */
+  readonly large?: boolean;
 }
 
 /**
@@ -190,6 +200,10 @@ const program: fc.Arbitrary<Program> = fc.record({
       // Some times exactly a day or a week apart, so the bounds are met on the dot.
       hour: fc.oneof(fc.nat({ max: 10 * 24 }), fc.constantFrom(72, 96, 120, 240)),
       delivery: fc.constantFrom<DeliveryState[]>('pending', 'pending', 'pending', 'suppressed'),
+      large: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(false) },
+        { weight: 1, arbitrary: fc.constant(true) },
+      ),
     }),
     { minLength: POOL_SIZE, maxLength: POOL_SIZE },
   ),
@@ -211,6 +225,9 @@ function alertOf(index: number, entry: PoolEntry, variant: boolean): Alert {
   // A second create of the same id carries other content: the store must keep the first.
   return {
     ...alert,
+    ...(entry.large === true
+      ? { cloudTrailEvent: JSON.stringify({ ...record, padding: '\u20ac'.repeat(140_000) }) }
+      : {}),
     delivery: entry.delivery,
     ...(variant
       ? { riskScore: alert.riskScore + 1, detectedAt: new Date(EPOCH + HOUR_MS).toISOString() }
@@ -322,34 +339,47 @@ async function run(store: AlertStore, { pool, operations }: Program): Promise<un
 }
 
 /** Every alert of the pool as the store holds it at the end. */
-async function storedAlerts(store: MemoryAlertStore | DynamoDbAlertStore): Promise<unknown[]> {
+async function storedAlerts(
+  store: MemoryAlertStore | DynamoDbAlertStore | LocalAlertStore,
+): Promise<unknown[]> {
   const alerts: unknown[] = [];
   for (let index = 0; index <= POOL_SIZE; index++) alerts.push(await store.get(idOf(index)));
   return alerts;
 }
 
-/** Runs `program` on both stores, a fresh table for the DynamoDB one. */
+/** Runs `body` on fresh stores: a table for the DynamoDB one, a folder for the local one. */
 async function bothStores(
-  body: (memory: MemoryAlertStore, dynamo: DynamoDbAlertStore) => Promise<void>,
+  body: (
+    memory: MemoryAlertStore,
+    dynamo: DynamoDbAlertStore,
+    local: LocalAlertStore,
+  ) => Promise<void>,
 ): Promise<void> {
   const db: EmbeddedDynamoDb = await startEmbeddedDynamoDb();
+  const dir = mkdtempSync(join(tmpdir(), 'sgwatch-local-store-'));
+  const local = LocalAlertStore.open({ path: join(dir, 'alerts.mdb') });
   try {
-    await body(new MemoryAlertStore(), new DynamoDbAlertStore(db.direct, db.tableName));
+    await body(new MemoryAlertStore(), new DynamoDbAlertStore(db.direct, db.tableName), local);
   } finally {
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
     await db.close();
   }
 }
 
-describe('MemoryAlertStore', () => {
-  it('answers every program of store operations as the DynamoDB store does', async () => {
+describe('MemoryAlertStore and LocalAlertStore', () => {
+  it('answer every program of store operations as the DynamoDB store does', async () => {
     await fc.assert(
       fc.asyncProperty(program, async (p) => {
-        await bothStores(async (memory, dynamo) => {
+        await bothStores(async (memory, dynamo, local) => {
           // Act
           const expected = await run(dynamo, p);
-          const actual = await run(memory, p);
+          const onDisk = await run(local, p);
           // Assess
-          expect(actual).toEqual(expected);
+          expect(onDisk).toEqual(expected);
+          expect(await storedAlerts(local)).toEqual(await storedAlerts(dynamo));
+          if (p.pool.some((entry) => entry.large === true)) return;
+          expect(await run(memory, p)).toEqual(expected);
           expect(await storedAlerts(memory)).toEqual(await storedAlerts(dynamo));
         });
       }),
@@ -357,8 +387,8 @@ describe('MemoryAlertStore', () => {
     );
   });
 
-  it('refuses to claim an alert once it is marked notified, in both stores', async () => {
-    await bothStores(async (memory, dynamo) => {
+  it('refuses to claim an alert once it is marked notified, in every store', async () => {
+    await bothStores(async (memory, dynamo, local) => {
       // Prepare
       const p: Program = {
         pool: [{ principal: 0, hour: 5, delivery: 'pending' }],
@@ -371,7 +401,7 @@ describe('MemoryAlertStore', () => {
         ],
       };
       // Act
-      const answers = [await run(memory, p), await run(dynamo, p)];
+      const answers = [await run(memory, p), await run(dynamo, p), await run(local, p)];
       // Assess
       for (const answer of answers) {
         expect(answer).toEqual([
@@ -383,12 +413,13 @@ describe('MemoryAlertStore', () => {
         ]);
       }
       expect(await memory.get(idOf(0))).toEqual(await dynamo.get(idOf(0)));
+      expect(await local.get(idOf(0))).toEqual(await dynamo.get(idOf(0)));
       expect((await memory.get(idOf(0)))?.delivery).toBe('notified');
     });
   });
 
-  it('answers undefined to the alert past a counter limit, in both stores', async () => {
-    await bothStores(async (memory, dynamo) => {
+  it('answers undefined to the alert past a counter limit, in every store', async () => {
+    await bothStores(async (memory, dynamo, local) => {
       // Prepare
       const counts = [0, 1, 2, 1, 0].map((alert): Operation => ({
         op: 'count',
@@ -398,7 +429,7 @@ describe('MemoryAlertStore', () => {
       }));
       const p: Program = { pool: [], operations: counts };
       // Act
-      const answers = [await run(memory, p), await run(dynamo, p)];
+      const answers = [await run(memory, p), await run(dynamo, p), await run(local, p)];
       // Assess
       for (const answer of answers) {
         expect(answer).toEqual([

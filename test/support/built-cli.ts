@@ -3,10 +3,12 @@
  * node process, with an environment the test spells out (nothing inherited from the machine
  * running the tests, so no real AWS profile or credentials can leak in).
  */
+import type { ChildProcessByStdio } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { bundleCli } from '../../scripts/lib/bundle';
 import type { CliRun } from './cli';
 
@@ -18,6 +20,11 @@ export interface BuiltCli {
   /** A home directory of its own, so no ~/.aws of the machine is read. */
   readonly home: string;
   run(argv: readonly string[], options?: BuiltRunOptions): Promise<CliRun>;
+  /** Starts the CLI and hands back its process, for a test that stops it part-way. */
+  start(
+    argv: readonly string[],
+    options?: BuiltRunOptions,
+  ): ChildProcessByStdio<null, Readable, Readable>;
   remove(): void;
 }
 
@@ -38,6 +45,7 @@ export async function buildCli(): Promise<BuiltCli> {
     path,
     home,
     run: (argv, options = {}) => runBuilt(path, home, argv, options),
+    start: (argv, options = {}) => startBuilt(path, home, argv, options),
     remove: () => {
       rmSync(dir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
@@ -45,16 +53,16 @@ export async function buildCli(): Promise<BuiltCli> {
   };
 }
 
-function runBuilt(
+function startBuilt(
   path: string,
   home: string,
   argv: readonly string[],
   options: BuiltRunOptions,
-): Promise<CliRun> {
+): ChildProcessByStdio<null, Readable, Readable> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: home,
-    // The bundle keeps dynalite external, as the published package does.
+    // The bundle keeps dynalite and lmdb external, as the published package does.
     NODE_PATH: join(ROOT, 'node_modules'),
     AWS_CONFIG_FILE: join(home, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
@@ -64,12 +72,21 @@ function runBuilt(
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  return spawn(process.execPath, [path, ...argv], {
+    cwd: options.cwd ?? home,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function runBuilt(
+  path: string,
+  home: string,
+  argv: readonly string[],
+  options: BuiltRunOptions,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path, ...argv], {
-      cwd: options.cwd ?? home,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startBuilt(path, home, argv, options);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

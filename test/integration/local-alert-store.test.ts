@@ -1,0 +1,314 @@
+/**
+ * The embedded store on disk (LocalAlertStore) answers `alerts list`, `show` and triage as
+ * AlertQueries answers them on a DynamoDB table (dynalite here): the same alerts are written
+ * to both, and every filter, window, limit and status change must give the same result or
+ * the same error. Then what only the local store has to do: keep alerts across reopening,
+ * release the claims of a process that died, refuse what DynamoDB refuses, and refuse a
+ * store written by an earlier sgwatch with one line saying what to do.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlertFilter, AlertQueryPort } from '../../cli/alert-queries';
+import { AlertQueries } from '../../cli/alert-queries';
+import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
+import { LocalAlertStore } from '../../cli/local-alert-store';
+import { openDeliveryStore } from '../../cli/store';
+import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
+import type { Alert, AlertStatus } from '../../lambda/core/alert';
+import { buildAlert } from '../../lambda/core/alert';
+import type { Severity } from '../../lambda/core/catalog';
+import { detect } from '../../lambda/core/catalog';
+import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import type { AlertStore } from '../../lambda/core/ports';
+import type { TriageTarget } from '../../lambda/core/triage';
+import { loadRecord } from '../support/fixtures';
+
+const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+const DANA = 'arn:aws:iam::111122223333:user/dana';
+const ERIN = 'arn:aws:iam::444455556666:user/erin';
+const NOW = new Date('2026-03-15T12:00:00Z');
+
+interface Seed {
+  readonly eventID: string;
+  readonly eventTime: string;
+  readonly file?: string;
+  readonly principal?: string;
+  readonly account?: string;
+  readonly severity?: Severity;
+  readonly status?: AlertStatus;
+}
+
+function alertFor(seed: Seed): Alert {
+  const base = loadRecord(seed.file ?? RDS);
+  const record: CloudTrailRecord = {
+    ...base,
+    eventID: seed.eventID,
+    eventTime: seed.eventTime,
+    ...(seed.principal !== undefined
+      ? { userIdentity: { ...base.userIdentity, arn: seed.principal } }
+      : {}),
+    ...(seed.account !== undefined ? { recipientAccountId: seed.account } : {}),
+  };
+  const detection = detect(record)[0];
+  if (detection === undefined) throw new Error(`fixture ${seed.file ?? RDS} matched nothing`);
+  const alert = buildAlert(detection, record, { now: NOW, retentionDays: 365 });
+  return {
+    ...alert,
+    ...(seed.severity !== undefined ? { severity: seed.severity } : {}),
+    ...(seed.status !== undefined ? { status: seed.status } : {}),
+  };
+}
+
+const SEEDS: readonly Seed[] = [
+  { eventID: 'a1', eventTime: '2026-03-14T10:00:00Z' },
+  { eventID: 'a2', eventTime: '2026-03-10T08:00:00Z', file: CACHE, severity: 'high' },
+  {
+    eventID: 'a3',
+    eventTime: '2026-03-01T00:00:00Z',
+    principal: ERIN,
+    account: '444455556666',
+    severity: 'critical',
+  },
+  { eventID: 'a4', eventTime: '2026-02-28T23:59:59Z', severity: 'medium' },
+  { eventID: 'a5', eventTime: '2026-02-20T12:00:00Z', file: CACHE, account: '444455556666' },
+  { eventID: 'old', eventTime: '2026-01-05T09:00:00Z' },
+  { eventID: 'future', eventTime: '2026-03-20T09:00:00Z' },
+  { eventID: 'muted', eventTime: '2026-03-05T09:00:00Z', status: 'suppressed' },
+  // Two alerts at the same second: the order of ties must agree too.
+  { eventID: 'tie-1', eventTime: '2026-03-12T07:00:00Z' },
+  { eventID: 'tie-2', eventTime: '2026-03-12T07:00:00Z', principal: ERIN },
+];
+
+async function seed(store: AlertStore, seeds: readonly Seed[]): Promise<Alert[]> {
+  const alerts: Alert[] = [];
+  for (const s of seeds) {
+    const alert = alertFor(s);
+    const result = await store.create(alert, new Date(NOW.getTime() + 60_000));
+    if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
+    await store.markNotified(alert.alertId, result.token, `msg-${s.eventID}`, NOW);
+    alerts.push(alert);
+  }
+  return alerts;
+}
+
+/** A result or the name of the error, so both stores can be compared on either. */
+async function outcome<T>(call: () => Promise<T>): Promise<T | { threw: string }> {
+  try {
+    return await call();
+  } catch (error) {
+    return { threw: error instanceof Error ? error.name : String(error) };
+  }
+}
+
+let dir: string;
+let db: EmbeddedDynamoDb;
+let local: LocalAlertStore;
+let table: AlertQueries;
+let onDisk: AlertQueryPort;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sgwatch-local-'));
+  db = await startEmbeddedDynamoDb();
+  local = LocalAlertStore.open({ path: join(dir, 'alerts.mdb'), now: () => NOW });
+  const written = await seed(new DynamoDbAlertStore(db.direct, db.tableName), SEEDS);
+  await seed(local, SEEDS);
+  for (const alert of written) ids[alert.eventId] = alert.alertId;
+  table = new AlertQueries(db.direct, db.tableName, { now: () => NOW });
+  onDisk = local;
+  for (const queries of [table, onDisk]) {
+    await queries.transition(ids.a1 ?? '', 'acknowledged', 'alice', NOW);
+    await queries.transition(ids.a4 ?? '', 'resolved', 'alice', NOW, 'expected change');
+  }
+});
+
+afterAll(async () => {
+  await local.close();
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('LocalAlertStore queries', () => {
+  const filters: [string, AlertFilter][] = [
+    ['the default window', {}],
+    ['a limit', { limit: 2 }],
+    ['each status', { status: 'open' }],
+    ['acknowledged', { status: 'acknowledged' }],
+    ['resolved', { status: 'resolved' }],
+    ['suppressed', { status: 'suppressed' }],
+    ['a rule', { ruleId: 'aws.elasticache.create-cache-security-group' }],
+    ['an account', { account: '444455556666' }],
+    ['a principal', { principal: ERIN }],
+    ['a principal and status', { principal: DANA, status: 'resolved' }],
+    ['a principal and account', { principal: DANA, account: '111122223333' }],
+    ['a minimum severity', { severity: 'high' }],
+    ['severity medium', { severity: 'medium' }],
+    ['account and severity', { account: '111122223333', severity: 'high' }],
+    ['status and rule', { status: 'open', ruleId: 'aws.rds.create-db-security-group' }],
+    [
+      'an inclusive window at the second',
+      { since: new Date('2026-02-28T23:59:59Z'), until: new Date('2026-03-01T00:00:00Z') },
+    ],
+    ['older months', { since: new Date('2026-01-01T00:00:00Z') }],
+    ['future events', { until: new Date('2026-03-31T00:00:00Z') }],
+    ['a limit over months', { limit: 7, since: new Date('2025-12-01T00:00:00Z') }],
+    ['an unknown principal', { principal: 'arn:aws:iam::999999999999:user/nobody' }],
+  ];
+
+  it.each(filters)('lists %s as the DynamoDB table does', async (_name, filter) => {
+    const expected = await table.list(filter);
+    expect(expected.length).toBeGreaterThanOrEqual(0);
+    expect(await onDisk.list(filter)).toEqual(expected);
+  });
+
+  it('rejects the filters the table rejects, with the same errors', async () => {
+    for (const filter of [
+      { since: new Date('2026-03-02T00:00:00Z'), until: new Date('2026-03-01T00:00:00Z') },
+      { limit: 0 },
+      { principal: '' },
+      { account: '' },
+    ]) {
+      expect(await outcome(() => onDisk.list(filter))).toEqual(
+        await outcome(() => table.list(filter)),
+      );
+    }
+  });
+
+  it('shows one alert as the table does, and nothing for an unknown or empty id', async () => {
+    expect(await onDisk.get(ids.a1 ?? '')).toEqual(await table.get(ids.a1 ?? ''));
+    expect(await onDisk.get('0123456789abcdef0123')).toBeUndefined();
+    expect(await onDisk.get('')).toBeUndefined();
+  });
+});
+
+describe('LocalAlertStore triage', () => {
+  const steps: [string, TriageTarget, string | undefined][] = [
+    ['ack', 'acknowledged', undefined],
+    ['ack again', 'acknowledged', undefined],
+    ['resolve without a note', 'resolved', undefined],
+    ['resolve', 'resolved', 'fixed in CHG-1'],
+    ['reopen', 'open', undefined],
+    ['resolve from open', 'resolved', 'false positive'],
+  ];
+
+  it('moves alerts through every status change as the table does, errors included', async () => {
+    for (const id of [ids.a2 ?? '', ids.muted ?? '', '0123456789abcdef0123']) {
+      for (const [, to, note] of steps) {
+        const at = new Date(NOW.getTime() + 60_000);
+        const expected = await outcome(() => table.transition(id, to, 'bob', at, note));
+        expect(await outcome(() => onDisk.transition(id, to, 'bob', at, note))).toEqual(expected);
+      }
+      expect(await onDisk.get(id)).toEqual(await table.get(id));
+    }
+  });
+
+  it('lets exactly one of two changes made from the same read win, as the table does', async () => {
+    for (const queries of [table, onDisk]) {
+      const read = await queries.get(ids.a5 ?? '');
+      if (read === undefined) throw new Error('seeded alert missing');
+      await queries.applyTransition(read, 'acknowledged', 'carol', NOW);
+      expect(
+        await outcome(() => queries.applyTransition(read, 'resolved', 'dave', NOW, 'x')),
+      ).toEqual({ threw: 'ConcurrentUpdateError' });
+    }
+    expect(await onDisk.get(ids.a5 ?? '')).toEqual(await table.get(ids.a5 ?? ''));
+    // The status index follows the change.
+    expect(await onDisk.list({ status: 'acknowledged' })).toEqual(
+      await table.list({ status: 'acknowledged' }),
+    );
+    expect(await onDisk.list({ status: 'open' })).toEqual(await table.list({ status: 'open' }));
+  });
+});
+
+describe('LocalAlertStore on disk', () => {
+  it('keeps its alerts and counters when closed and opened again', async () => {
+    const path = join(dir, 'reopen.mdb');
+    const first = LocalAlertStore.open({ path });
+    const [alert] = await seed(first, [{ eventID: 'kept', eventTime: '2026-03-01T00:00:00Z' }]);
+    const counted = { counter: 'cap#x', alertId: 'one', expiresAt: NOW };
+    expect(await first.countOnce(counted)).toBe(1);
+    await first.close();
+    const second = LocalAlertStore.open({ path });
+    try {
+      expect((await second.get(alert?.alertId ?? ''))?.delivery).toBe('notified');
+      expect(await second.countOnce(counted)).toBe(1);
+      expect(await second.countOnce({ ...counted, alertId: 'two' })).toBe(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps answering the same across the thousands of writes after which it maps its file afresh', async () => {
+    // No budget for mapped pages: the file is mapped afresh at every check, every 256 writes.
+    const store = LocalAlertStore.open({
+      path: join(dir, 'many-writes.mdb'),
+      mappedBudgetBytes: Number.NEGATIVE_INFINITY,
+    });
+    try {
+      const [alert] = await seed(store, [{ eventID: 'early', eventTime: '2026-03-01T00:00:00Z' }]);
+      for (let write = 0; write < 5000; write++) {
+        expect(
+          await store.countOnce({
+            counter: `c#${write % 50}`,
+            alertId: `a${write}`,
+            expiresAt: NOW,
+          }),
+        ).toBe(Math.floor(write / 50) + 1);
+      }
+      expect((await store.get(alert?.alertId ?? ''))?.messageId).toBe('msg-early');
+      expect(await store.countOnce({ counter: 'c#0', alertId: 'a0', expiresAt: NOW })).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('releases the claim of a delivery that never finished when the store is opened again', async () => {
+    const path = join(dir, 'claims.mdb');
+    const first = LocalAlertStore.open({ path });
+    const alert = alertFor({ eventID: 'interrupted', eventTime: '2026-03-01T00:00:00Z' });
+    await first.create(alert, new Date(NOW.getTime() + 45_000));
+    // A live claim keeps another delivery out while the process that took it runs...
+    expect(await first.claim(alert.alertId, NOW, new Date(NOW.getTime() + 45_000))).toBeUndefined();
+    await first.close();
+    // ...and is released with the store, whose lock no other process can hold meanwhile.
+    const second = LocalAlertStore.open({ path });
+    try {
+      expect(await second.claim(alert.alertId, NOW, new Date(NOW.getTime() + 45_000))).toEqual(
+        expect.any(String),
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('rejects an alert with an empty index key, as DynamoDB does, and stores nothing', async () => {
+    // dynalite accepts an empty string in a GSI key; DynamoDB refuses it (ValidationException).
+    for (const emptied of ['principal', 'account', 'eventTime'] as const) {
+      const alert = { ...alertFor({ eventID: `empty-${emptied}`, eventTime: NOW.toISOString() }) };
+      const broken = { ...alert, [emptied]: '' };
+      await expect(local.create(broken, NOW)).rejects.toThrow(
+        /AlertStoreError|key attribute cannot contain an empty string/,
+      );
+      await expect(local.create(broken, NOW)).rejects.toMatchObject({ name: 'AlertStoreError' });
+      expect(await local.get(alert.alertId)).toBeUndefined();
+    }
+  });
+
+  it('rejects an index key over DynamoDB size limits', async () => {
+    const alert = alertFor({ eventID: 'long-principal', eventTime: NOW.toISOString() });
+    await expect(local.create({ ...alert, principal: 'p'.repeat(2049) }, NOW)).rejects.toThrow(
+      /maximum size limit of 2048 bytes/,
+    );
+  });
+
+  it('refuses a store written by an earlier sgwatch, saying in one line what to do', async () => {
+    const stateDir = join(dir, 'earlier');
+    mkdirSync(join(stateDir, 'store'), { recursive: true });
+    await expect(openDeliveryStore({ stateDir })).rejects.toThrow(
+      /format of an earlier sgwatch.*remove it and replay again to rebuild it, or run with --state-dir NEW$/,
+    );
+  });
+});
