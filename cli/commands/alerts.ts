@@ -44,8 +44,8 @@ Query and triage the alerts sgwatch has stored, whether the deployed Lambda or
 
 Subcommands:
   list                  alerts matching the filters, newest event first
-  show <id>             everything about one alert: every field, the caller, links,
-                        triage history and the original CloudTrail record
+  show <id>             everything about one alert: every field, the caller,
+                        links, triage history and the original CloudTrail record
   ack <id>              open -> acknowledged: someone is looking into it
   resolve <id> --note TEXT
                         open or acknowledged -> resolved; the note says why
@@ -57,7 +57,8 @@ the table's key, so a shortened id cannot be looked up.
 list options:
   --since T             oldest event time to show: an ISO time (2026-03-01,
                         2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
-                        (default: ${DEFAULT_WINDOW_DAYS} days before --until; ${DEFAULT_WINDOW_DAYS}d without it)
+                        (default: ${DEFAULT_WINDOW_DAYS} days before --until, or
+                        the last ${DEFAULT_WINDOW_DAYS} days)
   --until T             newest event time to show, same forms (default: now)
   --status S            open, acknowledged, resolved or suppressed
                         (--status open is the triage queue)
@@ -73,7 +74,8 @@ list options:
                         SEV) with "…". Piped or redirected output is never cut.
   --format FORMAT       table (default); json: one JSON array of the alerts as
                         stored, each without its bulky cloudTrailEvent (show has
-                        it); jsonl: one such alert per line. --json is --format json
+                        it); jsonl: one such alert per line. --json is the
+                        same as --format json
   The time window applies to every filter, --status open included: widen
   --since to see older alerts. list reads one index with DynamoDB Query, never
   Scan: by --principal if given, else --account, else --status, else one
@@ -81,7 +83,8 @@ list options:
 
 show options:
   --format FORMAT       table (default, for reading); json or jsonl: the stored
-                        alert as JSON, cloudTrailEvent included (--json also works)
+                        alert as JSON, its CloudTrail record included (--json
+                        also works)
 
 ack, resolve and reopen options:
   --format FORMAT       table (default): one sentence; json or jsonl: the alert
@@ -104,8 +107,9 @@ Store options (every subcommand):
   --table NAME          a deployed sgwatch alert table (AWS credentials from the
                         standard chain)
   --region R            the Region of --table (default: from your AWS profile)
-  --state-dir DIR       where the local store lives (default: $${STATE_DIR_ENV}, else
-                        the nearest .sgwatch/ in this folder or one above it)
+  --state-dir DIR       where the local store lives (default:
+                        $${STATE_DIR_ENV}, else the nearest .sgwatch/ in this
+                        folder or one above it)
   -h, --help            this help
 
 Examples:
@@ -114,7 +118,8 @@ Examples:
   sgwatch alerts show 3f9c2a7d41e08b5c6a12
   sgwatch alerts ack 3f9c2a7d41e08b5c6a12
   sgwatch alerts resolve 3f9c2a7d41e08b5c6a12 --note "approved in CHG-1234"
-  sgwatch alerts reopen 3f9c2a7d41e08b5c6a12 --table sgwatch-alerts --region us-east-1
+  sgwatch alerts reopen 3f9c2a7d41e08b5c6a12 --table sgwatch-alerts \\
+    --region us-east-1
 
 Exit status: 0 on success; 1 when the alert does not exist, the change is not
 allowed from its current status, someone else changed the alert at the same

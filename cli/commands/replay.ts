@@ -48,61 +48,69 @@ Runs sgwatch's detections over CloudTrail logs on this machine, through the same
 code the deployed Lambda runs, and stores the alerts so \`sgwatch alerts\` can
 query them.
 
-<path> may be a file, a folder (searched recursively) or s3://BUCKET/PREFIX (listed
-with the standard AWS credentials, at AWS_ENDPOINT_URL_S3 when it is set, for an
-S3-compatible store; --since, --until, --account and --region skip the
-accounts, Regions and days of the CloudTrail key layout they leave out). Accepted files:
-  *.json.gz, *.json    CloudTrail log files as delivered to S3 ({"Records":[...]})
-  *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or JSON lines
+<path> may be a file, a folder (searched recursively) or s3://BUCKET/PREFIX
+(listed with the standard AWS credentials, at AWS_ENDPOINT_URL_S3 when it is
+set, for an S3-compatible store; --since, --until, --account and --region skip
+the accounts, Regions and days of the CloudTrail key layout they leave out).
+Accepted files:
+  *.json.gz, *.json    CloudTrail log files as delivered to S3
+                       ({"Records":[...]})
+  *.json, *.jsonl      EventBridge events (or bare records) as a JSON array or
+                       JSON lines
   (gzip is detected from the bytes, so any of them may be compressed)
 CloudTrail-Digest folders are skipped and counted; other files in folders are
 listed as ignored.
 
 Store (where alerts are written):
-  --store embedded     (default) a local store in .sgwatch/ that answers as the alert
-                       table does (see --state-dir)
+  --store embedded     (default) a local store in .sgwatch/ that answers as the
+                       alert table does (see --state-dir)
   --store memory       a throwaway in-memory store
   --table NAME         a deployed sgwatch alert table, with --publish only (AWS
                        credentials from the standard chain)
-  --table-region R     the table's Region (default: the standard chain, e.g. AWS_REGION
-                       or your profile); --region does not set it
-  --publish            with --table: deliver alerts as the detector does, to --topic ARN
+  --table-region R     the table's Region (default: the standard chain, e.g.
+                       AWS_REGION or your profile); --region does not set it
+  --publish            with --table: deliver alerts as the detector does, to
+                       --topic ARN
   --topic ARN          the deployed alert topic, for --publish
-  --state-dir DIR      where the embedded store lives (default: $SGWATCH_STATE_DIR, else
-                       the nearest .sgwatch/ in this folder or one above it, else a new
-                       ./.sgwatch)
+  --state-dir DIR      where the embedded store lives (default:
+                       $SGWATCH_STATE_DIR, else the nearest .sgwatch/ in this
+                       folder or one above it, else a new ./.sgwatch)
 
 Policy:
-  --config FILE        accounts, exceptions, IaC roles and burst settings, the same file the
-                       deployed stack ships (default: ./sgwatch.config.json if present,
-                       else no exceptions). Matching exceptions record alerts as suppressed.
+  --config FILE        accounts, exceptions, IaC roles and burst settings, the
+                       same file the deployed stack ships (default:
+                       ./sgwatch.config.json if present, else no exceptions).
+                       Matching exceptions record alerts as suppressed.
 
 Filters:
-  --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (90m, 12h, 7d, 2w)
+  --since T, --until T    ISO time (2026-03-01, 2026-03-01T12:00Z) or an age
+                          (90m, 12h, 7d, 2w)
   --account ID            only this account (repeatable)
   --region R              only records of this Region (repeatable)
 
 Output:
-  --format FORMAT         table (default): a row per alert on stdout (in a terminal,
-                          past 50 alerts, counts per detection, day, principal, account
-                          and Region instead); jsonl: one line per matched alert on
-                          stdout and nothing else; json: one array of them (--json is the
-                          same). Counts always go to stderr: matched = new + already
-                          stored; new = notified + suppressed + capped.
-  --detections SEL        seed, exposure, exfiltration or all (default: all): the packs
-                          whose alerts are recorded
-  --sigma PATH            also run the Sigma rules in this file or folder (repeatable);
-                          see "sgwatch sigma check" and docs/sigma.md
-  --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's own
-                          detections
-  --full-parse            parse every file completely (slower). By default a CloudTrail
-                          log file that cannot hold a match (no watched eventName in its
-                          bytes) is only checked for shape: empty, non-JSON and
-                          truncated files are still reported, a syntax error in its
-                          middle is not. JSON lines and arrays of events are always
-                          parsed whole.
-  --workers N             scan threads, this one included (default: all cores when the input
-                          is over 32 MB, else 1)
+  --format FORMAT         table (default): a row per alert on stdout (in a
+                          terminal, past 50 alerts, counts per detection, day,
+                          principal, account and Region instead); jsonl: one
+                          line per matched alert on stdout and nothing else;
+                          json: one array of them (--json is the same). Counts
+                          always go to stderr: matched = new + already stored;
+                          new = notified + suppressed + capped.
+  --detections SEL        seed, exposure, exfiltration or all (default: all):
+                          the packs whose alerts are recorded
+  --sigma PATH            also run the Sigma rules in this file or folder
+                          (repeatable); see "sgwatch sigma check" and
+                          docs/sigma.md
+  --no-builtin            with --sigma: run only the Sigma rules, not sgwatch's
+                          own detections
+  --full-parse            parse every file completely (slower). By default a
+                          CloudTrail log file that cannot hold a match (no
+                          watched eventName in its bytes) is only checked for
+                          shape: empty, non-JSON and truncated files are still
+                          reported, a syntax error in its middle is not. JSON
+                          lines and arrays of events are always parsed whole.
+  --workers N             scan threads, this one included (default: all cores
+                          when the input is over 32 MB, else 1)
   --quiet                 no progress bar
   -h, --help              this help
 
