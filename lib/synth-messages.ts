@@ -105,7 +105,7 @@ export function unknownContextKeyWarnings(
     warnings.push(
       closest !== undefined
         ? `unknown context key "${key}" is ignored; did you mean "${closest}"?`
-        : `unknown context key "${key}" is ignored: sgwatch reads only the keys in the README's context table`,
+        : `unknown context key "${key}" is ignored: sgwatch reads only the keys in docs/deploying.md's context table`,
     );
   }
   return warnings;

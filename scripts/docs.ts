@@ -21,7 +21,8 @@ export const REPO_ROOT = join(__dirname, '..');
 
 /** Each generated section, by the file that holds it. */
 export const GENERATED_FILES = {
-  'README.md': ['readme-detections', 'fixed-cost'],
+  'README.md': ['readme-detections'],
+  'docs/deploying.md': ['fixed-cost'],
   'docs/detections.md': ['detections-table'],
   'docs/configuration.md': ['detection-ids'],
 } as const;

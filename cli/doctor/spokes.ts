@@ -45,7 +45,7 @@ export async function checkSpoke(
     );
   }
   // Named stacks rather than --all: the StackSet spoke in the app is not for this account.
-  const deploy = `npx cdk deploy ${STACK_NAME} '${SPOKE_STACK_PREFIX}*' -c regions=${allRegions.join(',')} with AWS_REGION set to the hub Region (for other accounts, deploy the StackSet spoke; see the README)`;
+  const deploy = `npx cdk deploy ${STACK_NAME} '${SPOKE_STACK_PREFIX}*' -c regions=${allRegions.join(',')} with AWS_REGION set to the hub Region (for other accounts, deploy the StackSet spoke; see docs/deploying.md)`;
   if (rules.length === 0) {
     return problem(
       check,

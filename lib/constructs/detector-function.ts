@@ -119,7 +119,7 @@ export class DetectorFunction extends Construct {
     const policyJson = serializePolicy(props.policy ?? DEFAULT_POLICY);
     const sigmaRules = props.sigmaRules ?? [];
     // With the default product, Security Hub takes findings only from the account that owns
-    // them: this one. Member accounts' calls become this account's findings (see README).
+    // them: this one. Member accounts' calls become this account's findings (see docs/deploying.md).
     const productArn =
       props.securityHub === true
         ? Stack.of(this).formatArn({

@@ -20,18 +20,22 @@ describe('generated documentation', () => {
     expect(readFileSync(join(REPO_ROOT, file), 'utf8')).toBe(expected);
   });
 
-  it('names every detection of the catalog in each generated file', () => {
-    for (const file of FILES) {
+  it('names every detection of the catalog in each file with a generated detection list', () => {
+    const listing = FILES.filter((file) =>
+      GENERATED_FILES[file].some((section: string) => section !== 'fixed-cost'),
+    );
+    expect(listing.length).toBeGreaterThan(0);
+    for (const file of listing) {
       const text = generatedText(file);
       for (const detection of CATALOG) expect(text).toContain(`\`${detection.id}\``);
     }
   });
 });
 
-describe('the README’s context table', () => {
+describe('the context table in docs/deploying.md', () => {
   it('has a row for every context key synth reads', () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-    const rows = readme.split('\n').filter((line) => line.startsWith('| `'));
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'deploying.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `'));
     const missing = CONFIG_CONTEXT_KEYS.filter(
       (key) => !rows.some((row) => row.split('|')[1]?.includes(`\`${key}\``)),
     );

@@ -75,8 +75,8 @@ describe('unknownContextKeyWarnings', () => {
 
   it('names every other key as ignored, even one unlike any of ours', () => {
     expect(unknownContextKeyWarnings(['myTeamSetting', 'vpcId'], CONFIG_CONTEXT_KEYS)).toEqual([
-      'unknown context key "myTeamSetting" is ignored: sgwatch reads only the keys in the README\'s context table',
-      'unknown context key "vpcId" is ignored: sgwatch reads only the keys in the README\'s context table',
+      'unknown context key "myTeamSetting" is ignored: sgwatch reads only the keys in docs/deploying.md\'s context table',
+      'unknown context key "vpcId" is ignored: sgwatch reads only the keys in docs/deploying.md\'s context table',
     ]);
   });
 
