@@ -7,6 +7,7 @@ import type {
   Clock,
   FindingSink,
   Logger,
+  OrganizationLookup,
 } from './core/ports';
 import { systemClock } from './core/ports';
 import type { ProcessDeps } from './core/process';
@@ -32,6 +33,8 @@ export interface DeliveryWiring {
   readonly claimSeconds?: number;
   /** @default - no lookup */
   readonly attachmentLookup?: AttachmentLookup;
+  /** @default - no lookup; only the account directory names known accounts */
+  readonly organization?: OrganizationLookup;
   /** Security Hub, beside SNS. @default - no findings */
   readonly findings?: FindingSink;
 }
@@ -51,6 +54,7 @@ export function composeDelivery(wiring: DeliveryWiring): ProcessDeps {
     claimSeconds: wiring.claimSeconds ?? DELIVERY_DEFAULTS.claimSeconds,
     ...(wiring.catalog !== undefined ? { catalog: wiring.catalog } : {}),
     ...(wiring.attachmentLookup !== undefined ? { attachmentLookup: wiring.attachmentLookup } : {}),
+    ...(wiring.organization !== undefined ? { organization: wiring.organization } : {}),
     ...(wiring.findings !== undefined ? { findings: wiring.findings } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
+import { lazyOrganizations, OrganizationAccounts } from './adapters/organization-accounts';
 import { jsonLogger, withFields } from './adapters/logger';
 import { emitMetrics, InvocationMetrics } from './adapters/metrics';
 import { lazySecurityHub, SecurityHubFindingSink } from './adapters/securityhub-sink';
@@ -78,11 +79,12 @@ export function handlerDepsFromEnvironment(
 ): HandlerDeps {
   const env = readEnvironment(source);
   const sdkOptions = clientOptions(env.sdk, overrides);
+  const logger = jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel });
   return {
     delivery: composeDelivery({
       store: new DynamoDbAlertStore(new DynamoDBClient(sdkOptions), env.tableName),
       publisher: new SnsAlertPublisher(new SNSClient(sdkOptions), env.topicArn),
-      logger: jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel }),
+      logger,
       policy: readPolicy(source),
       retentionDays: env.retentionDays,
       claimSeconds: env.claimSeconds,
@@ -94,6 +96,7 @@ export function handlerDepsFromEnvironment(
               lazyEc2(sdkOptions),
               env.accountId !== undefined ? { account: env.accountId } : {},
             ),
+            organization: new OrganizationAccounts(lazyOrganizations(sdkOptions), { logger }),
           }
         : {}),
       // Security Hub runs after every notification has left, on a tighter budget than the

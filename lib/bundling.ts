@@ -26,6 +26,8 @@ export const DETECTOR_BUNDLING = {
     // first use. Bundled it would triple the detector's size and cold-start load for every
     // deployment; the Node.js 22 runtime's own AWS SDK supplies it where it is used.
     '@aws-sdk/client-ec2',
+    // The Organizations client, for the optional lookup of member accounts (lookups=true).
+    '@aws-sdk/client-organizations',
     // The Security Hub client, for the optional findings sink only (securityHub=true), loaded
     // on first import for the same reason: about 200 KB more for every cold start otherwise.
     '@aws-sdk/client-securityhub',

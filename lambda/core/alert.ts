@@ -37,6 +37,11 @@ export interface BuildAlertOptions {
    * @default - none: replay reads bare records
    */
   readonly eventAccount?: string;
+  /**
+   * The organization's member accounts, for detections that tell them from others.
+   * @default - unknown
+   */
+  readonly organizationAccounts?: ReadonlySet<string>;
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -114,7 +119,12 @@ export function buildAlert(
   const iacRole = isIacRole(policy, actor.principalArn, actor.roleArn);
   const accountInfo = accountContext(policy.accounts, account);
   // The detection's own adjustments read the request; the general rules then apply on top.
-  const detectionContext: DetectionContext = { accounts: policy.accounts };
+  const detectionContext: DetectionContext = {
+    accounts: policy.accounts,
+    ...(options.organizationAccounts !== undefined
+      ? { organizationAccounts: options.organizationAccounts }
+      : {}),
+  };
   const ownFactors = detectionRiskFactors(detection, record, detectionContext);
   const general = scoreRisk({
     baseScore: clampScore(ownFactors.reduce((sum, f) => sum + f.delta, detection.riskScore)),

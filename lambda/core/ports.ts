@@ -129,3 +129,12 @@ export interface AttachmentLookupRequest {
 export interface AttachmentLookup {
   lookup(request: AttachmentLookupRequest): Promise<AttachmentResult>;
 }
+
+/**
+ * The accounts of the organization the detector belongs to. It answers undefined rather
+ * than throw when it cannot tell (not allowed, too slow, not in an organization): an alert
+ * never waits on it or fails for it.
+ */
+export interface OrganizationLookup {
+  accounts(): Promise<ReadonlySet<string> | undefined>;
+}

@@ -18,6 +18,7 @@ import type {
   Clock,
   FindingSink,
   Logger,
+  OrganizationLookup,
 } from './ports';
 import { ClaimLostError } from './ports';
 import { renderMessage } from './render';
@@ -44,6 +45,12 @@ export interface ProcessDeps {
    * @default - no lookup; alerts carry no attachment context
    */
   readonly attachmentLookup?: AttachmentLookup;
+  /**
+   * The organization's accounts, for detections that tell them from others (snapshots
+   * shared with an account).
+   * @default - no lookup; only the account directory names known accounts
+   */
+  readonly organization?: OrganizationLookup;
   /** @default - nothing is counted */
   readonly metrics?: MetricSink;
   /**
@@ -224,6 +231,28 @@ async function attachmentOf(
 }
 
 /**
+ * The organization's accounts for a detection that tells them from others, when the
+ * deployment can look them up. Like the attachment lookup, it never costs the alert: the
+ * adapter answers undefined when it cannot tell, and anything it throws anyway is logged and
+ * taken as unknown.
+ */
+async function organizationOf(
+  detection: Detection,
+  deps: ProcessDeps,
+): Promise<ReadonlySet<string> | undefined> {
+  if (detection.readsOrganization !== true || deps.organization === undefined) return undefined;
+  try {
+    return await deps.organization.accounts();
+  } catch (error) {
+    deps.logger.warn('organization lookup failed', {
+      detectionId: detection.id,
+      error: String(error),
+    });
+    return undefined;
+  }
+}
+
+/**
  * Delivers the alert `detection` raises on `record` exactly once per (detection, eventID):
  * the caller has already established that the detection matches. Findings are not this
  * function's: `processRecord` imports them once every alert of the record has gone out.
@@ -235,11 +264,13 @@ export async function deliver(
 ): Promise<ProcessResult> {
   const now = deps.clock.now();
   const claimUntil = new Date(now.getTime() + deps.claimSeconds * 1000);
+  const organizationAccounts = await organizationOf(detection, deps);
   const draft = buildAlert(detection, record, {
     now,
     retentionDays: deps.retentionDays,
     ...(deps.policy !== undefined ? { policy: deps.policy } : {}),
     ...(deps.eventAccount !== undefined ? { eventAccount: deps.eventAccount } : {}),
+    ...(organizationAccounts !== undefined ? { organizationAccounts } : {}),
   });
   const [history, attachment] = await Promise.all([
     deps.store.principalHistory(draft.principal, new Date(draft.eventTime)),

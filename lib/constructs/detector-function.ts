@@ -308,16 +308,17 @@ export class DetectorFunction extends Construct {
       // for them. The action is read-only and the only one granted.
       iam.Grant.addToPrincipal({
         grantee: this.function,
-        actions: ['ec2:DescribeNetworkInterfaces'],
+        actions: ['ec2:DescribeNetworkInterfaces', 'organizations:ListAccounts'],
         resourceArns: ['*'],
       });
       Validations.of(role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'ec2:DescribeNetworkInterfaces, the only action on "*", does not support ' +
-          'resource-level permissions, so IAM requires the wildcard. It is read-only, ' +
-          'granted only when the lookups context is true, and used to tell whether an ' +
-          'exposed security group guards an RDS or ElastiCache resource.',
+          'ec2:DescribeNetworkInterfaces and organizations:ListAccounts, the only actions on ' +
+          '"*", support no resource-level permissions, so IAM requires the wildcard. Both are ' +
+          'read-only, granted only when the lookups context is true, and used to tell whether ' +
+          'an exposed security group guards an RDS or ElastiCache resource, and whether an ' +
+          'account a snapshot was shared with belongs to the organization.',
       });
     }
   }

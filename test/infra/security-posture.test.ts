@@ -49,6 +49,8 @@ const identityStatements = resourcesOfType('AWS::IAM::Policy').flatMap(([id, pol
 const WILDCARD_RESOURCE_REASONS: Record<string, string> = {
   'ec2:DescribeNetworkInterfaces':
     'EC2 Describe* calls support no resource-level permissions; read-only, and only with lookups=true',
+  'organizations:ListAccounts':
+    'ListAccounts supports no resource-level permissions; read-only, and only with lookups=true',
 };
 
 describe('IAM', () => {
@@ -76,9 +78,10 @@ describe('IAM', () => {
       expect(reason.length).toBeGreaterThan(30);
   });
 
-  it('gives the EC2 lookup permission only when lookups are on', () => {
-    const plain = Template.fromStack(synthesize().stack).toJSON();
-    expect(JSON.stringify(plain)).not.toContain('ec2:');
+  it('gives the EC2 and Organizations lookup permissions only when lookups are on', () => {
+    const plain = JSON.stringify(Template.fromStack(synthesize().stack).toJSON());
+    expect(plain).not.toContain('ec2:');
+    expect(plain).not.toContain('organizations:');
   });
 
   it('attaches no AWS managed policy and no inline policy to any role', () => {

@@ -45,6 +45,12 @@ export type DetectionPack = 'seed' | 'exposure' | 'exfiltration' | 'sigma';
 export interface DetectionContext {
   /** The account directory (`accounts` in sgwatch.config.json). */
   readonly accounts: AccountDirectory;
+  /**
+   * The organization's member accounts, when the deployment may look them up
+   * (`lookups=true`) and the lookup answered.
+   * @default - unknown: only the account directory tells known accounts
+   */
+  readonly organizationAccounts?: ReadonlySet<string>;
 }
 
 /** The context of a deployment that lists no accounts. */
@@ -177,6 +183,12 @@ export interface Detection {
    * @default - no lookup
    */
   readonly attachmentGroups?: (record: CloudTrailRecord) => readonly string[];
+  /**
+   * Whether the findings and risk rules tell accounts of the organization from others, so
+   * the delivery looks the organization up first (when the deployment has lookups on).
+   * @default false
+   */
+  readonly readsOrganization?: boolean;
   /**
    * Adjustments of this detection's base score that depend on the call's content. They apply
    * before, and add to, the general risk rules.

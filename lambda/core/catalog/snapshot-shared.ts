@@ -207,13 +207,19 @@ export function isPublicShare(record: CloudTrailRecord): boolean {
   return shareRecipients(record).some((recipient) => recipient.kind === 'public');
 }
 
-/** Accounts (or values that are not account ids) the directory does not list. */
+/** Whether the organization, as looked up, has `accountId` as a member. */
+function inOrganization(context: DetectionContext, accountId: string): boolean {
+  return context.organizationAccounts?.has(accountId) === true;
+}
+
+/** Accounts (or values that are not account ids) neither the directory nor the organization knows. */
 export function hasUnknownRecipient(record: CloudTrailRecord, context: DetectionContext): boolean {
   return shareRecipients(record).some(
     (recipient) =>
       recipient.kind === 'other' ||
       (recipient.kind === 'account' &&
-        accountContext(context.accounts, recipient.accountId).name === undefined),
+        accountContext(context.accounts, recipient.accountId).name === undefined &&
+        !inOrganization(context, recipient.accountId)),
   );
 }
 
@@ -223,8 +229,14 @@ function describeRecipient(recipient: Recipient, context: DetectionContext): str
       return `every AWS account (${PUBLIC_SHARE}): the snapshot is public`;
     case 'account': {
       const known = accountContext(context.accounts, recipient.accountId);
-      return known.name !== undefined
-        ? `account ${recipient.accountId}, known as ${cleanText(known.name, 64)} (${cleanText(known.environment, 32)})`
+      if (known.name !== undefined) {
+        return `account ${recipient.accountId}, known as ${cleanText(known.name, 64)} (${cleanText(known.environment, 32)})`;
+      }
+      if (inOrganization(context, recipient.accountId)) {
+        return `account ${recipient.accountId}, a member of this organization (not in the account directory)`;
+      }
+      return context.organizationAccounts !== undefined
+        ? `account ${recipient.accountId}, outside this organization and not in the account directory`
         : `account ${recipient.accountId}, which the account directory does not list`;
     }
     case 'other':
@@ -268,6 +280,7 @@ export const snapshotShared: Detection = {
   outcome: 'success',
   requestMatches: (record) => shareRecipients(record).length > 0,
   findings: shareFindings,
+  readsOrganization: true,
   riskRules: [
     {
       id: 'snapshot-public',
@@ -280,9 +293,10 @@ export const snapshotShared: Detection = {
       id: 'unknown-recipient-account',
       delta: 10,
       description:
-        'The snapshot was shared with an account the account directory (sgwatch.config.json) does not list.',
+        'The snapshot was shared with an account neither the account directory (sgwatch.config.json) nor, with lookups on, the organization knows.',
       applies: hasUnknownRecipient,
-      reason: 'the snapshot was shared with an account the account directory does not list',
+      reason:
+        'the snapshot was shared with an account neither the account directory nor the organization knows',
     },
   ],
   investigation: [
