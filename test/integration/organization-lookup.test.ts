@@ -125,7 +125,7 @@ describe('a snapshot shared with another account, with lookups on', () => {
       (event.detail as unknown as Record<string, unknown>).eventID = eventID;
       const result = await handlerWith(endpoint)(event);
       expect(result.alerts.map((a) => a.outcome)).toEqual(['notified']);
-      return readStoredAlert(aws.dynamodb, alertIdFor(RULE, eventID));
+      return await readStoredAlert(aws.dynamodb, alertIdFor(RULE, eventID));
     } finally {
       delete process.env.AWS_ENDPOINT_URL_ORGANIZATIONS;
     }
