@@ -5,6 +5,7 @@ import type {
   AlertStore,
   AttachmentLookup,
   Clock,
+  FindingRetries,
   FindingSink,
   Logger,
   OrganizationLookup,
@@ -37,6 +38,8 @@ export interface DeliveryWiring {
   readonly organization?: OrganizationLookup;
   /** Security Hub, beside SNS. @default - no findings */
   readonly findings?: FindingSink;
+  /** Where findings that could not be imported wait for a retry. @default - nowhere */
+  readonly findingRetries?: FindingRetries;
 }
 
 /**
@@ -56,5 +59,6 @@ export function composeDelivery(wiring: DeliveryWiring): ProcessDeps {
     ...(wiring.attachmentLookup !== undefined ? { attachmentLookup: wiring.attachmentLookup } : {}),
     ...(wiring.organization !== undefined ? { organization: wiring.organization } : {}),
     ...(wiring.findings !== undefined ? { findings: wiring.findings } : {}),
+    ...(wiring.findingRetries !== undefined ? { findingRetries: wiring.findingRetries } : {}),
   };
 }

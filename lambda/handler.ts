@@ -2,6 +2,7 @@ import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbAlertStore } from './adapters/dynamodb-store';
+import { DynamoDbFindingRetries } from './adapters/finding-retries';
 import { Ec2AttachmentLookup, lazyEc2 } from './adapters/ec2-attachment';
 import { lazyOrganizations, OrganizationAccounts } from './adapters/organization-accounts';
 import { jsonLogger, withFields } from './adapters/logger';
@@ -14,6 +15,7 @@ import { InvalidEventError } from './core/cloudtrail';
 import { errorFields, logText } from './core/logging';
 import type { Clock, Logger } from './core/ports';
 import type { ProcessDeps } from './core/process';
+import { FINDING_RETRY_RUN, retryFindings } from './core/finding-sink';
 import { isLoggedFailure, processRecord } from './core/process';
 import { detectionsFor, isRouted, readInvocation } from './core/routing';
 import { cleanText } from './core/text';
@@ -79,10 +81,11 @@ export function handlerDepsFromEnvironment(
 ): HandlerDeps {
   const env = readEnvironment(source);
   const sdkOptions = clientOptions(env.sdk, overrides);
+  const dynamodb = new DynamoDBClient(sdkOptions);
   const logger = jsonLogger({ base: { service: SERVICE }, threshold: env.logLevel });
   return {
     delivery: composeDelivery({
-      store: new DynamoDbAlertStore(new DynamoDBClient(sdkOptions), env.tableName),
+      store: new DynamoDbAlertStore(dynamodb, env.tableName),
       publisher: new SnsAlertPublisher(new SNSClient(sdkOptions), env.topicArn),
       logger,
       policy: readPolicy(source),
@@ -121,6 +124,7 @@ export function handlerDepsFromEnvironment(
               env.securityHub,
               overrides.clock,
             ),
+            findingRetries: new DynamoDbFindingRetries(dynamodb, env.tableName),
           }
         : {}),
     }),
@@ -185,6 +189,44 @@ function rejectInvalid(input: unknown, error: unknown, log: Logger): void {
 
 export type Handler = (event: unknown, context?: InvocationContext) => Promise<HandlerResult>;
 
+function isFindingRetryRun(event: unknown): boolean {
+  return (
+    field(event, 'sgwatch') === FINDING_RETRY_RUN.sgwatch && field(event, 'detail') === undefined
+  );
+}
+
+/**
+ * The scheduled retry run: imports again each finding that could not be imported when its
+ * alert was delivered. One that fails again waits for the next run; the run itself never
+ * fails for it, so only Security Hub's own alarm speaks of a Security Hub outage.
+ */
+async function runFindingRetries(deps: HandlerDeps, log: Logger): Promise<HandlerResult> {
+  const { findings, findingRetries, store, catalog } = deps.delivery;
+  if (findings === undefined || findingRetries === undefined) {
+    return { eventId: FINDING_RETRY_RUN.sgwatch, alerts: [] };
+  }
+  const results = await retryFindings({
+    store,
+    findings,
+    findingRetries,
+    catalog: catalog ?? CATALOG,
+    logger: log,
+  });
+  log.info('finding retry run', {
+    imported: results.filter((r) => r.outcome === 'imported').length,
+    pending: results.filter((r) => r.outcome === 'pending').length,
+    dropped: results.filter((r) => r.outcome === 'dropped').length,
+  });
+  return {
+    eventId: FINDING_RETRY_RUN.sgwatch,
+    alerts: results.map((r) => ({
+      alertId: r.alertId,
+      ruleId: r.ruleId ?? '',
+      outcome: `finding-${r.outcome}`,
+    })),
+  };
+}
+
 /**
  * Builds the EventBridge entry point. It takes an event as a detector rule routes it (the
  * detection and the event; see core/routing.ts), which runs that detection only, or a bare
@@ -204,6 +246,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     let eventId: string | undefined;
     let ruleIds: string[] = [];
     let validated = false;
+    if (isFindingRetryRun(event)) return runFindingRetries(deps, log);
     try {
       let invocation;
       let detections;

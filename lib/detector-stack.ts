@@ -1,8 +1,11 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { Annotations, CfnOutput, Stack, Tags } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import type { Detection } from '../lambda/core/catalog';
 import { CATALOG } from '../lambda/core/catalog';
+import { FINDING_RETRY_MINUTES, FINDING_RETRY_RUN } from '../lambda/core/finding-sink';
 import type { Policy } from '../lambda/core/policy';
 import type { SigmaSource } from '../lambda/core/sigma';
 import { DEFAULT_POLICY, expiredExceptions } from '../lambda/core/policy';
@@ -118,6 +121,24 @@ export class DetectorStack extends Stack {
       slackChannel: this.alertTopic.slackChannel,
       securityHub: config.securityHub,
     });
+
+    if (this.detector.securityHubProductArn !== undefined) {
+      // Findings Security Hub did not take when their alerts went out are imported again on a
+      // schedule, so the findings converge on the alerts after an outage or throttling.
+      new events.Rule(this, 'FindingRetrySchedule', {
+        description:
+          'Imports again the Security Hub findings of sgwatch alerts that did not import',
+        schedule: events.Schedule.rate(Duration.minutes(FINDING_RETRY_MINUTES)),
+        targets: [
+          new targets.LambdaFunction(this.detector.function, {
+            event: events.RuleTargetInput.fromObject(FINDING_RETRY_RUN),
+            retryAttempts: 2,
+            maxEventAge: Duration.minutes(FINDING_RETRY_MINUTES),
+            deadLetterQueue: undeliveredEvents.queue,
+          }),
+        ],
+      });
+    }
 
     this.hunt = this.addHunt(config);
     const productArn = this.detector.securityHubProductArn;

@@ -42,7 +42,8 @@ export const DETECTOR_METRICS = [
   'ProcessingErrors',
   /**
    * Alerts whose Security Hub finding was not imported (not enabled, throttled, down, or
-   * the finding refused). The alert was still recorded and sent; nothing is retried.
+   * the finding refused). The alert was still recorded and sent; the scheduled retry run
+   * imports the finding again.
    */
   'SecurityHubFailures',
 ] as const;

@@ -34,6 +34,8 @@ export type MarkResult = 'marked' | 'claim-lost';
 export interface AlertStore {
   /** Stores `alert` as pending with a delivery claim until `claimUntil`, unless it exists. */
   create(alert: Alert, claimUntil: Date): Promise<CreateResult>;
+  /** The stored alert, or undefined when there is none (never written, or expired). */
+  get(alertId: string): Promise<Alert | undefined>;
   /**
    * Takes over delivery of a pending alert whose claim has lapsed by `now`. Returns the new
    * claim's token, or undefined when the alert is no longer pending or another delivery
@@ -97,6 +99,17 @@ export interface AlertPublisher {
  */
 export interface FindingSink {
   record(alert: Alert, detection: Detection): Promise<void>;
+}
+
+/**
+ * Alerts whose finding could not be imported, kept until a later import succeeds, so the
+ * findings converge on the alerts however long Security Hub was slow or away.
+ */
+export interface FindingRetries {
+  add(alertId: string): Promise<void>;
+  /** Up to `limit` alert ids waiting for their finding, oldest order not promised. */
+  pending(limit: number): Promise<string[]>;
+  remove(alertIds: readonly string[]): Promise<void>;
 }
 
 export interface Clock {

@@ -16,6 +16,7 @@ import type {
   AttachmentResult,
   ClaimToken,
   Clock,
+  FindingRetries,
   FindingSink,
   Logger,
   OrganizationLookup,
@@ -58,6 +59,11 @@ export interface ProcessDeps {
    * @default - no findings
    */
   readonly findings?: FindingSink;
+  /**
+   * Where a finding that could not be imported waits for the retry run.
+   * @default - nowhere: only a later delivery of the event imports it again
+   */
+  readonly findingRetries?: FindingRetries;
   /**
    * The `account` of the EventBridge event being processed: the alert's account when the
    * record names no recipient account (see `accountOf`).

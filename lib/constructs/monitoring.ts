@@ -177,8 +177,8 @@ export class Monitoring extends Construct {
         description:
           'The sgwatch detector could not import findings into Security Hub (not enabled in ' +
           'the Region, throttled, unavailable, or a finding refused). The alerts were still ' +
-          'sent and recorded; their findings are missing. Read the detector log ("finding not ' +
-          'recorded") and run `sgwatch doctor`.',
+          'sent and recorded; their findings are imported again every 15 minutes until Security ' +
+          'Hub takes them. Read the detector log ("finding not recorded") and run `sgwatch doctor`.',
       });
     }
 

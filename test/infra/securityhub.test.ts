@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FINDING_RETRY_MINUTES, FINDING_RETRY_RUN } from '../../lambda/core/finding-sink';
 import { OPTIONAL_STACK_OUTPUTS, SECURITY_HUB_TABLE_TAG } from '../../lib/deployment-names';
 import { removeTemporaryDirs, synthesize } from '../support/synth';
 
@@ -48,6 +49,23 @@ describe('Security Hub sink in the stack', () => {
       { action: 'securityhub:BatchImportFindings', resources: [PRODUCT_ARN] },
       { action: 'securityhub:BatchUpdateFindings', resources: [HUB_ARN] },
     ]);
+  });
+
+  it('imports failed findings again every 15 minutes, only when findings are on', () => {
+    on.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: `rate(${FINDING_RETRY_MINUTES} minutes)`,
+      Targets: [
+        Match.objectLike({
+          Input: JSON.stringify(FINDING_RETRY_RUN),
+          DeadLetterConfig: Match.anyValue(),
+        }),
+      ],
+    });
+    expect(
+      off.findResources('AWS::Events::Rule', {
+        Properties: { ScheduleExpression: Match.anyValue() },
+      }),
+    ).toEqual({});
   });
 
   it('tells the detector the product through its environment', () => {

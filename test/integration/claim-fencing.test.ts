@@ -200,6 +200,7 @@ describe('a delivery that lost its claim', () => {
     const real = new DynamoDbAlertStore(dynamodb, aws.dynamodb.tableName);
     const pausedStore: AlertStore = {
       create: (alert, until) => real.create(alert, until),
+      get: (id) => real.get(id),
       claim: (id, now, until) => real.claim(id, now, until),
       markNotified: (id, token, messageId, at) => real.markNotified(id, token, messageId, at),
       release: (id, token) => real.release(id, token),

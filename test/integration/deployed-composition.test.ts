@@ -9,6 +9,8 @@ import { EnableSecurityHubCommand, SecurityHubClient } from '@aws-sdk/client-sec
 import { Template } from 'aws-cdk-lib/assertions';
 import { alertIdFor } from '../../lambda/core/alert';
 import type { CloudTrailEnvelope } from '../../lambda/core/cloudtrail';
+import { DynamoDbFindingRetries } from '../../lambda/adapters/finding-retries';
+import { FINDING_RETRY_RUN } from '../../lambda/core/finding-sink';
 import type { Handler, HandlerResult } from '../../lambda/handler';
 import { createHandler, handlerDepsFromEnvironment } from '../../lambda/handler';
 import type { Routed } from '../support/eventbridge';
@@ -219,6 +221,35 @@ describe('Security Hub beside SNS, in the deployed composition', () => {
       'duplicate',
     ]);
     expect(hub.findings.size).toBe(2);
+    await expectTwoAlertsSentOnce(event);
+  });
+
+  it('keeps the findings Security Hub did not take, and the scheduled retry run imports them once it answers', async () => {
+    proxy.reset();
+    const event = twoDetectionEvent();
+    proxy.inject({ match: () => true, fault: { kind: 'hang' }, times: 100 });
+    await invokeAll(route(hubTemplate, 'default', event));
+    const retries = new DynamoDbFindingRetries(aws.dynamodb.client, aws.dynamodb.tableName);
+    expect(await retries.pending(100)).toEqual(expect.arrayContaining(alertIdsOf(event)));
+
+    // A run while Security Hub is still away keeps them, and does not fail.
+    const stillDown = await findingHandler(FINDING_RETRY_RUN);
+    expect(stillDown.alerts.filter((a) => alertIdsOf(event).includes(a.alertId))).toEqual(
+      alertIdsOf(event).map((alertId) =>
+        expect.objectContaining({ alertId, outcome: 'finding-pending' }),
+      ),
+    );
+    expect(await retries.pending(100)).toEqual(expect.arrayContaining(alertIdsOf(event)));
+
+    // Once it answers, the next run imports them and forgets them.
+    proxy.reset();
+    const run = await findingHandler(FINDING_RETRY_RUN);
+    expect(
+      run.alerts.filter((a) => a.outcome === 'finding-imported').map((a) => a.alertId),
+    ).toEqual(expect.arrayContaining(alertIdsOf(event)));
+    expect(await retries.pending(100)).toEqual([]);
+    expect(hub.findings.size).toBeGreaterThanOrEqual(2);
+    // Nothing was sent again.
     await expectTwoAlertsSentOnce(event);
   });
 
