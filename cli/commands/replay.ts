@@ -94,8 +94,9 @@ Output:
                           principal, account and Region instead); jsonl: one
                           line per matched alert on stdout and nothing else;
                           json: one array of them (--json is the same). Counts
-                          always go to stderr: matched = new + already stored;
-                          new = notified + suppressed + capped.
+                          always go to stderr, records and alerts on lines of
+                          their own: alerts = new + already stored; new =
+                          notified + suppressed + capped.
   --detections SEL        seed, exposure, exfiltration or all (default: all):
                           the packs whose alerts are recorded
   --sigma PATH            also run the Sigma rules in this file or folder
@@ -146,16 +147,21 @@ function progressLine(progress: ReplayProgress): string {
   return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${formatBytes(progress.bytesDone)}  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
 }
 
-export function countsLine(counts: ReplayCounts): string {
-  return (
-    `files ${counts.files}  records ${counts.records}  ` +
-    `matched ${counts.matched} = new ${counts.new} + already stored ${counts.alreadyStored}  ` +
-    `new ${counts.new} = notified ${counts.notified} + suppressed ${counts.suppressed} + capped ${counts.capped}  ` +
-    `unreadable ${counts.unreadable}` +
-    (counts.invalidRecords > 0 ? `  invalid records ${counts.invalidRecords}` : '') +
-    (counts.filteredOut > 0 ? `  filtered out ${counts.filteredOut}` : '') +
-    (counts.repeats > 0 ? `  repeats ${counts.repeats}` : '')
-  );
+/**
+ * The run's counts, on two lines of their own unit each: records (what was read) and alerts
+ * (what the detections raised), the alerts' parts adding up to their total.
+ */
+export function countsLines(counts: ReplayCounts, reading: string): string {
+  const records =
+    `records ${counts.records} in ${counts.files} file${counts.files === 1 ? '' : 's'} (${reading})` +
+    (counts.filteredOut > 0 ? `, ${counts.filteredOut} filtered out` : '') +
+    (counts.invalidRecords > 0 ? `, ${counts.invalidRecords} invalid` : '') +
+    `; unreadable files ${counts.unreadable}`;
+  const alerts =
+    `alerts ${counts.matched} = new ${counts.new} + already stored ${counts.alreadyStored}; ` +
+    `new ${counts.new} = notified ${counts.notified} + suppressed ${counts.suppressed} + capped ${counts.capped}` +
+    (counts.repeats > 0 ? `; met again ${counts.repeats} (repeated events)` : '');
+  return `${records}\n${alerts}\n`;
 }
 
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[\w-]+$/;
@@ -535,7 +541,10 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     }
   }
   io.stderr.write(
-    `${countsLine(counts)}  (${formatBytes(counts.bytes)} read, ${formatBytes(counts.rawBytes)} uncompressed, ${threads} thread${threads === 1 ? '' : 's'})\n`,
+    countsLines(
+      counts,
+      `${formatBytes(counts.bytes)} read, ${formatBytes(counts.rawBytes)} uncompressed, ${threads} thread${threads === 1 ? '' : 's'}`,
+    ),
   );
   return failed || counts.unreadable > 0 || counts.invalidRecords > 0 ? 1 : 0;
 }

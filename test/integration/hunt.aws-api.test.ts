@@ -88,7 +88,7 @@ function replay(archive: string, flags: string[]) {
 
 /** Files replayed, from replay's counts line. */
 function filesRead(stderr: string): number {
-  return Number(/files (\d+)/.exec(stderr)?.[1] ?? NaN);
+  return Number(/records \d+ in (\d+) files?/.exec(stderr)?.[1] ?? NaN);
 }
 
 const CLOCK = Date.parse('2025-03-10T08:00:00Z');

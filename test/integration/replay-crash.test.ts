@@ -94,7 +94,7 @@ describe('replay killed part-way and run again', () => {
 
     // Assess
     expect(rerun.code).toBe(0);
-    expect(rerun.stderr).toMatch(new RegExp(`matched ${expected.size} = `));
+    expect(rerun.stderr).toMatch(new RegExp(`alerts ${expected.size} = `));
     const actual = await storedAlerts(crashed);
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, alert] of expected) {

@@ -61,8 +61,12 @@ describe('replay from S3', () => {
     expect(remote.code).toBe(0);
     expect(alertIds(remote.stdout)).toEqual(alertIds(local.stdout));
     expect(alertIds(local.stdout).length).toBeGreaterThan(0);
-    const counts = (run: { stderr: string }) =>
-      /files \d+ {2}records \d+ {2}matched \d+ {2}alerts \d+/.exec(run.stderr)?.[0];
+    // Records read and alerts raised, without how the bytes were read.
+    const counts = (run: { stderr: string }) => [
+      /records \d+ in \d+ files?/.exec(run.stderr)?.[0],
+      /^alerts .*$/m.exec(run.stderr)?.[0],
+    ];
+    expect(counts(local).every((part) => part !== undefined)).toBe(true);
     expect(counts(remote)).toEqual(counts(local));
     expect(remote.stderr).toContain('skipped 1 CloudTrail-Digest prefix(es)');
     expect(remote.stderr).toContain(`ignored 1 object(s)`);

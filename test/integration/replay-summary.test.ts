@@ -32,7 +32,7 @@ describe('sgwatch replay of an alert-heavy archive', () => {
   it('summarizes the alerts in a terminal instead of listing them', async () => {
     const run = await replay(true);
     expect(run.code).toBe(0);
-    const matched = Number(/matched (\d+) =/.exec(run.stderr)?.[1]);
+    const matched = Number(/alerts (\d+) =/.exec(run.stderr)?.[1]);
     expect(matched).toBeGreaterThan(50);
     const lines = run.stdout.split('\n');
     expect(lines.length).toBeLessThan(60);
@@ -57,7 +57,7 @@ describe('sgwatch replay of an alert-heavy archive', () => {
 
   it('lists every alert when its output is piped', async () => {
     const run = await replay(false);
-    const matched = Number(/matched (\d+) =/.exec(run.stderr)?.[1]);
+    const matched = Number(/alerts (\d+) =/.exec(run.stderr)?.[1]);
     const rows = run.stdout.split('\n').filter((line) => /^[0-9a-f]{20}\s/.test(line));
     expect(rows).toHaveLength(matched);
     expect(run.stdout).not.toContain('By detection:');

@@ -71,8 +71,10 @@ describe('sgwatch replay input formats', () => {
       ['a-1', 'aws.rds.create-db-security-group'],
       ['f-1', 'aws.legacy-security-group.create-failed'],
     ]);
+    expect(run.stderr).toContain('records 3 in 1 file (');
+    expect(run.stderr).toContain('; unreadable files 0\n');
     expect(run.stderr).toContain(
-      'files 1  records 3  matched 2 = new 2 + already stored 0  new 2 = notified 2 + suppressed 0 + capped 0  unreadable 0',
+      'alerts 2 = new 2 + already stored 0; new 2 = notified 2 + suppressed 0 + capped 0\n',
     );
   });
 
@@ -106,7 +108,7 @@ describe('sgwatch replay input formats', () => {
       expect(alert).toMatchObject({ delivery: 'notified', status: 'open' });
       expect(JSON.parse(alert.cloudTrailEvent)).toMatchObject({ eventID: alert.eventId });
     }
-    expect(run.stderr).toContain('matched 2 = new 2 + already stored 0');
+    expect(run.stderr).toContain('alerts 2 = new 2 + already stored 0');
     expect(run.stdout).not.toContain('files ');
   });
 
@@ -156,7 +158,7 @@ describe('sgwatch replay with bad input', () => {
     expect(run.stderr).toMatch(/unreadable .*3-empty\.json: file is empty/);
     expect(run.stderr).toMatch(/unreadable .*4-bad-json\.json: file is not valid JSON/);
     expect(run.stderr).toMatch(/unreadable .*6-published-example\.txt: file is not valid JSON/);
-    expect(run.stderr).toContain('unreadable 5');
+    expect(run.stderr).toContain('unreadable files 5');
   });
 
   it('reports empty, non-JSON and truncated files even when the prefilter skips the parse', async () => {
@@ -169,7 +171,7 @@ describe('sgwatch replay with bad input', () => {
     expect(run.stderr).toMatch(/unreadable .*a-empty\.json: file is empty/);
     expect(run.stderr).toMatch(/unreadable .*b-text\.json: file is not JSON/);
     expect(run.stderr).toMatch(/unreadable .*c-cut\.json\.gz: file is not valid JSON/);
-    expect(run.stderr).toContain('files 4  records 1');
+    expect(run.stderr).toContain('records 1 in 4 files');
   });
 
   it('reports a record that fails validation by file and index, and still stores the rest', async () => {
@@ -207,8 +209,9 @@ describe('sgwatch replay with bad input', () => {
     expect(run.stderr).toMatch(
       /events\.jsonl:4: invalid line: invalid event: eventTime is missing/,
     );
-    expect(run.stderr).toContain('records 5  matched 3');
-    expect(run.stderr).toContain('unreadable 0  invalid records 2');
+    expect(run.stderr).toContain('records 5 in 1 file');
+    expect(run.stderr).toContain(', 2 invalid; unreadable files 0');
+    expect(run.stderr).toContain('alerts 3 = new 3');
   });
 
   it('reports a matching record over CloudTrail’s 256 KB event limit as too large, and delivers the rest', async () => {
@@ -347,7 +350,7 @@ describe('sgwatch replay filters', () => {
         .map((a) => a.eventId)
         .sort(),
     ).toEqual(expected);
-    expect(run.stderr).toContain(`filtered out ${3 - expected.length}`);
+    expect(run.stderr).toContain(`, ${3 - expected.length} filtered out`);
   });
 });
 
@@ -368,8 +371,8 @@ describe('sgwatch replay output for people', () => {
     const run = await replay(['.']);
 
     expect(jsonlAlerts(run.stdout).map((a) => a.eventId)).toEqual(['dup-1']);
-    expect(run.stderr).toContain('matched 1 = new 1 + already stored 0');
-    expect(run.stderr).toContain('repeats 1');
+    expect(run.stderr).toContain('alerts 1 = new 1 + already stored 0');
+    expect(run.stderr).toContain('met again 1');
   });
 
   it('prints one jsonl line per stored alert for the sample archive, whose redelivered event matches twice', async () => {
@@ -379,8 +382,8 @@ describe('sgwatch replay output for people', () => {
 
     const ids = jsonlAlerts(run.stdout).map((a) => a.alertId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(run.stderr).toContain(`matched ${ids.length} = new ${ids.length} + already stored 0`);
-    expect(run.stderr).toMatch(/repeats [1-9]/);
+    expect(run.stderr).toContain(`alerts ${ids.length} = new ${ids.length} + already stored 0`);
+    expect(run.stderr).toMatch(/met again [1-9]/);
   });
 
   it('uses counts that add up, in the same words on stderr and under the table', async () => {
@@ -397,11 +400,11 @@ describe('sgwatch replay output for people', () => {
 
     // Assess
     expect(first.stderr).toContain(
-      'matched 2 = new 2 + already stored 0  new 2 = notified 2 + suppressed 0 + capped 0',
+      'alerts 2 = new 2 + already stored 0; new 2 = notified 2 + suppressed 0 + capped 0',
     );
     expect(first.stdout).toContain('2 alerts matched (new 2, already stored 0)');
     expect(second.stderr).toContain(
-      'matched 2 = new 0 + already stored 2  new 0 = notified 0 + suppressed 0 + capped 0',
+      'alerts 2 = new 0 + already stored 2; new 0 = notified 0 + suppressed 0 + capped 0',
     );
     expect(second.stdout).toContain('2 alerts matched (new 0, already stored 2)');
     expect(second.stdout).toContain('already stored, seen 2x');
@@ -484,7 +487,7 @@ describe('sgwatch replay into a deployed table', () => {
     expect(run.stdout).toContain(`DynamoDB table ${aws.dynamodb.tableName} in eu-west-1`);
     expect(run.stdout).toContain('111122223333/us-east-1');
     expect(run.stdout).toContain('1 alert matched');
-    expect(run.stderr).toContain('filtered out 1');
+    expect(run.stderr).toContain(', 1 filtered out');
   });
 
   it('does not take the table Region from --region', async () => {

@@ -95,7 +95,7 @@ describe('sgwatch replay --sigma', () => {
 
   it('runs the rules beside the built-in detections, through the same core', async () => {
     const run = await replay(['--sigma', RULES, 'logs']);
-    expect(run.stderr).toMatch(/matched 7 /);
+    expect(run.stderr).toMatch(/alerts 7 = /);
     expect(run.code).toBe(0);
     expect(pairs(run.alerts)).toEqual(
       [
