@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AlertStore } from '../lambda/core/ports';
 import type { AlertQueryPort } from './alert-queries';
@@ -108,7 +108,22 @@ export function existingStateDir(
       `no local sgwatch store at ${state.path} (from ${named}): check the path, or run "${replay}" with it to create one`,
     );
   }
-  return state.path;
+  if (existsSync(join(state.path, LOCAL_STORE_FILE))) return state.path;
+  // The store's own folder of an earlier layout (`.sgwatch/store`) names its state folder.
+  if (basename(state.path) === 'store' && existsSync(join(dirname(state.path), LOCAL_STORE_FILE))) {
+    return dirname(state.path);
+  }
+  // A folder without a store is refused, never filled with an empty one.
+  const found = state.source === 'found' ? undefined : locateStateDir(undefined, {}, cwd);
+  const nearest =
+    found !== undefined &&
+    found.source === 'found' &&
+    existsSync(join(found.path, LOCAL_STORE_FILE))
+      ? `; the nearest store from here is in ${found.path}`
+      : '';
+  throw new StoreNotFoundError(
+    `${state.path} holds no sgwatch store: a state folder holds ${LOCAL_STORE_FILE}, which "${replay}" writes there${nearest}`,
+  );
 }
 
 /** The kind of store the options name; option mistakes throw a UsageError. */

@@ -4,7 +4,15 @@ import { availableParallelism } from 'node:os';
  * with an environment spelled out by each test (no AWS profile, credentials or Region from the
  * machine). AWS is the local fakes, dynalite, or an endpoint nothing listens on.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -461,6 +469,16 @@ describe('finding the local store', () => {
       `no local sgwatch store at ${join(dir, 'nowhere')} (from --state-dir)`,
     );
     expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+  });
+
+  it('refuses a --state-dir that holds no store, creating nothing there', async () => {
+    mkdirSync(join(dir, 'empty'));
+    const run = await cli.run(['alerts', 'list', '--state-dir', 'empty'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `sgwatch: ${join(dir, 'empty')} holds no sgwatch store: a state folder holds alerts.mdb, which "sgwatch replay <path>" writes there\n`,
+    );
+    expect(readdirSync(join(dir, 'empty'))).toEqual([]);
   });
 });
 
