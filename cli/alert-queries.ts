@@ -254,6 +254,24 @@ export interface AlertQueryPort {
 }
 
 /**
+ * The `transition` of every AlertQueryPort: checks the request before any read, reads the
+ * alert, and moves it as read (so a change made in between is a ConcurrentUpdateError).
+ */
+export async function readAndTransition(
+  port: Pick<AlertQueryPort, 'get' | 'applyTransition'>,
+  alertId: string,
+  to: TriageTarget,
+  by: string,
+  at: Date,
+  note?: string,
+): Promise<TriagedAlert> {
+  checkChangeRequest(requestOf(to, by, at, note));
+  const current = await port.get(alertId);
+  if (current === undefined) throw new AlertNotFoundError(alertId);
+  return port.applyTransition(current, to, by, at, note);
+}
+
+/**
  * Read and triage access to the alert table for people (the CLI). Every read is a GetItem
  * or a Query on one of the table's indexes: never a Scan, so cost tracks the answer, not
  * the table.
@@ -385,18 +403,14 @@ export class AlertQueries implements AlertQueryPort {
    * Reads the alert and moves it as `request` asks, recording who, when and why. Throws
    * AlertNotFoundError, InvalidTransitionError, ConcurrentUpdateError or TriageInputError.
    */
-  async transition(
+  transition(
     alertId: string,
     to: TriageTarget,
     by: string,
     at: Date,
     note?: string,
   ): Promise<TriagedAlert> {
-    const request = requestOf(to, by, at, note);
-    checkChangeRequest(request);
-    const current = await this.get(alertId);
-    if (current === undefined) throw new AlertNotFoundError(alertId);
-    return this.write(current, request);
+    return readAndTransition(this, alertId, to, by, at, note);
   }
 
   /**

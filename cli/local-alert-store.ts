@@ -16,7 +16,6 @@ import type {
 } from '../lambda/core/ports';
 import { ClaimLostError } from '../lambda/core/ports';
 import type { TriagedAlert, TriageTarget } from '../lambda/core/triage';
-import { checkChangeRequest } from '../lambda/core/triage';
 import {
   ALERT_CREATE_BUDGET_BYTES,
   AlertStoreError,
@@ -30,6 +29,7 @@ import {
   passesFilter,
   planList,
   planStatusWrite,
+  readAndTransition,
   requestOf,
 } from './alert-queries';
 
@@ -714,18 +714,14 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     }
   }
 
-  async transition(
+  transition(
     alertId: string,
     to: TriageTarget,
     by: string,
     at: Date,
     note?: string,
   ): Promise<TriagedAlert> {
-    const request = requestOf(to, by, at, note);
-    checkChangeRequest(request);
-    const current = await this.get(alertId);
-    if (current === undefined) throw new AlertNotFoundError(alertId);
-    return this.applyTransition(current, to, by, at, note);
+    return readAndTransition(this, alertId, to, by, at, note);
   }
 
   /**
