@@ -6,7 +6,7 @@ import type * as Lmdb from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import type { Alert, BurstPlacement, PrincipalHistory } from '../lambda/core/alert';
 import type { IndexSchema } from '../lambda/core/alert-table';
-import { ALERT_TABLE, HISTORY_COUNT_LIMIT } from '../lambda/core/alert-table';
+import { ALERT_TABLE, historyFromTimes } from '../lambda/core/alert-table';
 import type {
   AlertStore,
   ClaimToken,
@@ -33,7 +33,6 @@ import {
   requestOf,
 } from './alert-queries';
 
-const DAY_MS = 86_400_000;
 
 /**
  * The fields of an alert that writes after `create` change: delivery, burst placement and
@@ -615,26 +614,19 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   principalHistory(principal: string, before: Date): Promise<PrincipalHistory> {
     const index = ALERT_TABLE.indexes.byPrincipal;
     const cutoff = before.toISOString();
-    const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
-    const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
-    let last24h = 0;
-    let last7d = 0;
-    const pk = keyPart(principal);
-    // Newest first from just before `before`, as the DynamoDB store's query reads them.
-    for (const key of this.index.getKeys({
-      start: [index.name, pk, cutoff],
-      end: [index.name, pk, ''],
+    const keys = this.index.getKeys({
+      start: [index.name, keyPart(principal), cutoff],
+      end: [index.name, keyPart(principal), ''],
       reverse: true,
-    })) {
-      const time = key[2] ?? '';
-      if (time >= cutoff) continue;
-      if (time < weekAgo || last7d === HISTORY_COUNT_LIMIT) {
-        return Promise.resolve({ last24h, last7d, firstSeen: false });
+    });
+    // Newest first from just before `before`, as the DynamoDB store's query reads them.
+    function* newestFirst(): Generator<string> {
+      for (const key of keys) {
+        const time = String(key[2] ?? '');
+        if (time < cutoff) yield time;
       }
-      last7d += 1;
-      if (time >= dayAgo) last24h += 1;
     }
-    return Promise.resolve({ last24h, last7d, firstSeen: last7d === 0 });
+    return Promise.resolve(historyFromTimes(newestFirst(), before));
   }
 
   countOnce(request: CountRequest): Promise<number | undefined> {

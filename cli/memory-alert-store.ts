@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Alert, BurstPlacement, PrincipalHistory } from '../lambda/core/alert';
-import { HISTORY_COUNT_LIMIT } from '../lambda/core/alert-table';
+import { historyFromTimes } from '../lambda/core/alert-table';
 import type {
   AlertStore,
   ClaimToken,
@@ -11,7 +11,6 @@ import type {
 import { ClaimLostError } from '../lambda/core/ports';
 import { newAlertItemRefusal } from './dynamodb-limits';
 
-const DAY_MS = 86_400_000;
 
 /** An alert as stored: the alert and the claim bookkeeping the DynamoDB store also keeps. */
 interface Stored {
@@ -129,20 +128,13 @@ export class MemoryAlertStore implements AlertStore {
 
   principalHistory(principal: string, before: Date): Promise<PrincipalHistory> {
     const times = this.byPrincipal.get(principal) ?? [];
-    const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
-    const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
-    let last24h = 0;
-    let last7d = 0;
     // Newest first from just before `before`, as the DynamoDB store's query reads them.
-    for (let index = lowerBound(times, before.toISOString()) - 1; index >= 0; index--) {
-      const time = times[index] ?? '';
-      if (time < weekAgo || last7d === HISTORY_COUNT_LIMIT) {
-        return Promise.resolve({ last24h, last7d, firstSeen: false });
+    function* newestFirst(): Generator<string> {
+      for (let index = lowerBound(times, before.toISOString()) - 1; index >= 0; index--) {
+        yield times[index] ?? '';
       }
-      last7d += 1;
-      if (time >= dayAgo) last24h += 1;
     }
-    return Promise.resolve({ last24h, last7d, firstSeen: last7d === 0 });
+    return Promise.resolve(historyFromTimes(newestFirst(), before));
   }
 
   countOnce(request: CountRequest): Promise<number | undefined> {

@@ -1,3 +1,5 @@
+import { DAY_MS } from './calendar';
+import type { PrincipalHistory } from './model';
 /**
  * The alert table's key schema and indexes, shared by the CDK construct that deploys it,
  * the DynamoDB adapter that writes it and the embedded store that recreates it locally.
@@ -27,6 +29,26 @@ export const ALERT_TABLE = {
 
 /** Earlier alerts a principal's history counts at most; "1,000 in a week" says enough. */
 export const HISTORY_COUNT_LIMIT = 1000;
+
+/**
+ * A principal's history from the event times of its earlier alerts, newest first and all
+ * before `before`, as the table's index query returns them: counted until a week back or
+ * the limit, whichever comes first.
+ */
+export function historyFromTimes(newestFirst: Iterable<string>, before: Date): PrincipalHistory {
+  const dayAgo = new Date(before.getTime() - DAY_MS).toISOString();
+  const weekAgo = new Date(before.getTime() - 7 * DAY_MS).toISOString();
+  let last24h = 0;
+  let last7d = 0;
+  for (const time of newestFirst) {
+    if (time < weekAgo || last7d === HISTORY_COUNT_LIMIT) {
+      return { last24h, last7d, firstSeen: false };
+    }
+    last7d += 1;
+    if (time >= dayAgo) last24h += 1;
+  }
+  return { last24h, last7d, firstSeen: last7d === 0 };
+}
 
 export type AlertIndexName = keyof typeof ALERT_TABLE.indexes;
 
