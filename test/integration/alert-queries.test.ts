@@ -11,52 +11,11 @@ import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert, AlertStatus } from '../../lambda/core/alert';
-import { buildAlert } from '../../lambda/core/alert';
-import type { Severity } from '../../lambda/core/catalog';
-import { detect } from '../../lambda/core/catalog';
-import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
-import { loadRecord } from '../support/fixtures';
+import type { Seed } from '../support/alert-seeds';
+import { alertFor, CACHE, DANA, ERIN, NOW } from '../support/alert-seeds';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 const CACHE_RULE = 'aws.elasticache.create-cache-security-group';
-const DANA = 'arn:aws:iam::111122223333:user/dana';
-const ERIN = 'arn:aws:iam::444455556666:user/erin';
-const NOW = new Date('2026-03-15T12:00:00Z');
-
-interface Seed {
-  readonly eventID: string;
-  readonly eventTime: string;
-  readonly file?: string;
-  readonly principal?: string;
-  readonly account?: string;
-  readonly severity?: Severity;
-  readonly status?: AlertStatus;
-}
-
-/** An alert built by the real pipeline code from a fixture record, varied per seed. */
-function alertFor(seed: Seed): Alert {
-  const base = loadRecord(seed.file ?? RDS);
-  const record: CloudTrailRecord = {
-    ...base,
-    eventID: seed.eventID,
-    eventTime: seed.eventTime,
-    ...(seed.principal !== undefined
-      ? { userIdentity: { ...base.userIdentity, arn: seed.principal } }
-      : {}),
-    ...(seed.account !== undefined ? { recipientAccountId: seed.account } : {}),
-  };
-  const detection = detect(record)[0];
-  if (detection === undefined) throw new Error(`fixture ${seed.file ?? RDS} matched nothing`);
-  const alert = buildAlert(detection, record, { now: NOW, retentionDays: 365 });
-  // Severity comes from risk scoring; these tests set it directly to exercise the filter.
-  return {
-    ...alert,
-    ...(seed.severity !== undefined ? { severity: seed.severity } : {}),
-    ...(seed.status !== undefined ? { status: seed.status } : {}),
-  };
-}
 
 /** Writes alerts the way the detector does: create (claimed), then mark notified. */
 async function seed(db: EmbeddedDynamoDb, seeds: readonly Seed[]): Promise<Alert[]> {

@@ -16,51 +16,11 @@ import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { LocalAlertStore } from '../../cli/local-alert-store';
 import { openDeliveryStore } from '../../cli/store';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import type { Alert, AlertStatus } from '../../lambda/core/alert';
-import { buildAlert } from '../../lambda/core/alert';
-import type { Severity } from '../../lambda/core/catalog';
-import { detect } from '../../lambda/core/catalog';
-import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import type { Alert } from '../../lambda/core/alert';
 import type { AlertStore } from '../../lambda/core/ports';
 import type { TriageTarget } from '../../lambda/core/triage';
-import { loadRecord } from '../support/fixtures';
-
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
-const DANA = 'arn:aws:iam::111122223333:user/dana';
-const ERIN = 'arn:aws:iam::444455556666:user/erin';
-const NOW = new Date('2026-03-15T12:00:00Z');
-
-interface Seed {
-  readonly eventID: string;
-  readonly eventTime: string;
-  readonly file?: string;
-  readonly principal?: string;
-  readonly account?: string;
-  readonly severity?: Severity;
-  readonly status?: AlertStatus;
-}
-
-function alertFor(seed: Seed): Alert {
-  const base = loadRecord(seed.file ?? RDS);
-  const record: CloudTrailRecord = {
-    ...base,
-    eventID: seed.eventID,
-    eventTime: seed.eventTime,
-    ...(seed.principal !== undefined
-      ? { userIdentity: { ...base.userIdentity, arn: seed.principal } }
-      : {}),
-    ...(seed.account !== undefined ? { recipientAccountId: seed.account } : {}),
-  };
-  const detection = detect(record)[0];
-  if (detection === undefined) throw new Error(`fixture ${seed.file ?? RDS} matched nothing`);
-  const alert = buildAlert(detection, record, { now: NOW, retentionDays: 365 });
-  return {
-    ...alert,
-    ...(seed.severity !== undefined ? { severity: seed.severity } : {}),
-    ...(seed.status !== undefined ? { status: seed.status } : {}),
-  };
-}
+import type { Seed } from '../support/alert-seeds';
+import { alertFor, CACHE, DANA, ERIN, NOW } from '../support/alert-seeds';
 
 const SEEDS: readonly Seed[] = [
   { eventID: 'a1', eventTime: '2026-03-14T10:00:00Z' },

@@ -1,0 +1,47 @@
+import type { Alert, AlertStatus } from '../../lambda/core/alert';
+import { buildAlert } from '../../lambda/core/alert';
+import type { Severity } from '../../lambda/core/catalog';
+import { detect } from '../../lambda/core/catalog';
+import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import { loadRecord } from './fixtures';
+
+export const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+export const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+export const DANA = 'arn:aws:iam::111122223333:user/dana';
+export const ERIN = 'arn:aws:iam::444455556666:user/erin';
+/** When the seeded alerts were built. */
+export const NOW = new Date('2026-03-15T12:00:00Z');
+
+/** One stored alert for the query tests: a fixture record, varied where a test needs it. */
+export interface Seed {
+  readonly eventID: string;
+  readonly eventTime: string;
+  readonly file?: string;
+  readonly principal?: string;
+  readonly account?: string;
+  readonly severity?: Severity;
+  readonly status?: AlertStatus;
+}
+
+/** An alert built by the real pipeline code from a fixture record, varied per seed. */
+export function alertFor(seed: Seed): Alert {
+  const base = loadRecord(seed.file ?? RDS);
+  const record: CloudTrailRecord = {
+    ...base,
+    eventID: seed.eventID,
+    eventTime: seed.eventTime,
+    ...(seed.principal !== undefined
+      ? { userIdentity: { ...base.userIdentity, arn: seed.principal } }
+      : {}),
+    ...(seed.account !== undefined ? { recipientAccountId: seed.account } : {}),
+  };
+  const detection = detect(record)[0];
+  if (detection === undefined) throw new Error(`fixture ${seed.file ?? RDS} matched nothing`);
+  const alert = buildAlert(detection, record, { now: NOW, retentionDays: 365 });
+  // Severity comes from risk scoring; these tests set it directly to exercise the filter.
+  return {
+    ...alert,
+    ...(seed.severity !== undefined ? { severity: seed.severity } : {}),
+    ...(seed.status !== undefined ? { status: seed.status } : {}),
+  };
+}
