@@ -33,7 +33,6 @@ import {
   requestOf,
 } from './alert-queries';
 
-
 /**
  * The fields of an alert that writes after `create` change: delivery, burst placement and
  * triage. They are kept apart from the rest, which is written once, compressed.

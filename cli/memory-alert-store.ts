@@ -11,7 +11,6 @@ import type {
 import { ClaimLostError } from '../lambda/core/ports';
 import { newAlertItemRefusal } from './dynamodb-limits';
 
-
 /** An alert as stored: the alert and the claim bookkeeping the DynamoDB store also keeps. */
 interface Stored {
   alert: Alert;
