@@ -1,17 +1,17 @@
 import type { CloudTrailRecord } from '../cloudtrail';
-import { datastorePortOpenToInternet } from './datastore-port-open-to-internet';
-import { datastoreSecurityGroupsChanged } from './datastore-security-groups-changed';
 import type { Detection } from './detection';
 import { matches } from './detection';
-import { elasticacheSecurityGroupCreated } from './elasticache-security-group-created';
-import { legacySecurityGroupIngressAuthorized } from './legacy-security-group-ingress';
-import { rdsMadePublic } from './rds-made-public';
-import { rdsSecurityGroupCreated } from './rds-security-group-created';
-import { redshiftMadePublic } from './redshift-made-public';
-import { securityGroupCreationFailed } from './security-group-creation-failed';
-import { snapshotExported } from './snapshot-exported';
-import { snapshotPublicShareFailed } from './snapshot-public-share-failed';
-import { snapshotShared } from './snapshot-shared';
+import { datastoreSecurityGroupsChanged } from './detections/aws.datastore.security-groups-changed';
+import { snapshotShared } from './detections/aws.datastore.snapshot-shared';
+import { datastorePortOpenToInternet } from './detections/aws.ec2.datastore-port-open-to-internet';
+import { elasticacheSecurityGroupCreated } from './detections/aws.elasticache.create-cache-security-group';
+import { securityGroupCreationFailed } from './detections/aws.legacy-security-group.create-failed';
+import { legacySecurityGroupIngressAuthorized } from './detections/aws.legacy-security-group.ingress-authorized';
+import { rdsSecurityGroupCreated } from './detections/aws.rds.create-db-security-group';
+import { rdsMadePublic } from './detections/aws.rds.instance-made-public';
+import { snapshotExported } from './detections/aws.rds.snapshot-exported';
+import { snapshotPublicShareFailed } from './detections/aws.rds.snapshot-public-share-failed';
+import { redshiftMadePublic } from './detections/aws.redshift.made-public';
 
 export type {
   AttackMapping,

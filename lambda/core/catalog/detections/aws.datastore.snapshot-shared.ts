@@ -15,13 +15,13 @@
  *   differs, because a cross-account caller copying a snapshot home is exactly the attack.
  * - Removing accounts (`valuesToRemove`) narrows access and never fires.
  */
-import type { CloudTrailRecord } from '../cloudtrail';
-import { accountContext } from '../enrich/account-context';
-import { cleanText } from '../text';
-import type { Detection, DetectionContext, EventPatternJson, WatchedCall } from './detection';
-import { EMPTY_DETECTION_CONTEXT } from './detection';
-import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from './mitre';
-import { requestString, scalarsAt, stringsAt } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { accountContext } from '../../enrich/account-context';
+import { cleanText } from '../../text';
+import type { Detection, DetectionContext, EventPatternJson, WatchedCall } from '../detection';
+import { EMPTY_DETECTION_CONTEXT } from '../detection';
+import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from '../mitre';
+import { requestString, scalarsAt, stringsAt } from '../request';
 
 /** What the `restore` attribute value `all` means: any AWS account may restore the snapshot. */
 export const PUBLIC_SHARE = 'all';

@@ -5,12 +5,12 @@
  * and none of it tells a routine analytics job from an attacker's, so the findings name the
  * source, the bucket and prefix, the role and the key for the reader to judge.
  */
-import type { CloudTrailRecord } from '../cloudtrail';
-import { cleanText } from '../text';
-import type { Detection } from './detection';
-import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from './mitre';
-import { accountIdOf } from './snapshot-shared';
-import { requestString, stringsAt } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { cleanText } from '../../text';
+import type { Detection } from '../detection';
+import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from '../mitre';
+import { accountIdOf } from './aws.datastore.snapshot-shared';
+import { requestString, stringsAt } from '../request';
 
 const ARN_ACCOUNT = /^arn:[^:]*:kms:[^:]*:([0-9]{12}):/;
 /** Tables listed in a finding; the raw record keeps the rest. */

@@ -1,5 +1,5 @@
-import type { Detection } from './detection';
-import { ELASTICACHE_CREATE_CACHE_SECURITY_GROUP } from './elasticache-security-group-created';
+import type { Detection } from '../detection';
+import { ELASTICACHE_CREATE_CACHE_SECURITY_GROUP } from './aws.elasticache.create-cache-security-group';
 import {
   CREATE_ACCOUNT,
   CLOUD_ACCOUNT,
@@ -7,8 +7,8 @@ import {
   DISABLE_CLOUD_FIREWALL,
   IMPAIR_DEFENSES,
   PERSISTENCE,
-} from './mitre';
-import { RDS_CREATE_DB_SECURITY_GROUP } from './rds-security-group-created';
+} from '../mitre';
+import { RDS_CREATE_DB_SECURITY_GROUP } from './aws.rds.create-db-security-group';
 
 /**
  * Failed attempts at either legacy call. Kept apart from the two seed detections so they

@@ -1,9 +1,9 @@
-import type { CloudTrailRecord } from '../cloudtrail';
-import { cleanText } from '../text';
-import type { Detection, WatchedCall } from './detection';
-import { isInternetRange } from './ingress';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
-import { ownField } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { cleanText } from '../../text';
+import type { Detection, WatchedCall } from '../detection';
+import { isInternetRange } from '../ingress';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
+import { ownField } from '../request';
 
 export const RDS_AUTHORIZE_DB_SECURITY_GROUP_INGRESS: WatchedCall = {
   source: 'aws.rds',

@@ -1,6 +1,6 @@
-import type { Detection } from './detection';
-import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from './mitre';
-import { PUBLIC_SHARE_CALLS, isPublicShare, shareFindings } from './snapshot-shared';
+import type { Detection } from '../detection';
+import { EXFILTRATION, TRANSFER_TO_CLOUD_ACCOUNT } from '../mitre';
+import { PUBLIC_SHARE_CALLS, isPublicShare, shareFindings } from './aws.datastore.snapshot-shared';
 
 /**
  * Failed attempts to make an RDS snapshot public. RDS refuses to make an encrypted snapshot

@@ -1,13 +1,13 @@
-import type { CloudTrailRecord } from '../cloudtrail';
-import type { Detection, WatchedCall } from './detection';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import type { Detection, WatchedCall } from '../detection';
 import {
   AUTHORIZE_INGRESS_FILTER,
   MODIFY_RULES_FILTER,
   describeExposure,
   exposedGroupIds,
   internetExposures,
-} from './ingress';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
+} from '../ingress';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
 
 /** More lines than this say nothing new to a reader; the raw record keeps every rule. */
 const MAX_FINDINGS = 20;

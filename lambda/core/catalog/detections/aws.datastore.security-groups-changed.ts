@@ -1,8 +1,8 @@
-import type { CloudTrailRecord } from '../cloudtrail';
-import { cleanText } from '../text';
-import type { Detection, WatchedCall } from './detection';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
-import { ownField, requestString } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { cleanText } from '../../text';
+import type { Detection, WatchedCall } from '../detection';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
+import { ownField, requestString } from '../request';
 
 /** Group ids listed in an alert line; the raw record keeps the rest. */
 const MAX_GROUPS_SHOWN = 10;

@@ -1,8 +1,8 @@
-import type { CloudTrailRecord } from '../cloudtrail';
-import { cleanText } from '../text';
-import type { Detection, EventPatternJson, WatchedCall } from './detection';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
-import { ownField, requestString } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { cleanText } from '../../text';
+import type { Detection, EventPatternJson, WatchedCall } from '../detection';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
+import { ownField, requestString } from '../request';
 
 /**
  * A create or restore call without `publiclyAccessible` gets RDS's default, which depends on

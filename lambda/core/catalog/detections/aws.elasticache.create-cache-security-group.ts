@@ -1,5 +1,5 @@
-import type { Detection } from './detection';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
+import type { Detection } from '../detection';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
 
 export const ELASTICACHE_CREATE_CACHE_SECURITY_GROUP = {
   source: 'aws.elasticache',

@@ -7,11 +7,11 @@
  * Serverless API nests them under `workgroup`. Both shapes are read, and each has its own
  * pattern branch.
  */
-import type { CloudTrailRecord } from '../cloudtrail';
-import { cleanText } from '../text';
-import type { Detection, EventPatternJson, WatchedCall } from './detection';
-import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from './mitre';
-import { ownField, requestString } from './request';
+import type { CloudTrailRecord } from '../../cloudtrail';
+import { cleanText } from '../../text';
+import type { Detection, EventPatternJson, WatchedCall } from '../detection';
+import { DEFENSE_EVASION, DISABLE_CLOUD_FIREWALL, IMPAIR_DEFENSES } from '../mitre';
+import { ownField, requestString } from '../request';
 
 interface PublicCall {
   readonly call: WatchedCall;

@@ -1,5 +1,5 @@
-import type { Detection } from './detection';
-import { CLOUD_ACCOUNT, CREATE_ACCOUNT, PERSISTENCE } from './mitre';
+import type { Detection } from '../detection';
+import { CLOUD_ACCOUNT, CREATE_ACCOUNT, PERSISTENCE } from '../mitre';
 
 export const RDS_CREATE_DB_SECURITY_GROUP = {
   source: 'aws.rds',
