@@ -149,7 +149,9 @@ async function benchLambda(): Promise<void> {
       handler: (e: unknown) => Promise<unknown>;
     };
     const base = toEnvelope(
-      loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
+      loadRecord(
+        'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+      ),
     );
     // Each event from its own caller, two hours after the last: every one is a new alert
     // (history lookup, create, burst counters, publish, mark notified), not a burst update.
@@ -321,7 +323,9 @@ async function benchShape(shape: ShapeName): Promise<number> {
 function benchStartup(): void {
   const dir = mkdtempSync(join(tmpdir(), 'sgwatch-bench-one-'));
   try {
-    const record = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+    const record = loadRecord(
+      'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+    );
     writeFileSync(join(dir, 'one.json.gz'), gzipSync(JSON.stringify({ Records: [record] })));
     timeCommand(replayArgs(1, dir)); // file cache warm
     const bare = measure(['-e', '0']);

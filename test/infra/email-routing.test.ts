@@ -28,7 +28,9 @@ function emailFilterPolicy(context: Record<string, unknown>): Record<string, unk
 const rds = findDetection('aws.rds.create-db-security-group') as Detection;
 const base = buildAlert(
   rds,
-  loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
+  loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  ),
   {
     now: new Date('2026-03-02T10:00:00Z'),
     retentionDays: 30,

@@ -17,7 +17,8 @@ import type { PublishedMessage } from '../support/local-sns';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws, TEST_TOPIC_ARN } from '../support/servers';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let aws: LocalAws;

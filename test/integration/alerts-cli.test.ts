@@ -15,9 +15,12 @@ import { CATALOG } from '../../lambda/core/catalog';
 import { alertFacts, renderEmail } from '../../lambda/core/render';
 import { cleanText } from '../../lambda/core/text';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
-const EXPOSURE = 'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
+const CACHE =
+  'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json';
+const EXPOSURE =
+  'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-authorize-security-group-ingress.success.postgres-internet.json';
 const NOW = new Date('2026-03-15T12:00:00Z');
 const ESC = '\u001b';
 const HOSTILE_NAME = `legacy${ESC}[31mRED${ESC}[0m`;

@@ -275,7 +275,7 @@ describe('processRecord with an attachment lookup', () => {
   /** The internet-exposure fixture with a fresh event id and caller, so each test owns its alert. */
   function exposure(): CloudTrailRecord {
     const record = loadRecord(
-      'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json',
+      'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-authorize-security-group-ingress.success.postgres-internet.json',
     );
     counter += 1;
     return {
@@ -322,7 +322,9 @@ describe('processRecord with an attachment lookup', () => {
   });
 
   it('does not look up detections that name no group', async () => {
-    const record = loadRecord('cloudtrail/rds-modify-db-instance.success.made-public.json');
+    const record = loadRecord(
+      'cloudtrail/aws.rds.instance-made-public/rds-modify-db-instance.success.made-public.json',
+    );
     const [result] = await processRecord(
       { ...record, eventID: `lookup-rds-${Date.now()}` },
       deps(adapter()),

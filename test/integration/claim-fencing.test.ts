@@ -19,7 +19,8 @@ import { loadRecord } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { readStoredAlert, TEST_TOPIC_ARN, startLocalAws } from '../support/servers';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const CLAIM_SECONDS = 30;
 const T0 = Date.UTC(2026, 5, 1, 12);
 

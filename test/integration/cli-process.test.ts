@@ -37,7 +37,8 @@ import { loadRecord } from '../support/fixtures';
 /** A replay into a deployed table delivers, so it names the topic too. */
 const PUBLISH = ['--publish', '--topic', 'arn:aws:sns:eu-west-1:111122223333:sgwatch-alerts'];
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const VERSION = (
   JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
     version: string;

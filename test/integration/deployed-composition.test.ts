@@ -30,7 +30,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const HUB = { account: '111122223333', region: 'us-east-1' };
 const MEMBER = { account: '222233334444', region: 'eu-west-1' };
 /** `ModifyDBInstance` making a database public and swapping its security groups. */
-const TWO_DETECTIONS = 'cloudtrail/rds-modify-db-instance.success.public-and-security-groups.json';
+const TWO_DETECTIONS =
+  'cloudtrail/shared/rds-modify-db-instance.success.public-and-security-groups.json';
 const DETECTIONS = ['aws.rds.instance-made-public', 'aws.datastore.security-groups-changed'];
 
 const sgwatch = synthesize(

@@ -32,7 +32,8 @@ import { heldTimeouts } from '../support/held-timeouts';
 import type { LocalAws } from '../support/servers';
 import { readStoredAlert, startLocalAws } from '../support/servers';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 /** Small, so the cell that crosses it needs few alerts before it. */
 const CAP = 2;

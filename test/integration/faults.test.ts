@@ -33,7 +33,8 @@ import { readStoredAlert, startLocalAws } from '../support/servers';
 
 type Handler = (event: unknown, context?: { awsRequestId?: string }) => Promise<HandlerResult>;
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 
 const {

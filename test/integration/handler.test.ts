@@ -10,7 +10,8 @@ import { startLocalAws } from '../support/servers';
 
 type Handler = (event: unknown) => Promise<HandlerResult>;
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 
 let aws: LocalAws;
@@ -165,7 +166,7 @@ describe('detector handler against dynalite and a local SNS endpoint', () => {
   it('records a failed attempt under the failure detection', async () => {
     const result = await handler(
       freshEvent(
-        'cloudtrail/elasticache-create-cache-security-group.failure.invalid-parameter.json',
+        'cloudtrail/aws.legacy-security-group.create-failed/elasticache-create-cache-security-group.failure.invalid-parameter.json',
       ),
     );
     expect(result.alerts.map((a) => a.ruleId)).toEqual(['aws.legacy-security-group.create-failed']);
@@ -384,7 +385,7 @@ describe('detector logs and metrics', () => {
 
   it('counts and logs an event no detection matches', async () => {
     const { settled, lines } = await run(
-      loadEnvelope('cloudtrail/negative.wrong-event-source.json'),
+      loadEnvelope('cloudtrail/aws.rds.create-db-security-group/negative.wrong-event-source.json'),
     );
     expect(settled.status).toBe('fulfilled');
     expect(logs(lines)).toEqual([

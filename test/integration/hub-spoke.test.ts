@@ -32,7 +32,9 @@ function detectionOf(rule: Json): string | undefined {
 
 /** The RDS fixture as if called in the member account's eu-west-1. */
 function memberEvent(changes: Json = {}): CloudTrailEnvelope {
-  const event = loadEnvelope('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const event = loadEnvelope(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   const detail = event.detail as unknown as Json;
   detail.eventID = 'b7f1e2d0-hub-spoke-0001';
   detail.awsRegion = MEMBER.region;

@@ -50,7 +50,7 @@ beforeAll(async () => {
   );
   mkdirSync(folder, { recursive: true });
   const quiet = {
-    ...loadRecord('cloudtrail/negative.ec2-create-security-group.json'),
+    ...loadRecord('cloudtrail/shared/negative.ec2-create-security-group.json'),
     eventTime: '2025-03-10T10:00:00Z',
   };
   writeFileSync(join(folder, 'quiet.json.gz'), gzipSync(JSON.stringify({ Records: [quiet] })));

@@ -104,7 +104,9 @@ function nearMissArchive(): string {
   fixtureCases().forEach((fixture, index) => {
     records.push({ record: { ...loadRecord(fixture.file), eventID: `fixture-${index}` } });
   });
-  const base = loadRecord('cloudtrail/rds-modify-db-instance.success.made-public.json');
+  const base = loadRecord(
+    'cloudtrail/aws.rds.instance-made-public/rds-modify-db-instance.success.made-public.json',
+  );
   records.push(
     {
       record: {

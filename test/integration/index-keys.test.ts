@@ -23,7 +23,8 @@ import { loadEnvelope, loadRecord } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { readStoredAlert, startLocalAws } from '../support/servers';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const rds = findDetection('aws.rds.create-db-security-group') as Detection;
 const EMPTY_ACCOUNT_KEY =
   'One or more parameter values are not valid. A value specified for a secondary index key ' +

@@ -29,7 +29,8 @@ import { loadRecord, toEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws } from '../support/servers';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const rds = findDetection('aws.rds.create-db-security-group') as Detection;
 
 let aws: LocalAws;

@@ -16,7 +16,8 @@ import type { LocalAws } from '../support/servers';
 import { readStoredAlert, startLocalAws } from '../support/servers';
 import { alertIdFor } from '../../lambda/core/alert';
 
-const SHARED = 'cloudtrail/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json';
+const SHARED =
+  'cloudtrail/aws.datastore.snapshot-shared/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json';
 const RECIPIENT = '210987654321';
 const RULE = 'aws.datastore.snapshot-shared';
 

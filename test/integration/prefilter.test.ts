@@ -13,7 +13,8 @@ import { writeArchive } from '../../scripts/lib/cloudtrail-generator';
 import { runCli } from '../support/cli';
 import { loadRecord } from '../support/fixtures';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 let dir: string;
 
 beforeAll(async () => {

@@ -11,8 +11,10 @@ import { loadEnvelope } from '../support/fixtures';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws } from '../support/servers';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
+const CACHE =
+  'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 const CACHE_RULE = 'aws.elasticache.create-cache-security-group';
 

@@ -10,9 +10,12 @@ import { runCli } from '../support/cli';
 import type { LocalAws } from '../support/servers';
 import { startLocalAws, TEST_TOPIC_ARN } from '../support/servers';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-const ELASTICACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
-const FAILED = 'cloudtrail/rds-create-db-security-group.failure.access-denied.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
+const ELASTICACHE =
+  'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json';
+const FAILED =
+  'cloudtrail/aws.legacy-security-group.create-failed/rds-create-db-security-group.failure.access-denied.json';
 // A real call that fires nothing: a database created private.
 const NEGATIVE = 'public-cloudtrail/custodian__CreateDBInstance__1.json';
 

@@ -40,7 +40,9 @@ beforeAll(async () => {
     recordsPerFile: 20,
     targetRate: 0.2,
   });
-  const record = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const record = loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   writeFileSync(join(dir, 'c-corrupt.json.gz'), gzipSync('{"Records":[]}').subarray(0, 12));
   writeFileSync(join(dir, 'd-empty.json'), '');
   writeFileSync(join(dir, 'e-one.json'), JSON.stringify({ Records: [record] }));

@@ -10,7 +10,9 @@ import { gzipSync } from 'node:zlib';
 import { scanBuffer, scanFile } from '../../cli/replay/scan';
 import { loadRecord } from '../support/fixtures';
 
-const RDS = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+const RDS = loadRecord(
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+);
 let dir: string;
 
 beforeAll(() => {

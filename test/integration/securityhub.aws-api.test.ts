@@ -34,7 +34,8 @@ const MOTO_URL = process.env.SGWATCH_MOTO_URL;
 const ACCOUNT = MOTO_URL !== undefined ? '123456789012' : '111122223333';
 const REGION = 'us-east-1';
 const PRODUCT_ARN = `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`;
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 
 let aws: LocalAws;

@@ -46,7 +46,7 @@ afterAll(async () => {
 
 function stopLoggingEvent(eventID: string): Record<string, unknown> {
   const envelope = loadEnvelope(
-    'cloudtrail/rds-create-db-security-group.success.iam-user.json',
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
   ) as unknown as Record<string, Record<string, unknown>>;
   return {
     ...envelope,

@@ -11,7 +11,8 @@ import { buildCli } from '../support/built-cli';
 import { loadRecord } from '../support/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 
 let cli: BuiltCli;
 let dir: string;

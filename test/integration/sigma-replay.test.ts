@@ -9,7 +9,8 @@ import { loadRecord } from '../support/fixtures';
 
 const RULES = join(__dirname, '..', 'fixtures', 'sigma', 'rules');
 const BROKEN = join(__dirname, '..', 'fixtures', 'sigma', 'broken');
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 
 const TRAIL_STOPPED = 'sigma.5b1e3f0a-7c2d-4e8f-9a6b-1c2d3e4f5a6b';
 const PUBLIC_DB = 'sigma.8d7c6b5a-4e3f-4a2b-9c1d-0e9f8a7b6c5d';

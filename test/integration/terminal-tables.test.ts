@@ -6,7 +6,8 @@ import { loadRecord } from '../support/fixtures';
 
 // A terminal's width only reaches the CLI through a TTY, which a child process on pipes does
 // not have: this runs the CLI in this process with a terminal-shaped stdout.
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 
 let dir: string;
 

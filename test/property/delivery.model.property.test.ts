@@ -36,7 +36,8 @@ import { heldTimeouts } from '../support/held-timeouts';
 import { startLocalAws } from '../support/servers';
 import { runs } from './arbitraries';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const RDS_RULE = 'aws.rds.create-db-security-group';
 const CAP = 2;
 const WINDOW_MINUTES = 60;

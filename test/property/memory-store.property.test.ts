@@ -32,7 +32,8 @@ import type { AlertStore, ClaimToken } from '../../lambda/core/ports';
 import { loadRecord } from '../support/fixtures';
 import { runs } from './arbitraries';
 
-const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 const PRINCIPALS = [
   'arn:aws:iam::111122223333:user/dana',
   'arn:aws:iam::111122223333:user/erin',

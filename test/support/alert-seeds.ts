@@ -5,8 +5,10 @@ import { detect } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { loadRecord } from './fixtures';
 
-export const RDS = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
-export const CACHE = 'cloudtrail/elasticache-create-cache-security-group.success.json';
+export const RDS =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
+export const CACHE =
+  'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json';
 export const DANA = 'arn:aws:iam::111122223333:user/dana';
 export const ERIN = 'arn:aws:iam::444455556666:user/erin';
 /** When the seeded alerts were built. */

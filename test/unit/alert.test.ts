@@ -17,7 +17,9 @@ const failed = detection('aws.legacy-security-group.create-failed');
 
 describe('buildAlert', () => {
   it('enriches an RDS alert with who, where, what and links', () => {
-    const record = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+    const record = loadRecord(
+      'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+    );
     const alert = buildAlert(rds, record, { now: NOW, retentionDays: 30 });
     expect(alert).toMatchObject({
       ruleId: 'aws.rds.create-db-security-group',
@@ -51,7 +53,9 @@ describe('buildAlert', () => {
   });
 
   it('reads the ElastiCache request casing and the assumed-role session', () => {
-    const record = loadRecord('cloudtrail/elasticache-create-cache-security-group.success.json');
+    const record = loadRecord(
+      'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json',
+    );
     const alert = buildAlert(elasticache, record, { now: NOW, retentionDays: 30 });
     expect(alert.resource).toEqual({
       type: 'ElastiCache cache security group',
@@ -69,7 +73,7 @@ describe('buildAlert', () => {
 
   it('tolerates absent description and null response elements', () => {
     const record = loadRecord(
-      'cloudtrail/elasticache-create-cache-security-group.success.null-response.json',
+      'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.null-response.json',
     );
     const alert = buildAlert(elasticache, record, { now: NOW, retentionDays: 30 });
     expect(alert.resource.name).toBe('batch-cache');
@@ -77,7 +81,9 @@ describe('buildAlert', () => {
   });
 
   it('carries the error of a failed attempt', () => {
-    const record = loadRecord('cloudtrail/rds-create-db-security-group.failure.access-denied.json');
+    const record = loadRecord(
+      'cloudtrail/aws.legacy-security-group.create-failed/rds-create-db-security-group.failure.access-denied.json',
+    );
     const alert = buildAlert(failed, record, { now: NOW, retentionDays: 30 });
     expect(alert.outcome).toBe('failure');
     expect(alert.error?.code).toBe('AccessDenied');
@@ -93,7 +99,9 @@ describe('buildAlert', () => {
 
   it('rejects a Region that is not Region-shaped when building console links', () => {
     const record = {
-      ...loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
+      ...loadRecord(
+        'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+      ),
       awsRegion: 'evil.example.com/x',
     };
     expect(buildAlert(rds, record, { now: NOW, retentionDays: 30 }).links).toEqual({});
@@ -101,7 +109,9 @@ describe('buildAlert', () => {
 
   it('caps attacker-sized strings on the summary fields but keeps the raw record whole', () => {
     const huge = 'A'.repeat(10_000);
-    const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+    const base = loadRecord(
+      'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+    );
     const record = {
       ...base,
       userAgent: huge,
@@ -114,14 +124,18 @@ describe('buildAlert', () => {
   });
 
   it('falls back to unknown when the caller has no ARN', () => {
-    const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+    const base = loadRecord(
+      'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+    );
     const record = { ...base, userIdentity: { type: 'Unknown' } };
     expect(buildAlert(rds, record, { now: NOW, retentionDays: 30 }).principal).toBe('unknown');
   });
 });
 
 describe('the account an alert is filed under', () => {
-  const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const base = loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   const withAccounts = (recipient: string | undefined, caller: string | undefined) => {
     const { recipientAccountId: _recipient, ...rest } = base;
     const { accountId: _caller, ...identity } = base.userIdentity;

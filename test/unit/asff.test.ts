@@ -76,7 +76,9 @@ const HOSTILE = `${CONTROL}name/with/slashes ${'x'.repeat(5000)}${CONTROL}`;
 
 function hostileAlert(): Case {
   const detection = detectionOf('aws.rds.create-db-security-group');
-  const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const base = loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   const alert = alertOf(detection, {
     ...base,
     requestParameters: { dBSecurityGroupName: HOSTILE, dBSecurityGroupDescription: HOSTILE },
@@ -160,19 +162,19 @@ describe('ASFF mapping', () => {
   it.each([
     [
       'aws.datastore.snapshot-shared',
-      'cloudtrail/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
+      'cloudtrail/aws.datastore.snapshot-shared/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
       'AwsRdsDbSnapshot',
       'arn:aws:rds:us-west-2:111122223333:snapshot:payments-final-2026-03',
     ],
     [
       'aws.datastore.snapshot-shared',
-      'cloudtrail/rds-modify-db-cluster-snapshot-attribute.success.public.json',
+      'cloudtrail/aws.datastore.snapshot-shared/rds-modify-db-cluster-snapshot-attribute.success.public.json',
       'AwsRdsDbClusterSnapshot',
       'arn:aws:rds:us-west-2:111122223333:cluster-snapshot:ledger-aurora-snap-0304',
     ],
     [
       'aws.redshift.made-public',
-      'cloudtrail/redshift-create-cluster.success.public.json',
+      'cloudtrail/aws.redshift.made-public/redshift-create-cluster.success.public.json',
       'AwsRedshiftCluster',
       'arn:aws:redshift:us-east-2:111122223333:cluster:bi-scratch',
     ],
@@ -194,7 +196,7 @@ describe('ASFF mapping', () => {
     // Prepare
     const detection = detectionOf('aws.ec2.datastore-port-open-to-internet');
     const record = loadRecord(
-      'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json',
+      'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-authorize-security-group-ingress.success.postgres-internet.json',
     );
     const alert = alertOf(detection, record);
     // Act
@@ -217,7 +219,9 @@ describe('ASFF mapping', () => {
     const detection = detectionOf('aws.rds.create-db-security-group');
     const alert = alertOf(
       detection,
-      loadRecord('cloudtrail/rds-create-db-security-group.success.assumed-role-tags.json'),
+      loadRecord(
+        'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.assumed-role-tags.json',
+      ),
     );
     const caller = toFinding(alert, detection, PRODUCT, IMPORTED_AT).Resources.find(
       (r) => r.ResourceRole === 'Actor',

@@ -8,7 +8,9 @@ const rds = findDetection('aws.rds.create-db-security-group') as Detection;
 const SETTINGS = { windowMinutes: 60, maxNotificationsPerWindow: 3 };
 
 function alertWith(arn: string, region = 'us-east-1', group = 'g-1') {
-  const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const base = loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   return buildAlert(
     rds,
     {

@@ -43,7 +43,9 @@ describe('detection catalog', () => {
   });
 
   it('rejects the spaced ElastiCache name the Elastic seed rule queries for', () => {
-    const record = loadRecord('cloudtrail/elasticache-create-cache-security-group.success.json');
+    const record = loadRecord(
+      'cloudtrail/aws.elasticache.create-cache-security-group/elasticache-create-cache-security-group.success.json',
+    );
     const spaced = { ...record, eventName: 'Create Cache Security Group' };
     const elasticache = findDetection(ELASTICACHE);
     expect(elasticache).toBeDefined();
@@ -60,7 +62,9 @@ describe('detection catalog', () => {
     'rejects a seed match and fires the failure detection when the record has %s',
     (_label, extra) => {
       const record = {
-        ...loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
+        ...loadRecord(
+          'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+        ),
         ...extra,
       };
       expect(detect(record).map((d) => d.id)).toEqual([FAILED]);

@@ -8,7 +8,8 @@ import { InvalidEventError, validateEnvelope, validateRecord } from '../../lambd
 import { renderMessage } from '../../lambda/core/render';
 import { loadEnvelope, loadRecord } from '../support/fixtures';
 
-const RDS_FIXTURE = 'cloudtrail/rds-create-db-security-group.success.iam-user.json';
+const RDS_FIXTURE =
+  'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
 
 function withField(path: string[], value: unknown): Record<string, unknown> {
   return setField(loadEnvelope(RDS_FIXTURE) as unknown as Record<string, unknown>, path, value);
@@ -277,7 +278,9 @@ describe('records the property suite found breaking enrichment', () => {
 
   it('treats a null assumed-role issuer ARN as absent', () => {
     const record = {
-      ...loadRecord('cloudtrail/rds-create-db-security-group.success.assumed-role-tags.json'),
+      ...loadRecord(
+        'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.assumed-role-tags.json',
+      ),
     };
     const identity = record.userIdentity as Record<string, unknown>;
     const session = identity.sessionContext as Record<string, unknown>;

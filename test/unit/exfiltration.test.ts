@@ -262,7 +262,9 @@ describe('aws.rds.snapshot-public-share-failed', () => {
 
 describe('aws.rds.snapshot-exported', () => {
   it('names the source, bucket, prefix, task, role, key and tables', () => {
-    const record = loadRecord('cloudtrail/rds-start-export-task.success.snapshot-tables.json');
+    const record = loadRecord(
+      'cloudtrail/aws.rds.snapshot-exported/rds-start-export-task.success.snapshot-tables.json',
+    );
 
     expect(matches(exported, record)).toBe(true);
     expect(exported.findings?.(record)).toEqual([
@@ -274,7 +276,9 @@ describe('aws.rds.snapshot-exported', () => {
   });
 
   it('raises an export encrypted with another account’s key to high', () => {
-    const record = loadRecord('cloudtrail/rds-start-export-task.success.cluster-foreign-key.json');
+    const record = loadRecord(
+      'cloudtrail/aws.rds.snapshot-exported/rds-start-export-task.success.cluster-foreign-key.json',
+    );
     const alert = buildAlert(exported, record, { now: NOW, retentionDays: 30 });
 
     expect(exported.findings?.(record)).toContain(
@@ -407,15 +411,35 @@ describe('the new detections against published rule test events', () => {
   // again as fixtures here: both rule sets must reach the same verdict on each.
   it.each([
     [
-      'cloudtrail/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
+      'cloudtrail/aws.datastore.snapshot-shared/rds-modify-db-snapshot-attribute.success.shared-unknown-account.json',
       shared,
       true,
     ],
-    ['cloudtrail/negative.rds-modify-db-snapshot-attribute.empty-list.json', shared, false],
-    ['cloudtrail/rds-start-export-task.success.snapshot-tables.json', exported, true],
-    ['cloudtrail/rds-start-export-task.success.cluster-foreign-key.json', exported, true],
-    ['cloudtrail/negative.rds-start-export-task.access-denied.json', exported, false],
-    ['cloudtrail/negative.rds-create-db-snapshot.json', exported, false],
+    [
+      'cloudtrail/aws.datastore.snapshot-shared/negative.rds-modify-db-snapshot-attribute.empty-list.json',
+      shared,
+      false,
+    ],
+    [
+      'cloudtrail/aws.rds.snapshot-exported/rds-start-export-task.success.snapshot-tables.json',
+      exported,
+      true,
+    ],
+    [
+      'cloudtrail/aws.rds.snapshot-exported/rds-start-export-task.success.cluster-foreign-key.json',
+      exported,
+      true,
+    ],
+    [
+      'cloudtrail/aws.rds.snapshot-exported/negative.rds-start-export-task.access-denied.json',
+      exported,
+      false,
+    ],
+    [
+      'cloudtrail/aws.datastore.snapshot-shared/negative.rds-create-db-snapshot.json',
+      exported,
+      false,
+    ],
   ] as const)('%s: %#', (file, d, expected) => {
     expect(matches(d, loadRecord(file))).toBe(expected);
   });

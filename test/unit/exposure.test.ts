@@ -337,7 +337,7 @@ describe('aws.ec2.datastore-port-open-to-internet', () => {
 
   it('builds a high alert naming the group, with the findings in email and chat', () => {
     const record = loadRecord(
-      'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json',
+      'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-authorize-security-group-ingress.success.postgres-internet.json',
     );
     const alert = buildAlert(portOpen, record, { now: NOW, retentionDays: 30 });
     expect(alert).toMatchObject({
@@ -362,7 +362,7 @@ describe('aws.ec2.datastore-port-open-to-internet', () => {
 
   it('names a ModifySecurityGroupRules alert by the group in the wrapped request', () => {
     const record = loadRecord(
-      'cloudtrail/ec2-modify-security-group-rules.success.mongodb-internet.json',
+      'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-modify-security-group-rules.success.mongodb-internet.json',
     );
     expect(buildAlert(portOpen, record, { now: NOW, retentionDays: 30 }).resource.name).toBe(GROUP);
   });
@@ -652,7 +652,7 @@ describe('aws.legacy-security-group.ingress-authorized', () => {
     'public-cloudtrail/panther__AuthorizeDBSecurityGroupIngress__1.json',
     'public-cloudtrail/panther__AuthorizeDBSecurityGroupIngress__2.json',
     'public-cloudtrail/panther__AuthorizeDBSecurityGroupIngress__3.json',
-    'cloudtrail/elasticache-authorize-cache-security-group-ingress.success.json',
+    'cloudtrail/aws.legacy-security-group.ingress-authorized/elasticache-authorize-cache-security-group-ingress.success.json',
   ])('fires on the successful call in %s', (file) => {
     const record = loadRecord(file);
     expect(matches(legacyIngress, record)).toBe(true);
@@ -694,7 +694,9 @@ describe('aws.legacy-security-group.ingress-authorized', () => {
     ).toEqual(['database-sg: ingress allowed from 0.0.0.0/0']);
     expect(
       legacyIngress.findings?.(
-        loadRecord('cloudtrail/elasticache-authorize-cache-security-group-ingress.success.json'),
+        loadRecord(
+          'cloudtrail/aws.legacy-security-group.ingress-authorized/elasticache-authorize-cache-security-group-ingress.success.json',
+        ),
       ),
     ).toEqual([
       'legacy-sessions: ingress allowed from EC2 security group app-tier owned by account 444455556666',
@@ -704,7 +706,7 @@ describe('aws.legacy-security-group.ingress-authorized', () => {
 
 describe('attachment context in messages', () => {
   const record = loadRecord(
-    'cloudtrail/ec2-authorize-security-group-ingress.success.postgres-internet.json',
+    'cloudtrail/aws.ec2.datastore-port-open-to-internet/ec2-authorize-security-group-ingress.success.postgres-internet.json',
   );
   const base = buildAlert(portOpen, record, { now: NOW, retentionDays: 30 });
   const withAttachment = (attachment: Alert['context']['attachment']): Alert => ({

@@ -5,7 +5,8 @@ import { processRecord } from '../../lambda/core/process';
 import { ManualClock } from '../support/clock';
 import { loadRecord } from '../support/fixtures';
 
-const TWO_DETECTIONS = 'cloudtrail/rds-modify-db-instance.success.public-and-security-groups.json';
+const TWO_DETECTIONS =
+  'cloudtrail/shared/rds-modify-db-instance.success.public-and-security-groups.json';
 const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('Security Hub beside SNS', () => {

@@ -9,7 +9,9 @@ import { loadRecord } from '../support/fixtures';
 const detection = findDetection('aws.rds.create-db-security-group') as Detection;
 const base = buildAlert(
   detection,
-  loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json'),
+  loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  ),
   { now: new Date('2026-03-15T12:00:00Z'), retentionDays: 365 },
 );
 

@@ -23,7 +23,9 @@ function alertWith(overrides: {
   account?: string;
   extra?: Record<string, unknown>;
 }): Alert {
-  const base = loadRecord('cloudtrail/rds-create-db-security-group.success.iam-user.json');
+  const base = loadRecord(
+    'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+  );
   const record = {
     ...base,
     ...(overrides.userAgent !== undefined ? { userAgent: overrides.userAgent } : {}),
