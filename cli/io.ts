@@ -13,6 +13,24 @@ export interface Output {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
+  /** True while a stream holds more than it wants to: wait for 'drain' before writing more. */
+  readonly writableNeedDrain?: boolean;
+  once?(event: 'drain' | 'close' | 'error', listener: () => void): unknown;
+}
+
+/**
+ * Settles once `output` has taken what it holds, at once when it holds nothing. A pipe to a
+ * slower reader (`| jq`, `| less`) otherwise keeps every unread alert in this process. Also
+ * settles when the stream closes or fails (a reader that went away), so nothing waits forever.
+ */
+export function drained(output: Output): Promise<void> {
+  if (output.writableNeedDrain !== true || output.once === undefined) return Promise.resolve();
+  const once = output.once.bind(output);
+  return new Promise((resolve) => {
+    once('drain', resolve);
+    once('close', resolve);
+    once('error', resolve);
+  });
 }
 
 export function processIo(): CliIo {

@@ -22,7 +22,7 @@ import {
   table,
 } from '../format';
 import type { CliIo } from '../io';
-import { commandPrefix, shellWord } from '../io';
+import { commandPrefix, drained, shellWord } from '../io';
 import { discoverFiles, NoLogsError } from '../replay/files';
 import { LocalPublisher } from '../replay/local-publisher';
 import type { S3Inputs } from '../replay/s3-source';
@@ -490,11 +490,16 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
           ),
         onProgress: (progress) => {
           if (storeFailed) throw new StoreUnavailableError();
-          if (!showProgress || progress.elapsedMs < 1000) return;
-          if (progress.elapsedMs - lastDraw < 200 && progress.filesDone < progress.filesTotal)
-            return;
-          lastDraw = progress.elapsedMs;
-          io.stderr.write(`\r\x1b[K${progressLine(progress)}`);
+          const due =
+            showProgress &&
+            progress.elapsedMs >= 1000 &&
+            (progress.elapsedMs - lastDraw >= 200 || progress.filesDone === progress.filesTotal);
+          if (due) {
+            lastDraw = progress.elapsedMs;
+            io.stderr.write(`\r\x1b[K${progressLine(progress)}`);
+          }
+          // Alerts are written a file at a time: wait until a slow reader has taken them.
+          return drained(io.stdout);
         },
       },
     );

@@ -57,7 +57,11 @@ export interface ReplayListener {
   onAlert?(result: ProcessResult, repeat: boolean): void;
   onFileError?(path: string, reason: string): void;
   onInvalidRecord?(path: string, invalid: InvalidRecord): void;
-  onProgress?(progress: ReplayProgress): void;
+  /**
+   * After every file. A promise holds the run until it settles: the command waits here for
+   * its output to drain, so alerts written faster than a pipe reads them do not pile up.
+   */
+  onProgress?(progress: ReplayProgress): void | Promise<void>;
 }
 
 export interface ReplayOptions {
@@ -168,7 +172,7 @@ export async function runReplay(
         listener.onAlert?.(result, countMatch(counts, met, result));
       }
     }
-    listener.onProgress?.({
+    await listener.onProgress?.({
       filesDone: counts.files,
       filesTotal,
       bytesDone: counts.bytes,
