@@ -1,95 +1,5 @@
 import type { Alert } from '../lambda/core/alert';
-import { cleanText, truncate } from '../lambda/core/text';
-
-/** Longest cell when the table is not fitted to a terminal and not `--wide`. */
-const DEFAULT_CELL = 48;
-/** Longest cell with `--wide`: enough for any ARN, bounded for hostile input. */
-const WIDE_CELL = 1024;
-/** A cut column keeps at least this many characters; its header is cut too if longer. */
-const MIN_COLUMN = 6;
-const GAP = 2;
-
-export interface TableLayout {
-  /**
-   * Columns of the terminal to fit into: the widest columns not listed in `keep` are cut, with
-   * an ellipsis, until the table fits. Undefined: no fitting (output to a file or a pipe).
-   */
-  readonly width?: number;
-  /** Headers of the columns never cut (an id, a time). @default [] */
-  readonly keep?: readonly string[];
-  /** Show every cell whole (up to a bound for hostile input), whatever the width. @default false */
-  readonly wide?: boolean;
-}
-
-/** How a command's table is laid out: fitted to a terminal, whole with --wide or when piped. */
-export function layoutFor(
-  output: { readonly isTTY?: boolean; readonly columns?: number },
-  wide: boolean,
-  keep: readonly string[],
-): TableLayout {
-  if (wide) return { wide: true };
-  const columns = output.columns;
-  return output.isTTY === true && columns !== undefined && columns > 0
-    ? { width: columns, keep }
-    : {};
-}
-
-/** Column widths that fit `width`, cutting the widest cuttable column one character at a time. */
-function fitWidths(
-  natural: readonly number[],
-  headers: readonly string[],
-  layout: TableLayout,
-): number[] {
-  const widths = [...natural];
-  const width = layout.width;
-  if (width === undefined) return widths;
-  const keep = new Set(layout.keep ?? []);
-  const floor = natural.map((w) => Math.min(w, MIN_COLUMN));
-  const total = () => widths.reduce((sum, w) => sum + w, 0) + GAP * (widths.length - 1);
-  while (total() > width) {
-    let widest = -1;
-    widths.forEach((w, i) => {
-      const header = headers[i] ?? '';
-      if (keep.has(header) || w <= (floor[i] ?? 0)) return;
-      if (widest === -1 || w > (widths[widest] ?? 0)) widest = i;
-    });
-    // Nothing left to cut: the table cannot be narrower; the terminal wraps it.
-    if (widest === -1) break;
-    widths[widest] = (widths[widest] ?? 0) - 1;
-  }
-  return widths;
-}
-
-/**
- * A fixed-width text table; every cell is cleaned of control characters first. Without a
- * layout, cells are cut at 48 characters (the historical default).
- */
-export function table(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-  layout: TableLayout = {},
-): string {
-  const limit = layout.wide === true ? WIDE_CELL : DEFAULT_CELL;
-  const cells = rows.map((row) => row.map((cell) => cleanText(cell, limit)));
-  const natural = headers.map((header, i) =>
-    Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)),
-  );
-  const widths = fitWidths(natural, headers, layout);
-  const line = (values: readonly string[]) =>
-    values
-      .map((value, i) => truncate(value, widths[i] ?? 0).padEnd(widths[i] ?? 0))
-      .join(' '.repeat(GAP))
-      .trimEnd();
-  return (
-    [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n'
-  );
-}
-
-/** The short principal shown in tables: the part of the ARN after the account. */
-export function shortPrincipal(principal: string, max = 40): string {
-  const match = /^arn:[^:]*:[^:]*::\d{12}:(.+)$/.exec(principal);
-  return truncate(match?.[1] ?? principal, max);
-}
+import type { Column, ColumnText } from './table';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -98,8 +8,14 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
-/** One row per alert for the replay summary and `alerts list`; `wide` keeps the principal whole. */
-export function alertRows(alerts: readonly Alert[], wide = false): string[][] {
+/** The principal as the tables show it: the part of the ARN after the account. */
+function principalPath(principal: string): string {
+  const match = /^arn:[^:]*:[^:]*::\d{12}:(.+)$/.exec(principal);
+  return match?.[1] ?? principal;
+}
+
+/** One row per alert, in the order of ALERT_COLUMNS; every cell whole. */
+export function alertRows(alerts: readonly Alert[]): string[][] {
   return alerts.map((alert) => [
     alert.alertId,
     alert.eventTime.replace(/\.\d{3}Z$/, 'Z'),
@@ -107,23 +23,136 @@ export function alertRows(alerts: readonly Alert[], wide = false): string[][] {
     alert.eventName,
     alert.outcome === 'failure' ? `failed: ${alert.error?.code ?? ''}` : 'success',
     `${alert.account}/${alert.region}`,
-    shortPrincipal(alert.principal, wide ? Number.MAX_SAFE_INTEGER : 40),
+    principalPath(alert.principal),
     alert.resource.name,
     alert.status,
   ]);
 }
 
-/** Columns of the alert tables that are never cut to fit a terminal. */
-export const ALERT_KEY_HEADERS = ['ID', 'TIME', 'SEV'];
+const EVENT_TIME = /^(\d{4})-(\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}(?:\.\d+)?Z$/;
 
-export const ALERT_HEADERS = [
-  'ID',
-  'TIME',
-  'SEV',
-  'CALL',
-  'RESULT',
-  'ACCOUNT/REGION',
-  'PRINCIPAL',
-  'GROUP',
-  'STATUS',
+/**
+ * Event times to the minute, in UTC as before (the header says so): `03-10 11:02` under a
+ * `2025 (UTC)` header when every row falls in one year, else `2025-03-10 11:02`.
+ */
+export function shortTimes(cells: readonly string[]): ColumnText {
+  const parsed = cells.map((cell) => EVENT_TIME.exec(cell));
+  const years = new Set(parsed.map((match) => match?.[1]));
+  const [year] = years;
+  const oneYear = years.size === 1 && year !== undefined;
+  return {
+    header: oneYear ? `${year} (UTC)` : 'TIME (UTC)',
+    cells: cells.map((cell, i) => {
+      const match = parsed[i];
+      if (match === null || match === undefined) return cell;
+      const [, y, day, minute] = match;
+      return oneYear ? `${day} ${minute}` : `${y}-${day} ${minute}`;
+    }),
+  };
+}
+
+const SHORT_SEVERITY: Readonly<Record<string, string>> = { critical: 'crit', medium: 'med' };
+
+export function shortSeverities(cells: readonly string[]): ColumnText {
+  return { header: 'SEV', cells: cells.map((cell) => SHORT_SEVERITY[cell] ?? cell) };
+}
+
+/** A failed call without its error code, which `alerts show` gives. */
+export function shortResults(cells: readonly string[]): ColumnText {
+  return { header: 'RESULT', cells: cells.map((cell) => cell.replace(/^failed: .*$/, 'failed')) };
+}
+
+const REGION_WORDS: Readonly<Record<string, string>> = {
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+  central: 'c',
+  northeast: 'ne',
+  northwest: 'nw',
+  southeast: 'se',
+  southwest: 'sw',
+  gov: 'g',
+};
+
+/** The compact Region code people write in resource names: eu-west-1 is euw1, ap-southeast-2 apse2. */
+export function regionCode(region: string): string {
+  const match = /^([a-z]{2})((?:-[a-z]+)+)-(\d+)$/.exec(region);
+  if (match === null) return region;
+  const [, area = '', words = '', number = ''] = match;
+  const middle = words
+    .slice(1)
+    .split('-')
+    .map((word) => REGION_WORDS[word] ?? word.charAt(0))
+    .join('');
+  return `${area}${middle}${number}`;
+}
+
+const ACCOUNT_REGION = /^(\d{12})\/(.+)$/;
+
+/**
+ * Accounts by their last digits, as few as keep every account of the table apart (4, else 6,
+ * else all 12), and Regions by their code: `111122223333/eu-west-1` becomes `…3333/euw1`.
+ */
+export function shortAccountRegions(cells: readonly string[]): ColumnText {
+  const parsed = cells.map((cell) => ACCOUNT_REGION.exec(cell));
+  const accounts = new Set(parsed.map((match) => match?.[1]).filter((a) => a !== undefined));
+  const digits =
+    [4, 6].find((n) => new Set([...accounts].map((a) => a.slice(-n))).size === accounts.size) ?? 12;
+  return {
+    header: 'ACCT/REGION',
+    cells: cells.map((cell, i) => {
+      const [, account = '', region = ''] = parsed[i] ?? [];
+      if (account === '') return cell;
+      const shown = digits === 12 ? account : `…${account.slice(-digits)}`;
+      return `${shown}/${regionCode(region)}`;
+    }),
+  };
+}
+
+/**
+ * A principal by one short name: an IAM Identity Center session by the person (the session
+ * name; the role only names the permission set), any other assumed role by the role (its
+ * session names are mostly generated), a user or federated user by its name without a path.
+ */
+export function principalShortName(path: string): string {
+  const sso = /^assumed-role\/AWSReservedSSO_[^/]*\/(.+)$/.exec(path)?.[1];
+  if (sso !== undefined) return sso;
+  const role = /^assumed-role\/([^/]+)\//.exec(path)?.[1];
+  if (role !== undefined) return role;
+  return /^(?:user|federated-user)\/(?:.*\/)?([^/]+)$/.exec(path)?.[1] ?? path;
+}
+
+export function shortPrincipals(cells: readonly string[]): ColumnText {
+  return { header: 'PRINCIPAL', cells: cells.map(principalShortName) };
+}
+
+/**
+ * The alert tables' columns, in the order of alertRows. On a narrow terminal the least
+ * useful give way first. STATUS goes first: `alerts list --status` filters on it and a
+ * fresh replay is all open. RESULT next: the severity already weighs a failed call, and
+ * `show` has the error. Then ACCOUNT/REGION and GROUP: `show` names both in full. PRINCIPAL
+ * is dropped last, since who made the call is what an analyst asks first. STATUS, RESULT and
+ * ACCOUNT/REGION are short words or codes that mean nothing cut, so they are dropped whole;
+ * GROUP and PRINCIPAL are names whose start still tells something, so they may be cut.
+ * ID (pasted into `alerts show`), TIME, SEV and CALL (CreateDBSecurityGroup or
+ * CreateCacheSecurityGroup tells RDS from ElastiCache) are never dropped nor cut; their
+ * short forms keep them within 80 columns with the longest call the catalog watches.
+ */
+export const ALERT_COLUMNS: readonly Column[] = [
+  { header: 'ID', priority: 100, whole: true },
+  { header: 'TIME', priority: 80, whole: true, abbreviate: shortTimes },
+  { header: 'SEV', priority: 70, whole: true, abbreviate: shortSeverities },
+  { header: 'CALL', priority: 90, whole: true },
+  { header: 'RESULT', priority: 20, whole: true, droppable: true, abbreviate: shortResults },
+  {
+    header: 'ACCOUNT/REGION',
+    priority: 30,
+    whole: true,
+    droppable: true,
+    abbreviate: shortAccountRegions,
+  },
+  { header: 'PRINCIPAL', priority: 50, droppable: true, abbreviate: shortPrincipals },
+  { header: 'GROUP', priority: 40, droppable: true },
+  { header: 'STATUS', priority: 10, whole: true, droppable: true },
 ];

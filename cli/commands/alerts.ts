@@ -32,10 +32,11 @@ import {
   wholeNumberOf,
 } from '../args';
 import { callerArn } from '../aws';
-import { ALERT_HEADERS, ALERT_KEY_HEADERS, alertRows, layoutFor, table } from '../format';
+import { ALERT_COLUMNS, alertRows } from '../format';
 import type { CliIo } from '../io';
 import { osUser } from '../io';
 import { existingStateDir, openStore, STATE_DIR_ENV } from '../store';
+import { printTable } from '../table';
 
 export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
 
@@ -69,9 +70,12 @@ list options:
   --severity S          minimum severity: low, medium, high or critical
                         (high shows high and critical alerts)
   --limit N             show at most N alerts, 1-1000 (default: ${DEFAULT_LIST_LIMIT})
-  --wide                show every column whole; by default the table fits the
-                        terminal, cutting the widest columns (never ID, TIME or
-                        SEV) with "…". Piped or redirected output is never cut.
+  --wide                show every column whole. Otherwise a terminal's table
+                        fits its width: short forms first (times to the minute,
+                        Regions as codes), then the least useful columns left
+                        out (a note names them), then the widest cells cut with
+                        "…". ID, TIME, SEV and CALL are never cut. Piped or
+                        redirected output is never cut nor narrowed.
   --format FORMAT       table (default); json: one JSON array of the alerts as
                         stored, each without its bulky cloudTrailEvent (show has
                         it); jsonl: one such alert per line. --json is the
@@ -334,10 +338,7 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     );
     return 0;
   }
-  const wide = values.wide === true;
-  io.stdout.write(
-    table(ALERT_HEADERS, alertRows(alerts, wide), layoutFor(io.stdout, wide, ALERT_KEY_HEADERS)),
-  );
+  printTable(io, ALERT_COLUMNS, alertRows(alerts), values.wide === true);
   return 0;
 }
 

@@ -61,7 +61,7 @@ Where to query (deploy with -c cloudTrailBucket=BUCKET to create them):
 
 Store and output (as for replay):
   --store embedded|memory, --state-dir DIR, --config FILE, --full-parse,
-  --quiet, --format table|json|jsonl
+  --quiet, --format table|json|jsonl, --wide
   --alert-table NAME  a deployed sgwatch alert table (replay's --table)
   --publish --topic ARN
                       with --alert-table: also publish the alerts
@@ -341,6 +341,7 @@ export async function huntCommand(
     'state-dir': { type: 'string' },
     config: { type: 'string' },
     ...FORMAT_OPTIONS,
+    wide: { type: 'boolean' },
     'full-parse': { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -461,6 +462,7 @@ export async function huntCommand(
       ...flag('--config', values.config),
       '--format',
       format,
+      ...(values.wide === true ? ['--wide'] : []),
       ...(values.publish === true ? ['--publish'] : []),
       ...(values['full-parse'] === true ? ['--full-parse'] : []),
       ...(values.quiet === true ? ['--quiet'] : []),

@@ -13,14 +13,7 @@ import { DEFAULT_POLICY, forHistory } from '../../lambda/core/policy';
 import type { AlertPublisher } from '../../lambda/core/ports';
 import { readPolicyFile } from '../../lambda/policy-loader';
 import type { ProcessDeps } from '../../lambda/core/process';
-import {
-  ALERT_HEADERS,
-  ALERT_KEY_HEADERS,
-  alertRows,
-  formatBytes,
-  layoutFor,
-  table,
-} from '../format';
+import { ALERT_COLUMNS, alertRows, formatBytes } from '../format';
 import type { CliIo } from '../io';
 import { commandPrefix, drained, shellWord } from '../io';
 import { discoverFiles, NoLogsError } from '../replay/files';
@@ -41,6 +34,8 @@ import {
   wholeNumber,
 } from '../args';
 import { locateStateDir, openDeliveryStore } from '../store';
+import type { Column } from '../table';
+import { printTable } from '../table';
 
 export const REPLAY_HELP = `Usage: sgwatch replay [options] <path>...
 
@@ -97,6 +92,12 @@ Output:
                           always go to stderr, records and alerts on lines of
                           their own: alerts = new + already stored; new =
                           notified + suppressed + capped.
+  --wide                  show every column whole. Otherwise, in a terminal,
+                          the table fits its width: short forms first, then
+                          the least useful columns left out (a note names
+                          them), then the widest cells cut with "…"; ID,
+                          TIME, SEV and CALL are never cut. Piped or
+                          redirected output is never cut nor narrowed.
   --detections SEL        seed, exposure, exfiltration or all (default: all):
                           the packs whose alerts are recorded
   --sigma PATH            also run the Sigma rules in this file or folder
@@ -127,6 +128,21 @@ interface Row {
   readonly isNew: boolean;
   times: number;
 }
+
+/**
+ * Whether this run stored the alert or found it stored, and how often it met the event. The
+ * first column a narrow terminal gives up: the counts below the table say as much.
+ */
+const THIS_RUN: Column = {
+  header: 'THIS RUN',
+  priority: 0,
+  whole: true,
+  droppable: true,
+  abbreviate: (cells) => ({
+    header: 'THIS RUN',
+    cells: cells.map((cell) => cell.replace(/^already stored/, 'stored').replace(', seen ', ' ')),
+  }),
+};
 
 const PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONFIG_FILE = 'sgwatch.config.json';
@@ -302,6 +318,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
     until: OPTION.time,
     account: OPTION.accounts,
     ...FORMAT_OPTIONS,
+    wide: { type: 'boolean' },
     workers: { type: 'string', check: wholeNumber(1, 1024) },
     'full-parse': { type: 'boolean' },
     detections: { type: 'string' },
@@ -523,13 +540,7 @@ export async function replayCommand(argv: readonly string[], io: CliIo): Promise
         const state = row.isNew ? 'new' : 'already stored';
         return [...row.cells, row.times > 1 ? `${state}, seen ${row.times}x` : state];
       });
-      io.stdout.write(
-        table(
-          [...ALERT_HEADERS, 'THIS RUN'],
-          cells,
-          layoutFor(io.stdout, false, ALERT_KEY_HEADERS),
-        ),
-      );
+      printTable(io, [...ALERT_COLUMNS, THIS_RUN], cells, values.wide === true);
       io.stdout.write(
         store.kind === 'memory'
           ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`

@@ -14,6 +14,8 @@ import { loadRecord } from '../support/fixtures';
 import { CATALOG } from '../../lambda/core/catalog';
 import { alertFacts, renderEmail } from '../../lambda/core/render';
 import { cleanText } from '../../lambda/core/text';
+import { displayWidth } from '../../cli/display-width';
+import { parseTable } from '../support/table-text';
 
 const RDS =
   'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json';
@@ -175,42 +177,64 @@ describe('sgwatch alerts list', () => {
 describe('sgwatch alerts list in a terminal', () => {
   // A terminal's width only reaches the CLI through a TTY, which a child process on pipes
   // does not have: these run the CLI in this process with a terminal-shaped stdout.
-  const KEPT = 3; // ID, TIME and SEV
-
   function list(args: string[], options: { tty: boolean; columns?: number }) {
     return runCli(['alerts', 'list', ...args], { cwd: dir, now: NOW, ...options });
   }
 
-  function rowOf(stdout: string, alertId: string): string {
-    return stdout.split('\n').find((line) => line.startsWith(alertId)) ?? '';
+  function rowOf(stdout: string, alertId: string): string[] {
+    return parseTable(stdout).rows.find((row) => row[0] === alertId) ?? [];
   }
 
-  it.each([100, 132])(
-    'fits a %i-column terminal, cutting wide columns with an ellipsis',
+  it.each([80, 100, 132])(
+    'fits a %i-column terminal, keeping the id and the call whole',
     async (columns) => {
       const run = await list([], { tty: true, columns });
 
-      const lines = run.stdout.trimEnd().split('\n');
-      expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(columns);
-      expect(run.stdout).toContain('…');
-      // The id, time and severity are whole, so the id can be pasted into `show`.
-      const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
-      expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
+      const table = parseTable(run.stdout);
+      expect(Math.max(...table.lines.map(displayWidth))).toBeLessThanOrEqual(columns);
+      // The id can be pasted into `show`; the call tells RDS from ElastiCache.
+      expect(table.rows.map((row) => row.slice(0, 4))).toEqual([
+        [rds.alertId, '03-14 10:00', 'low', 'CreateDBSecurityGroup'],
+        [hostile.alertId, '03-12 08:00', 'low', 'CreateDBSecurityGroup'],
+        [cache.alertId, '03-10 08:00', 'low', 'CreateCacheSecurityGroup'],
+      ]);
+      expect(table.headers.slice(0, 4)).toEqual(['ID', '2026 (UTC)', 'SEV', 'CALL']);
     },
   );
 
-  it('keeps the id, time and severity whole even when the terminal is too narrow for the rest', async () => {
+  it('leaves out the least useful columns, and says so on stderr, when the rest cannot fit', async () => {
+    const run = await list([], { tty: true, columns: 80 });
+
+    expect(parseTable(run.stdout).headers).toEqual([
+      'ID',
+      '2026 (UTC)',
+      'SEV',
+      'CALL',
+      'PRINCIPAL',
+    ]);
+    expect(rowOf(run.stdout, rds.alertId)[4]).toBe('dana');
+    expect(run.stderr).toBe(
+      'sgwatch: left out STATUS, RESULT and 2 more (--wide or --format jsonl shows all)\n',
+    );
+  });
+
+  it('keeps the id, time, severity and call whole when the terminal is narrower than them', async () => {
     const run = await list([], { tty: true, columns: 60 });
 
-    const cells = rowOf(run.stdout, rds.alertId).split(/\s{2,}/);
-    expect(cells.slice(0, KEPT)).toEqual([rds.alertId, '2026-03-14T10:00:00Z', rds.severity]);
-    expect(cells.slice(KEPT).every((cell) => cell.length <= 6)).toBe(true);
+    expect(parseTable(run.stdout).headers).toEqual(['ID', '2026 (UTC)', 'SEV', 'CALL']);
+    expect(rowOf(run.stdout, cache.alertId)).toEqual([
+      cache.alertId,
+      '03-10 08:00',
+      'low',
+      'CreateCacheSecurityGroup',
+    ]);
   });
 
   it('shows every column whole with --wide, whatever the terminal', async () => {
     const run = await list(['--wide'], { tty: true, columns: 80 });
 
     expect(run.stdout).not.toContain('…');
+    expect(run.stderr).toBe('');
     expect(rowOf(run.stdout, rds.alertId)).toContain(
       rds.principal.replace(/^arn:aws:iam::\d{12}:/, ''),
     );
