@@ -295,6 +295,11 @@ function residentFileBytes(): number | undefined {
   }
 }
 
+/** Settles after the event loop has run its due timers (a timer of 0 runs after them). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** The page size /proc/self/statm counts in, on the platforms that have it. */
 const PAGE_BYTES = 4096;
 
@@ -362,27 +367,37 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   /**
-   * Runs `call`, first mapping the file afresh when the pages of it this process holds grew
-   * past MAPPED_BUDGET_BYTES. LMDB reads through a map of the file, and Linux maps 64 KB of
-   * cached file around each page read, so random reads over a growing store would keep the
-   * whole file resident: a replay's memory would grow with the alerts stored. Closing and
-   * opening the environment (a few milliseconds) lets those pages go; the file and the page
-   * cache are untouched.
+   * Runs `call`; every CHECK_MAPPED_EVERY_WRITES writes, first lets the event loop turn once
+   * and maps the file afresh when the pages of it this process holds grew past the budget.
+   *
+   * - The turn: `lmdb` ends each read transaction on a timer. A replay whose store calls all
+   *   answer at once is one long chain of resolved promises in which no timer runs, so every
+   *   read transaction, and with them the buffers of each environment closed below, stayed
+   *   alive: memory grew by about 0.3 MB per remap, 74 MB of buffers after 98,139 alerts.
+   * - The remap: LMDB reads through a map of the file, and Linux maps 64 KB of cached file
+   *   around each page read, so random reads over a growing store would keep the whole file
+   *   resident. Closing and opening the environment (a few milliseconds) lets those pages
+   *   go; the file and the page cache are untouched.
    */
   private fresh<T>(call: () => Promise<T>): Promise<T> {
     if (this.writes < CHECK_MAPPED_EVERY_WRITES) return call();
     this.writes = 0;
+    return nextTurn()
+      .then(() => this.remapIfDue())
+      .then(call);
+  }
+
+  private remapIfDue(): Promise<void> | undefined {
     const mapped = residentFileBytes();
     const due =
       mapped === undefined
         ? (this.checks += 1) >= REOPEN_WITHOUT_PROC_CHECKS
         : mapped - this.mappedAtOpen > this.mappedBudget;
-    if (!due) return call();
+    if (!due) return undefined;
     this.checks = 0;
     return this.root.close().then(() => {
       this.env = openEnvironment(this.path);
       this.mappedAtOpen = residentFileBytes() ?? 0;
-      return call();
     });
   }
 

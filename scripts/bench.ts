@@ -13,6 +13,8 @@
  *   --repeat N                         runs per replay figure, the median is shown (3)
  *   --events N                         handler invocations to time (1000)
  *   --alerts N                         alerts in the store `alerts` commands are timed on (100000)
+ *   --store-events N                   events in the alert-heavy archive (6000); 140000 raises
+ *                                      about 98,000 alerts, for peak RSS at backtest scale
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     records: { type: 'string', default: '5000' },
     events: { type: 'string', default: '1000' },
     alerts: { type: 'string', default: '100000' },
+    'store-events': { type: 'string', default: '6000' },
     repeat: { type: 'string', default: '3' },
     archive: { type: 'string', default: join(ROOT, 'bench-data') },
   },
@@ -351,15 +354,16 @@ async function benchReplay(): Promise<void> {
 }
 
 /** The alert-heavy archive, made again only when its generator changed. */
-function ensureAlertHeavy(root: string): string[] {
+function ensureAlertHeavy(root: string, events: number): string[] {
   const stamp = createHash('sha256')
+    .update(String(events))
     .update(readFileSync(join(ROOT, 'scripts', 'bench', 'alert-heavy.ts')))
     .update(readFileSync(join(ROOT, 'scripts', 'lib', 'cloudtrail', 'records.ts')))
     .digest('hex');
   const stampFile = `${root}.stamp`;
   if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
     console.log(`generating the alert-heavy archive into ${root} (kept for later runs)...`);
-    writeAlertHeavyArchive({ root });
+    writeAlertHeavyArchive({ root, events });
     writeFileSync(stampFile, stamp);
   }
   return readdirSync(root)
@@ -423,8 +427,14 @@ async function benchStore(): Promise<void> {
   console.log(
     `\n## Embedded store (median of ${values.repeat} runs each; baseline: the same replay into --store memory)`,
   );
-  const root = join(values.archive, 'alert-heavy');
-  const files = ensureAlertHeavy(root);
+  const events = Number(values['store-events']);
+  if (!Number.isInteger(events) || events < 1) {
+    throw new Error(
+      `--store-events must be a whole number of at least 1, not ${values['store-events']}`,
+    );
+  }
+  const root = join(values.archive, events === 6000 ? 'alert-heavy' : `alert-heavy-${events}`);
+  const files = ensureAlertHeavy(root, events);
   timeCommand(replayArgs(1, root)); // file cache warm
   const memory = measure(replayArgs(1, root));
   const alerts = memory.stdout.split('\n').filter(Boolean).length;
