@@ -125,6 +125,15 @@ export function wholeNumberOf(value: string | undefined, fallback: number): numb
   return value === undefined ? fallback : Number(value);
 }
 
+/** A repeatable option's values, each of which may also be a comma-separated list. */
+export function listValues(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
 /** The later of two parsed times must not come first: a range that can match nothing. */
 export function checkRange(since: number | undefined, until: number | undefined): void {
   if (since !== undefined && until !== undefined && since > until) {

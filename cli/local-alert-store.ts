@@ -22,7 +22,7 @@ import {
   newAlertItem,
 } from '../lambda/adapters/dynamodb-store';
 import { MAX_ITEM_BYTES, fromItem, itemSize, toItem } from '../lambda/adapters/dynamodb-item';
-import type { AlertFilter, AlertQueryPort } from './alert-queries';
+import type { AlertFilter, AlertQueryPort } from './alerts/queries';
 import {
   AlertNotFoundError,
   ConcurrentUpdateError,
@@ -31,7 +31,7 @@ import {
   planStatusWrite,
   readAndTransition,
   requestOf,
-} from './alert-queries';
+} from './alerts/queries';
 
 /**
  * The fields of an alert that writes after `create` change: delivery, burst placement and

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AlertStore } from '../lambda/core/ports';
-import type { AlertQueryPort } from './alert-queries';
+import type { AlertQueryPort } from './alerts/queries';
 import type { LocalAlertStore } from './local-alert-store';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
@@ -257,7 +257,7 @@ async function deployedTable(
 ): Promise<OpenStore & { readonly client: DynamoDBClient; readonly tableName: string }> {
   const [{ DynamoDBClient }, { AlertQueries }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('./alert-queries'),
+    import('./alerts/queries'),
   ]);
   const client = new DynamoDBClient(region !== undefined ? { region } : {});
   const description = `DynamoDB table ${table}${region !== undefined ? ` in ${region}` : ''}`;
@@ -285,7 +285,7 @@ async function deployedTable(
 async function memoryTable(): Promise<OpenStore> {
   const [{ startEmbeddedDynamoDb }, { AlertQueries }] = await Promise.all([
     import('./embedded-dynamodb'),
-    import('./alert-queries'),
+    import('./alerts/queries'),
   ]);
   const db = await startEmbeddedDynamoDb();
   return {

@@ -1,18 +1,8 @@
-import type { AlertFilter, AlertQueryPort } from '../alert-queries';
-import {
-  AlertNotFoundError,
-  ConcurrentUpdateError,
-  DEFAULT_LIST_LIMIT,
-  DEFAULT_WINDOW_DAYS,
-  SEVERITIES,
-} from '../alert-queries';
 import type { AlertStatus } from '../../lambda/core/alert';
+import type { Severity } from '../../lambda/core/catalog';
 import { CATALOG } from '../../lambda/core/catalog';
 import { SIGMA_ID_PREFIX } from '../../lambda/core/sigma/model';
-import type { Severity } from '../../lambda/core/catalog';
-import { alertFacts } from '../../lambda/core/render';
-import { cleanText } from '../../lambda/core/text';
-import type { TriagedAlert, TriageTarget } from '../../lambda/core/triage';
+import type { TriageTarget } from '../../lambda/core/triage';
 import {
   ALERT_STATUSES,
   InvalidTransitionError,
@@ -20,6 +10,17 @@ import {
   MAX_NOTE_LENGTH,
   TriageInputError,
 } from '../../lambda/core/triage';
+import type { AlertFilter } from '../alerts/queries';
+import {
+  AlertNotFoundError,
+  ConcurrentUpdateError,
+  DEFAULT_LIST_LIMIT,
+  DEFAULT_WINDOW_DAYS,
+  SEVERITIES,
+} from '../alerts/queries';
+import type { AlertStoreChoice } from '../alerts/run';
+import { changeAlert, followFinding, getAlert, listAlerts } from '../alerts/run';
+import { clean, safeJson, showText, withoutRecord } from '../alerts/show';
 import {
   FORMAT_OPTIONS,
   OPTION,
@@ -31,11 +32,9 @@ import {
   wholeNumber,
   wholeNumberOf,
 } from '../args';
-import { callerArn } from '../aws';
 import { ALERT_COLUMNS, alertRows } from '../format';
 import type { CliIo } from '../io';
-import { osUser } from '../io';
-import { existingStateDir, openStore, STATE_DIR_ENV } from '../store';
+import { STATE_DIR_ENV } from '../store';
 import { printTable } from '../table';
 
 export const ALERTS_HELP = `Usage: sgwatch alerts <subcommand> [options]
@@ -131,13 +130,6 @@ time, or the store fails; 2 on a usage error.
 `;
 
 const MAX_LIMIT = 1000;
-/** An alert without its CloudTrail record, which `show` prints and a listing leaves out. */
-function withoutRecord(alert: TriagedAlert): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(alert).filter(([key]) => key !== 'cloudTrailEvent'));
-}
-
-/** Width for one-line fields in `show`: enough for a full ARN, bounded for hostile input. */
-const FIELD = 1024;
 
 const LIST_OPTIONS = {
   ...STORE_OPTIONS,
@@ -174,28 +166,19 @@ const COMMAND_FOR: Readonly<Record<TriageTarget, string>> = {
   open: 'reopen',
 };
 
-interface StoreFlags {
+/** The store the shared store options name. */
+function storeChoice(values: {
   readonly store?: string | undefined;
   readonly table?: string | undefined;
   readonly region?: string | undefined;
   readonly 'state-dir'?: string | undefined;
-}
-
-// Characters JSON.stringify leaves raw that a terminal may still act on: C1 controls (some
-// terminals read U+009B as an escape introducer) and invisible or reordering characters.
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
-
-/** JSON text that is safe to print to a terminal and parses back to the same value. */
-function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(
-    JSON_UNSAFE,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-function clean(value: string | undefined, max = FIELD): string {
-  const text = cleanText(value, max);
-  return text === '' ? '-' : text;
+}): AlertStoreChoice {
+  return {
+    ...(values.store !== undefined ? { store: values.store } : {}),
+    ...(values.table !== undefined ? { table: values.table } : {}),
+    ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
+  };
 }
 
 function oneOf<T extends string>(
@@ -225,46 +208,6 @@ function theId(positionals: readonly string[], subcommand: string): string {
   const id = (positionals[0] ?? '').trim();
   if (id === '' || id.length > 200) throw new UsageError('the alert id must be 1-200 characters');
   return id;
-}
-
-async function withStore<T>(
-  flags: StoreFlags,
-  io: CliIo,
-  use: (queries: AlertQueryPort) => Promise<T>,
-): Promise<T> {
-  if (flags.region !== undefined && flags.table === undefined) {
-    throw new UsageError(
-      '--region is the Region of a deployed --table; the embedded store has none',
-    );
-  }
-  const local = flags.table === undefined && (flags.store ?? 'embedded') === 'embedded';
-  const store = await openStore({
-    ...(flags.store !== undefined ? { store: flags.store } : {}),
-    ...(flags.table !== undefined ? { table: flags.table } : {}),
-    ...(flags.region !== undefined ? { region: flags.region } : {}),
-    // Reading or triaging never creates a store: an empty one would only say "no alerts".
-    stateDir: local ? existingStateDir(flags['state-dir'], io.env, io.cwd) : io.cwd,
-  });
-  try {
-    return await use(store.queries(() => io.now()));
-  } finally {
-    await store.close();
-  }
-}
-
-/**
- * Who is making a change when --by is not given: $SGWATCH_USER; else, on a deployed table,
- * the AWS identity whose credentials make the write; else the login name.
- */
-async function actorOf(flags: StoreFlags, io: CliIo): Promise<string> {
-  const named = io.env.SGWATCH_USER?.trim();
-  if (named !== undefined && named !== '') return named.slice(0, MAX_ACTOR_LENGTH);
-  if (flags.table !== undefined) return (await callerArn(flags.region)).slice(0, MAX_ACTOR_LENGTH);
-  const login = osUser(io.env);
-  if (login === undefined) {
-    throw new UsageError('cannot tell who is making the change: pass --by NAME');
-  }
-  return login.slice(0, MAX_ACTOR_LENGTH);
 }
 
 function notFoundMessage(id: string): string {
@@ -316,7 +259,7 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
   };
 
   const format = outputFormat(values);
-  const alerts = await withStore(values, io, (queries) => queries.list(filter));
+  const alerts = await listAlerts(storeChoice(values), filter, io);
   if (alerts.length === limit) {
     io.stderr.write(
       `sgwatch: showing the newest ${limit}; there may be more (raise --limit or narrow --since/--until)\n`,
@@ -342,158 +285,6 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
   return 0;
 }
 
-function identityLines(alert: TriagedAlert): string[] {
-  const actor = alert.actor;
-  const lines = [
-    `  kind:          ${clean(actor.kind)} (${clean(actor.type)})`,
-    `  principal id:  ${clean(actor.principalId)}`,
-    `  account:       ${clean(actor.accountId)}`,
-  ];
-  if (actor.userName !== undefined) lines.push(`  user name:     ${clean(actor.userName)}`);
-  if (actor.roleArn !== undefined) lines.push(`  role:          ${clean(actor.roleArn)}`);
-  if (actor.sessionName !== undefined) lines.push(`  session:       ${clean(actor.sessionName)}`);
-  lines.push(
-    `  MFA:           ${actor.mfa === undefined ? 'not recorded' : actor.mfa ? 'yes' : 'no'}`,
-  );
-  if (actor.accessKeyId !== undefined) lines.push(`  access key:    ${clean(actor.accessKeyId)}`);
-  if (actor.invokedBy !== undefined) lines.push(`  invoked by:    ${clean(actor.invokedBy)}`);
-  return lines;
-}
-
-function recordText(cloudTrailEvent: string): string {
-  try {
-    return safeJson(JSON.parse(cloudTrailEvent) as unknown, 2);
-  } catch {
-    // Shown anyway so the analyst sees what was stored, but flattened and cleaned.
-    return `(not valid JSON) ${clean(cloudTrailEvent, 64 * 1024)}`;
-  }
-}
-
-/** One `show` line: the label padded to a column, then the value (at least one space apart). */
-function row(label: string, value: string): string {
-  return `${`${label}:`.padEnd(14)} ${value}`;
-}
-
-/**
- * The stored alert, for a person at a terminal: the facts the email states, worded by the
- * same formatter, then what only the store knows (identity details, suppression, burst,
- * triage, delivery) and the original record. Alerts stored before a field existed lack it,
- * so each optional line is shown only when present.
- */
-function showText(alert: TriagedAlert): string {
-  const facts = alertFacts(alert, clean);
-  const expires = Number.isFinite(alert.expiresAt)
-    ? new Date(alert.expiresAt * 1000).toISOString()
-    : '-';
-  const context = alert.context as TriagedAlert['context'] | undefined;
-  const lines = [
-    `Alert ${clean(alert.alertId, 200)}`,
-    row('Rule', `${clean(alert.ruleId)} (${clean(alert.ruleTitle)})`),
-    row('Severity', facts.severity),
-    row('Outcome', clean(alert.outcome)),
-    row('MITRE ATT&CK', alert.mitre.length > 0 ? alert.mitre.map((m) => clean(m)).join(', ') : '-'),
-    row('Event', facts.call),
-    row('Event time', clean(alert.eventTime)),
-    row('Event id', facts.eventId),
-    row('Account', context !== undefined ? facts.account : clean(alert.account)),
-    row('Region', clean(alert.region)),
-    row('Principal', clean(alert.principal)),
-    row('Caller', facts.caller),
-    'Actor:',
-    ...identityLines(alert),
-    row('Source IP', facts.sourceIp),
-    row('User agent', facts.userAgent),
-  ];
-  if (context !== undefined) {
-    lines.push(
-      row('Tool', facts.tool),
-      row('Source class', facts.sourceClass),
-      ...(context.history !== undefined ? [row('Caller history', facts.callerHistory)] : []),
-    );
-  }
-  const risk = alert.risk as TriagedAlert['risk'] | undefined;
-  if (risk !== undefined) {
-    lines.push(
-      row('Risk', `base ${risk.baseScore} (${clean(risk.baseSeverity)})`),
-      ...facts.riskFactors.map((factor) => `  ${factor}`),
-    );
-  }
-  if (alert.suppression !== undefined) {
-    const s = alert.suppression;
-    lines.push(
-      row(
-        'Suppressed by',
-        `exception ${clean(s.exceptionId)} (owner ${clean(s.owner)}, expires ${clean(s.expires)})`,
-      ),
-      `  ${clean(s.reason, 600)}`,
-    );
-  }
-  if (alert.burst !== undefined) {
-    const b = alert.burst;
-    lines.push(
-      row(
-        'Burst',
-        `${b.kind}, #${b.sequence} of group ${clean(b.groupId)} (thread ${clean(b.threadId)}); ${b.detectionCount} of ${b.cap} notifications for this detection in ${b.windowMinutes} min`,
-      ),
-    );
-  }
-  lines.push(
-    row('Resource', `${facts.resourceName} (${facts.resourceType})`),
-    row('Description', facts.description),
-  );
-  if (facts.findings.length > 0) {
-    lines.push('Findings:', ...facts.findings.map((finding) => `  ${finding}`));
-  }
-  const attachment = context !== undefined ? facts.attachment : undefined;
-  if (attachment !== undefined) {
-    lines.push(
-      row(
-        'Behind group',
-        `${attachment.status}${attachment.reason !== undefined ? ` (${attachment.reason})` : ''}`,
-      ),
-      ...attachment.resources.map((resource) => `  ${resource}`),
-    );
-  }
-  if (facts.error !== undefined) lines.push(row('Error', facts.error));
-  lines.push(
-    row('Status', clean(alert.status)),
-    ...(alert.statusChangedBy !== undefined
-      ? [
-          row(
-            'Changed',
-            `by ${clean(alert.statusChangedBy)} at ${clean(alert.statusChangedAt)} (version ${alert.statusVersion ?? 0})`,
-          ),
-        ]
-      : []),
-    ...(alert.statusNote !== undefined
-      ? [row('Note', clean(alert.statusNote, MAX_NOTE_LENGTH))]
-      : []),
-    row(
-      'Delivery',
-      `${clean(alert.delivery)}${alert.notifiedAt !== undefined ? ` at ${clean(alert.notifiedAt)}` : ''}` +
-        (alert.messageId !== undefined ? ` (message ${clean(alert.messageId)})` : ''),
-    ),
-    row('Detected at', clean(alert.detectedAt)),
-    row('Expires at', expires),
-    'Links:',
-    `  CloudTrail:    ${clean(alert.links.cloudTrail)}`,
-    `  console:       ${clean(alert.links.console)}`,
-    'History:',
-  );
-  const history = alert.history ?? [];
-  if (history.length === 0) lines.push('  (no status changes yet)');
-  const dropped = (alert.historyCount ?? history.length) - history.length;
-  if (dropped > 0) lines.push(`  (${dropped} earlier change(s) not kept; the latest follow)`);
-  for (const change of history) {
-    lines.push(
-      `  ${clean(change.at)}  ${clean(change.by, MAX_ACTOR_LENGTH)}: ${clean(change.from)} -> ${clean(change.to)}` +
-        (change.note !== undefined ? `  "${clean(change.note, MAX_NOTE_LENGTH)}"` : ''),
-    );
-  }
-  lines.push('CloudTrail record:', recordText(alert.cloudTrailEvent));
-  return `${lines.join('\n')}\n`;
-}
-
 async function showCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, SHOW_OPTIONS);
   if (values.help === true) {
@@ -501,7 +292,7 @@ async function showCommand(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   const id = theId(positionals, 'show');
-  const alert = await withStore(values, io, (queries) => queries.get(id));
+  const alert = await getAlert(storeChoice(values), id, io);
   if (alert === undefined) {
     io.stderr.write(`sgwatch: ${notFoundMessage(id)}\n`);
     return 1;
@@ -544,12 +335,21 @@ async function changeCommand(
     throw new UsageError(`--by must be 1-${MAX_ACTOR_LENGTH} characters`);
   }
   const format = outputFormat(values);
-  const user = given?.trim() ?? (await actorOf(values, io));
+  const kept = note === '' ? undefined : note;
+  const choice = storeChoice(values);
 
   try {
-    const updated = await withStore(values, io, (queries) =>
-      queries.transition(id, target, user, io.now(), note === '' ? undefined : note),
+    const changed = await changeAlert(
+      choice,
+      {
+        id,
+        target,
+        ...(kept !== undefined ? { note: kept } : {}),
+        ...(given !== undefined ? { by: given.trim() } : {}),
+      },
+      io,
     );
+    const updated = changed.alert;
     const last = updated.history?.[updated.history.length - 1];
     const sentence =
       `Alert ${clean(updated.alertId, 200)} is now ${clean(updated.status)}` +
@@ -565,19 +365,8 @@ async function changeCommand(
       io.stdout.write(`${safeJson(withoutRecord(updated), format === 'json' ? 2 : undefined)}\n`);
     }
     // A deployed table whose deployment imports findings: the finding's workflow follows.
-    // Loaded only here, so the Security Hub client costs no other command its start-up time.
-    if (values.table !== undefined) {
-      const { syncFindingWorkflow } = await import('../securityhub');
-      report.write(
-        await syncFindingWorkflow({
-          table: values.table,
-          ...(values.region !== undefined ? { region: values.region } : {}),
-          alert: updated,
-          user,
-          ...(note !== undefined && note !== '' ? { note } : {}),
-        }),
-      );
-    }
+    const finding = await followFinding(choice, changed, kept);
+    if (finding !== '') report.write(finding);
     return 0;
   } catch (error) {
     if (error instanceof AlertNotFoundError) {

@@ -25,7 +25,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * Room a new alert item leaves for what later writes add: the burst placement, the message
- * id and times, and triage (whose history is itself bounded to fit; see alert-queries).
+ * id and times, and triage (whose history is itself bounded to fit; see cli/alerts/queries.ts).
  */
 export const ALERT_CREATE_BUDGET_BYTES = MAX_ITEM_BYTES - 48 * 1024;
 

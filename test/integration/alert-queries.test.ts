@@ -1,11 +1,11 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AlertFilter } from '../../cli/alert-queries';
+import type { AlertFilter } from '../../cli/alerts/queries';
 import {
   AlertNotFoundError,
   AlertQueries,
   ConcurrentUpdateError,
   monthBucketsBetween,
-} from '../../cli/alert-queries';
+} from '../../cli/alerts/queries';
 import { InvalidTransitionError, TriageInputError } from '../../lambda/core/triage';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
 import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';

@@ -5,6 +5,7 @@
  * the alerts a replay of the whole archive stores.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Parser } from 'node-sql-parser';
@@ -12,12 +13,16 @@ import type { Alert } from '../../lambda/core/alert';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
 import { accountOf } from '../../lambda/core/cloudtrail';
 import { huntCommand } from '../../cli/commands/hunt';
+import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { runCli } from '../support/cli';
+import { startFaultProxy } from '../support/fault-proxy';
 import { fixtureCases, loadRecord } from '../support/fixtures';
 import type { LocalAthena, LocalAthenaOptions } from '../support/local-athena';
 import { startLocalAthena } from '../support/local-athena';
 import type { LocalS3 } from '../support/local-s3';
 import { startLocalS3, uploadFolder } from '../support/local-s3';
+import { startLocalSns } from '../support/local-sns';
+import { TEST_TOPIC_ARN } from '../support/servers';
 import { removeTemporaryDirs, temporaryDir } from '../support/synth';
 
 const SAMPLE = join(__dirname, '..', '..', 'samples', 'archive');
@@ -266,6 +271,87 @@ describe('hunt over an archive of near misses', () => {
     expect(alertIds(hunted.stdout)).toEqual(alertIds(full.stdout));
     expect(alertIds(full.stdout).length).toBeGreaterThan(10);
     expect(filesRead(hunted.stderr)).toBeLessThan(filesRead(full.stderr));
+  });
+});
+
+describe('hunt hands its replay options to replay', () => {
+  let athena: LocalAthena;
+
+  beforeAll(async () => {
+    athena = await athenaOver(SAMPLE, 'org-trail');
+  });
+
+  it('writes into the alert table in the Region of --table-region, and publishes there', async () => {
+    // Prepare: dynalite behind a proxy that reads the Region each request is signed for, and
+    // the local SNS endpoint; the S3 endpoint keeps its own credentials.
+    const [dynamodb, sns] = await Promise.all([startEmbeddedDynamoDb(), startLocalSns()]);
+    const proxy = await startFaultProxy(dynamodb.endpoint);
+    const signedFor = new Set<string>();
+    proxy.inject({
+      match: (request) => {
+        const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/dynamodb\//.exec(
+          String(request.headers.authorization),
+        );
+        if (scope?.[1] !== undefined) signedFor.add(scope[1]);
+        return false;
+      },
+      fault: { kind: 'reset' },
+    });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
+    process.env.AWS_ENDPOINT_URL_SNS = sns.url;
+
+    try {
+      // Act
+      const run = await runCli(
+        [
+          'hunt',
+          ...['--database', DATABASE, '--table', TABLE, '--workgroup', WORKGROUP],
+          ...RANGE,
+          ...['--alert-table', dynamodb.tableName, '--table-region', 'eu-west-1'],
+          ...['--publish', '--topic', TEST_TOPIC_ARN],
+        ],
+        { now: NOW, cwd: join(__dirname, '..', '..') },
+      );
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`in the DynamoDB table ${dynamodb.tableName} in eu-west-1.`);
+      expect([...signedFor]).toEqual(['eu-west-1']);
+      expect(sns.published.length).toBeGreaterThan(0);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+      delete process.env.AWS_ENDPOINT_URL_SNS;
+      await proxy.close();
+      await Promise.all([dynamodb.close(), sns.close()]);
+    }
+  });
+
+  it('scans with the threads --workers asks for, held to the cores as replay holds them', async () => {
+    const cores = availableParallelism();
+    const asked = cores + 1;
+
+    const run = await hunt([...RANGE, '--workers', String(asked)]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `sgwatch: --workers ${asked} is more than this machine's ${cores} cores; using ${cores}\n`,
+    );
+    expect(run.stderr).toMatch(new RegExp(`, ${cores} threads?\\)`));
+  });
+
+  it.each([
+    [['--alert-table', 'T', '--publish', '--topic', 'alerts'], '--topic must be an SNS topic ARN'],
+    [['--topic', TEST_TOPIC_ARN], '--topic is only read with --publish'],
+    [['--until', '2025-02-01'], '--since is later than --until'],
+    [['--no-builtin'], '--no-builtin leaves nothing to run without --sigma PATH'],
+  ])('rejects what replay rejects before the query runs: %j', async (flags, message) => {
+    const before = athena.calls.length;
+
+    const run = await hunt([...RANGE, ...flags]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(athena.calls.length).toBe(before);
   });
 });
 

@@ -11,7 +11,7 @@ import {
   itemSize,
   toItem,
 } from '../../lambda/adapters/dynamodb-item';
-import { AlertQueries, fittingHistory } from '../../cli/alert-queries';
+import { AlertQueries, fittingHistory } from '../../cli/alerts/queries';
 import {
   ALERT_CREATE_BUDGET_BYTES,
   alertFromItem,

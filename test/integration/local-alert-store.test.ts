@@ -9,8 +9,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertFilter, AlertQueryPort } from '../../cli/alert-queries';
-import { AlertQueries } from '../../cli/alert-queries';
+import type { AlertFilter, AlertQueryPort } from '../../cli/alerts/queries';
+import { AlertQueries } from '../../cli/alerts/queries';
 import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { LocalAlertStore } from '../../cli/local-alert-store';

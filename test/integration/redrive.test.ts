@@ -363,6 +363,131 @@ describe('sgwatch redrive', () => {
     );
   });
 
+  it('with --format jsonl, prints one JSON object per message and nothing else on stdout', async () => {
+    // Prepare
+    const rds = freshEvent(RDS);
+    const cache = freshEvent(CACHE);
+    fakes.sqs.send(deployment.detectorFailureQueueUrl, detectorFailureRecord(rds));
+    fakes.sqs.send(deployment.detectorFailureQueueUrl, 'not json at all');
+    fakes.sqs.send(deployment.ruleTargetQueueUrl, JSON.stringify(cache), ruleTargetAttributes());
+
+    // Act
+    const run = await redrive(['--format', 'jsonl']);
+
+    // Assess: each line is a message; the queue lines and the summary are on stderr
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const reports = lines.map((line) => JSON.parse(line));
+    expect(reports).toEqual([
+      {
+        result: 'redriven',
+        queue: deployment.detectorFailureQueueUrl,
+        messageId: expect.any(String),
+        eventId: eventIdOf(rds),
+        eventName: 'CreateDBSecurityGroup',
+        account: expect.stringMatching(/^\d{12}$/),
+        region: 'us-east-1',
+        cause: 'RetriesExhausted after 3 attempt(s): InternalErrorException: SNS is unavailable',
+        alerts: [{ ruleId: RDS_RULE, outcome: 'notified' }],
+      },
+      {
+        result: 'unrecognised',
+        queue: deployment.detectorFailureQueueUrl,
+        messageId: expect.any(String),
+        reason: 'the body is not JSON',
+      },
+      expect.objectContaining({
+        result: 'redriven',
+        queue: deployment.ruleTargetQueueUrl,
+        eventId: eventIdOf(cache),
+        cause: 'SDK_CLIENT_ERROR: Lambda is throttling the function (MaximumRetryAttempts)',
+        alerts: [{ ruleId: CACHE_RULE, outcome: 'notified' }],
+      }),
+    ]);
+    expect(run.stderr).toMatch(/^Detector failure queue \S+ \(us-east-1\): about 2 message\(s\)$/m);
+    expect(run.stderr).toMatch(/^Rule target queue \S+ \(us-east-1\): about 1 message\(s\)$/m);
+    expect(run.stderr).toContain(
+      'Redrove 2 of 3 messages (alerts: 2 notified). Left 1 in the queues (1 unrecognised)',
+    );
+    expect(local.sns.published).toHaveLength(2);
+  });
+
+  it.each([[['--format', 'json']], [['--json']]])(
+    'with %j, prints the messages as one JSON array, a dry run included',
+    async (flags) => {
+      // Prepare
+      const broken = freshEvent(RDS);
+      delete broken.detail.eventName;
+      fakes.sqs.send(deployment.detectorFailureQueueUrl, detectorFailureRecord(broken));
+
+      // Act
+      const run = await redrive(['--dry-run', ...flags]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual([
+        {
+          result: 'would-redrive',
+          queue: deployment.detectorFailureQueueUrl,
+          messageId: expect.any(String),
+          eventId: eventIdOf(broken),
+          eventName: null,
+          account: expect.stringMatching(/^\d{12}$/),
+          region: 'us-east-1',
+          cause: 'RetriesExhausted after 3 attempt(s): InternalErrorException: SNS is unavailable',
+          rejection: expect.stringContaining('detail.eventName is missing'),
+        },
+      ]);
+      expect(run.stderr).toMatch(/^Dry run: nothing is invoked or deleted\.$/m);
+      expect(run.stderr).toContain('Dry run: 1 message, 1 would be redriven.');
+      expect(fakes.lambda.invocations).toEqual([]);
+    },
+  );
+
+  it('with --format json, prints an empty array when the queues are empty', async () => {
+    const run = await redrive(['--format', 'json']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('[]\n');
+    expect(run.stderr).toContain('Nothing to redrive: the queues are empty.');
+  });
+
+  it('with --format json, still prints a whole array when the detector cannot be invoked', async () => {
+    fakes.sqs.send(deployment.detectorFailureQueueUrl, detectorFailureRecord(freshEvent(RDS)));
+
+    const run = await redrive(['--format', 'json', '--function', 'no-such-function']);
+
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual([]);
+    expect(run.stderr).toMatch(/^sgwatch: cannot invoke the detector no-such-function: /m);
+    expect(fakes.sqs.messages(deployment.detectorFailureQueueUrl)).toHaveLength(1);
+  });
+
+  it('with --format table, prints what it prints by default', async () => {
+    fakes.sqs.send(deployment.detectorFailureQueueUrl, detectorFailureRecord(freshEvent(RDS)));
+    fakes.sqs.send(deployment.ruleTargetQueueUrl, 'not json at all');
+
+    const byDefault = await redrive(['--dry-run']);
+    const table = await redrive(['--dry-run', '--format', 'table']);
+
+    expect(table.code).toBe(byDefault.code);
+    expect(table.stdout).toBe(byDefault.stdout);
+    expect(table.stdout).toMatch(/^ {2}would redrive/m);
+    expect(table.stderr).toBe('');
+  });
+
+  it.each([
+    [['--format', 'xml'], '--format must be table, json or jsonl; got "xml"'],
+    [['--json', '--format', 'jsonl'], '--json is --format json; it cannot go with --format jsonl'],
+  ])('rejects %j with a usage error', async (flags, message) => {
+    const run = await redrive(flags);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(operations('ReceiveMessage')).toBe(0);
+  });
+
   it('prints its help for --help and "help redrive"', async () => {
     expect((await runCli(['redrive', '--help'])).stdout).toBe(REDRIVE_HELP);
     expect((await runCli(['help', 'redrive'])).stdout).toBe(REDRIVE_HELP);

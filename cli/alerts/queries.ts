@@ -5,29 +5,29 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AlertStatus } from '../lambda/core/alert';
-import type { IndexSchema } from '../lambda/core/alert-table';
-import { ALERT_TABLE, timeBucketOf } from '../lambda/core/alert-table';
-import type { Severity } from '../lambda/core/catalog';
-import { SEVERITIES } from '../lambda/core/model';
-import { alertFromItem } from '../lambda/adapters/dynamodb-store';
+import type { AlertStatus } from '../../lambda/core/alert';
+import type { IndexSchema } from '../../lambda/core/alert-table';
+import { ALERT_TABLE, timeBucketOf } from '../../lambda/core/alert-table';
+import type { Severity } from '../../lambda/core/catalog';
+import { SEVERITIES } from '../../lambda/core/model';
+import { alertFromItem } from '../../lambda/adapters/dynamodb-store';
 import {
   MAX_ITEM_BYTES,
   attributeSize,
   itemSize,
   toAttribute,
   toItem,
-} from '../lambda/adapters/dynamodb-item';
+} from '../../lambda/adapters/dynamodb-item';
 import type {
   ChangeRequest,
   StatusChange,
   TriagedAlert,
   TriageTarget,
-} from '../lambda/core/triage';
-import { checkChangeRequest, planChange } from '../lambda/core/triage';
+} from '../../lambda/core/triage';
+import { checkChangeRequest, planChange } from '../../lambda/core/triage';
 
 // A `severity` filter keeps its level and those after it in this order.
-export { SEVERITIES } from '../lambda/core/model';
+export { SEVERITIES } from '../../lambda/core/model';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const DEFAULT_WINDOW_DAYS = 30;

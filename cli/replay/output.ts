@@ -1,0 +1,224 @@
+/**
+ * What a replay shows as it runs and when it ends, in the format asked for: a table of the
+ * alerts (or, past a screenful in a terminal, a summary), JSON or JSON lines on stdout; the
+ * progress bar, file problems and the counts on stderr. Replay and hunt print through it
+ * alike, since a hunt is a replay of the files its query found.
+ */
+import type { ProcessResult } from '../../lambda/core/process';
+import type { OutputFormat } from '../args';
+import { ALERT_COLUMNS, alertRows, formatBytes } from '../format';
+import type { CliIo } from '../io';
+import { commandPrefix, drained, shellWord } from '../io';
+import type { StoreKind } from '../store';
+import type { Column } from '../table';
+import { printTable } from '../table';
+import type { ReplayCounts, ReplayProgress } from './run';
+import type { InvalidRecord } from './scan';
+import { MAX_TERMINAL_ROWS, ReplaySummary } from './summary';
+
+/** One alert's row of the replay table, and how often this run met it. */
+interface Row {
+  readonly cells: readonly string[];
+  readonly eventTime: string;
+  readonly isNew: boolean;
+  times: number;
+}
+
+/**
+ * Whether this run stored the alert or found it stored, and how often it met the event. The
+ * first column a narrow terminal gives up: the counts below the table say as much.
+ */
+const THIS_RUN: Column = {
+  header: 'THIS RUN',
+  priority: 0,
+  whole: true,
+  droppable: true,
+  abbreviate: (cells) => ({
+    header: 'THIS RUN',
+    cells: cells.map((cell) => cell.replace(/^already stored/, 'stored').replace(', seen ', ' ')),
+  }),
+};
+
+/** The store a run delivered to, as the closing lines describe it. */
+export interface StoreDescription {
+  readonly kind: StoreKind;
+  readonly description: string;
+}
+
+function progressLine(progress: ReplayProgress): string {
+  const seconds = Math.max(progress.elapsedMs / 1000, 0.001);
+  const share = progress.bytesTotal === 0 ? 1 : progress.bytesDone / progress.bytesTotal;
+  const width = 24;
+  const filled = Math.round(share * width);
+  const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+  const recordsPerSecond = Math.round(progress.records / seconds).toLocaleString('en-US');
+  const mbPerSecond = (progress.bytesDone / 1024 / 1024 / seconds).toFixed(1);
+  return `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${progress.filesDone}/${progress.filesTotal} files  ${formatBytes(progress.bytesDone)}  ${recordsPerSecond} records/s  ${mbPerSecond} MB/s read`;
+}
+
+/**
+ * The run's counts, on two lines of their own unit each: records (what was read) and alerts
+ * (what the detections raised), the alerts' parts adding up to their total.
+ */
+export function countsLines(counts: ReplayCounts, reading: string): string {
+  const records =
+    `records ${counts.records} in ${counts.files} file${counts.files === 1 ? '' : 's'} (${reading})` +
+    (counts.filteredOut > 0 ? `, ${counts.filteredOut} filtered out` : '') +
+    (counts.invalidRecords > 0 ? `, ${counts.invalidRecords} invalid` : '') +
+    `; unreadable files ${counts.unreadable}`;
+  const alerts =
+    `alerts ${counts.matched} = new ${counts.new} + already stored ${counts.alreadyStored}; ` +
+    `new ${counts.new} = notified ${counts.notified} + suppressed ${counts.suppressed} + capped ${counts.capped}` +
+    (counts.repeats > 0 ? `; met again ${counts.repeats} (repeated events)` : '');
+  return `${records}\n${alerts}\n`;
+}
+
+/** `sgwatch alerts <rest>`, as the person ran sgwatch, with the --state-dir they gave. */
+function nextAlerts(io: CliIo, rest: string, stateDir: string | undefined): string {
+  const dir = stateDir !== undefined ? ` --state-dir ${shellWord(stateDir)}` : '';
+  return `${commandPrefix(io.env)} alerts ${rest}${dir}`;
+}
+
+export interface ReplayOutputOptions {
+  readonly format: OutputFormat;
+  /** No progress bar, even in a terminal. */
+  readonly quiet: boolean;
+  /** Every column of the table whole, whatever the terminal's width. @default false */
+  readonly wide?: boolean;
+  /** The --state-dir given, repeated in the hints that follow a run. @default - none */
+  readonly stateDir?: string;
+}
+
+/** The output of one run: fed each event of the scan, then the counts at its end. */
+export class ReplayOutput {
+  private readonly format: OutputFormat;
+  private readonly wide: boolean;
+  private readonly stateDir: string | undefined;
+  private readonly showProgress: boolean;
+  private lastDraw = 0;
+  // For the table: a summary of every alert met, and its row while the rows are to be shown
+  // (always on a pipe, which gets them all; on a terminal only up to MAX_TERMINAL_ROWS, past
+  // which the summary stands in for them and the rows are let go).
+  private readonly summary = new ReplaySummary();
+  private rows: Map<string, Row> | undefined;
+  private matched = 0;
+  private streamed = 0;
+
+  constructor(
+    private readonly io: CliIo,
+    options: ReplayOutputOptions,
+  ) {
+    this.format = options.format;
+    this.wide = options.wide === true;
+    this.stateDir = options.stateDir;
+    this.showProgress = io.stderr.isTTY === true && !options.quiet;
+    this.rows = options.format === 'table' ? new Map() : undefined;
+  }
+
+  /** Every match; `repeat` when this run had already met the alert. */
+  alert(result: ProcessResult, repeat: boolean): void {
+    if (repeat) {
+      const row = this.rows?.get(result.alert.alertId);
+      if (row !== undefined) row.times += 1;
+      return;
+    }
+    // One line per stored alert: a repeated event adds nothing to stdout.
+    if (this.format === 'jsonl' || this.format === 'json') {
+      // JSON is streamed as an array, one alert at a time: nothing piles up in memory.
+      const text = JSON.stringify(result.alert);
+      this.io.stdout.write(
+        this.format === 'jsonl' ? `${text}\n` : `${this.streamed === 0 ? '[\n' : ',\n'}${text}`,
+      );
+      this.streamed += 1;
+      return;
+    }
+    const isNew = !['duplicate', 'resumed', 'in-flight'].includes(result.outcome);
+    this.summary.add(result.alert, isNew);
+    this.matched += 1;
+    if (
+      this.rows !== undefined &&
+      this.io.stdout.isTTY === true &&
+      this.matched > MAX_TERMINAL_ROWS
+    ) {
+      this.rows = undefined;
+    }
+    this.rows?.set(result.alert.alertId, {
+      cells: alertRows([result.alert])[0] ?? [],
+      eventTime: result.alert.eventTime,
+      isNew,
+      times: 1,
+    });
+  }
+
+  fileError(path: string, reason: string): void {
+    this.io.stderr.write(`${this.clearLine()}sgwatch: unreadable ${path}: ${reason}\n`);
+  }
+
+  invalidRecord(path: string, { index, line, reason }: InvalidRecord): void {
+    this.io.stderr.write(
+      `${this.clearLine()}sgwatch: ${line !== undefined ? `${path}:${line}: invalid line` : `invalid record #${index} in ${path}`}: ${reason}\n`,
+    );
+  }
+
+  /**
+   * After each file: the progress bar, then a wait until a slow reader of stdout has taken
+   * the file's alerts, so they do not pile up in this process.
+   */
+  progress(progress: ReplayProgress): Promise<void> {
+    const due =
+      this.showProgress &&
+      progress.elapsedMs >= 1000 &&
+      (progress.elapsedMs - this.lastDraw >= 200 || progress.filesDone === progress.filesTotal);
+    if (due) {
+      this.lastDraw = progress.elapsedMs;
+      this.io.stderr.write(`\r\x1b[K${progressLine(progress)}`);
+    }
+    return drained(this.io.stdout);
+  }
+
+  /** Takes the progress bar off the terminal, once the scan is over (or has failed). */
+  endProgress(): void {
+    if (this.showProgress && this.lastDraw > 0) this.io.stderr.write('\r\x1b[K');
+  }
+
+  /** The alerts of a run that finished, then its counts. */
+  finish(counts: ReplayCounts, store: StoreDescription, threads: number): void {
+    if (this.format === 'json') this.io.stdout.write(this.streamed === 0 ? '[]\n' : '\n]\n');
+    if (this.format === 'table') this.io.stdout.write(this.tableEnd(counts, store));
+    this.io.stderr.write(
+      countsLines(
+        counts,
+        `${formatBytes(counts.bytes)} read, ${formatBytes(counts.rawBytes)} uncompressed, ${threads} thread${threads === 1 ? '' : 's'}`,
+      ),
+    );
+  }
+
+  private clearLine(): string {
+    return this.showProgress ? '\r\x1b[K' : '';
+  }
+
+  private tableEnd(counts: ReplayCounts, store: StoreDescription): string {
+    const io = this.io;
+    const stored = `${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
+    const since = `--since ${this.summary.earliestDay()}`;
+    if (counts.matched === 0) return 'No alerts: no record matched a detection.\n';
+    if (this.rows !== undefined) {
+      const sorted = [...this.rows.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+      const cells = sorted.map((row) => {
+        const state = row.isNew ? 'new' : 'already stored';
+        return [...row.cells, row.times > 1 ? `${state}, seen ${row.times}x` : state];
+      });
+      printTable(io, [...ALERT_COLUMNS, THIS_RUN], cells, this.wide);
+      return store.kind === 'memory'
+        ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
+        : `\n${stored}Next: ${nextAlerts(io, `list ${since}`, this.stateDir)}   or   ${nextAlerts(io, 'show <ID>', this.stateDir)}\n`;
+    }
+    const jsonl = `${commandPrefix(io.env)} replay --format jsonl ...`;
+    return (
+      `${stored}\n${this.summary.render()}\n` +
+      (store.kind === 'memory'
+        ? `Every alert: ${jsonl} (the in-memory store is gone when replay ends; run without --store memory to keep them).\n`
+        : `Every alert: ${nextAlerts(io, `list ${since} --limit 1000`, this.stateDir)} (newest first; narrow with --rule, --principal, --account, --status, --until), or ${jsonl}; piped to a file or another program, replay lists them all.\n`)
+    );
+  }
+}
