@@ -3,12 +3,14 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+import * as v from 'valibot';
 import type { LogThreshold } from './adapters/logger';
 import type { FindingProduct } from './core/asff';
 import { parseProductArn, ProductArnError } from './core/asff';
 import type { DetectionSelection } from './core/catalog';
 import { DETECTION_SELECTIONS } from './core/catalog';
 import { isLogThreshold } from './adapters/logger';
+import { issueKeys, parseOrThrow } from './core/validation';
 
 /**
  * How the detector's AWS SDK clients bound each call. A hung DynamoDB or SNS request must
@@ -62,73 +64,113 @@ export const SDK_DEFAULTS: SdkSettings = {
   maxAttempts: 3,
 };
 
-function required(env: NodeJS.ProcessEnv, key: string): string {
-  const value = env[key];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigurationError(`environment variable ${key} is required`);
-  }
-  return value;
+function variable(key: string): string {
+  return `environment variable ${key}`;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(
-      `environment variable ${key} must be a positive integer, got "${raw}"`,
-    );
-  }
-  return value;
+/** A value as an error quotes it, cut short. */
+function quoted(raw: unknown): string {
+  const text = String(raw);
+  return `"${text.length > 80 ? `${text.slice(0, 79)}…` : text}"`;
 }
 
-function detections(env: NodeJS.ProcessEnv): DetectionSelection {
-  const raw = env.SGWATCH_DETECTIONS ?? 'all';
-  const selection = DETECTION_SELECTIONS.find((candidate) => candidate === raw);
-  if (selection === undefined) {
-    throw new ConfigurationError(
-      `environment variable SGWATCH_DETECTIONS must be ${DETECTION_SELECTIONS.join(', ')}, got "${raw}"`,
-    );
-  }
-  return selection;
+/** A variable that must be set, and to more than blanks. */
+function required(key: string) {
+  return v.pipe(
+    v.string(),
+    v.check((value) => value.trim() !== '', `${variable(key)} is required`),
+  );
 }
 
-function lookups(env: NodeJS.ProcessEnv): boolean {
-  const raw = env.SGWATCH_LOOKUPS ?? 'false';
-  if (raw !== 'true' && raw !== 'false') {
-    throw new ConfigurationError(
-      `environment variable SGWATCH_LOOKUPS must be true or false, got "${raw}"`,
-    );
-  }
-  return raw === 'true';
+/** A whole number above zero; `fallback` when unset or empty. */
+function positiveInteger(key: string, fallback: number) {
+  const isPositiveInteger = (raw: string) => Number.isInteger(Number(raw)) && Number(raw) > 0;
+  return v.pipe(
+    v.optional(v.string(), ''),
+    v.check(
+      (raw) => raw === '' || isPositiveInteger(raw),
+      (issue) => `${variable(key)} must be a positive integer, got ${quoted(issue.input)}`,
+    ),
+    v.transform((raw) => (raw === '' ? fallback : Number(raw))),
+  );
 }
 
-function securityHub(env: NodeJS.ProcessEnv): FindingProduct | undefined {
-  const raw = env.SECURITY_HUB_PRODUCT_ARN;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  try {
-    const { productArn, account, partition } = parseProductArn(raw.trim());
-    return { productArn, account, partition };
-  } catch (error) {
-    if (!(error instanceof ProductArnError)) throw error;
-    throw new ConfigurationError(
-      `environment variable SECURITY_HUB_PRODUCT_ARN: ${error.message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
-  const raw = (env.LOG_LEVEL ?? 'info').toLowerCase();
-  if (!isLogThreshold(raw)) {
-    throw new ConfigurationError(
-      `environment variable LOG_LEVEL must be info, warn, error or silent, got "${env.LOG_LEVEL ?? ''}"`,
-    );
-  }
-  return raw;
-}
+/** The detector's environment as Lambda sets it; every other variable is left alone. */
+const ENVIRONMENT = v.object(
+  {
+    ALERT_TABLE_NAME: required('ALERT_TABLE_NAME'),
+    ALERT_TOPIC_ARN: required('ALERT_TOPIC_ARN'),
+    ALERT_RETENTION_DAYS: positiveInteger('ALERT_RETENTION_DAYS', DELIVERY_DEFAULTS.retentionDays),
+    DELIVERY_CLAIM_SECONDS: positiveInteger(
+      'DELIVERY_CLAIM_SECONDS',
+      DELIVERY_DEFAULTS.claimSeconds,
+    ),
+    LOG_LEVEL: v.pipe(
+      v.optional(v.string(), 'info'),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const level = dataset.value.toLowerCase();
+        if (isLogThreshold(level)) return level;
+        addIssue({
+          message: `${variable('LOG_LEVEL')} must be info, warn, error or silent, got ${quoted(dataset.value)}`,
+        });
+        return NEVER;
+      }),
+    ),
+    SGWATCH_DETECTIONS: v.pipe(
+      v.optional(v.string(), 'all'),
+      v.picklist(
+        DETECTION_SELECTIONS,
+        (issue) =>
+          `${variable('SGWATCH_DETECTIONS')} must be ${DETECTION_SELECTIONS.join(', ')}, got ${quoted(issue.input)}`,
+      ),
+    ),
+    SGWATCH_LOOKUPS: v.pipe(
+      v.optional(v.string(), 'false'),
+      v.picklist(
+        ['true', 'false'],
+        (issue) =>
+          `${variable('SGWATCH_LOOKUPS')} must be true or false, got ${quoted(issue.input)}`,
+      ),
+      v.transform((raw) => raw === 'true'),
+    ),
+    SGWATCH_ACCOUNT_ID: v.pipe(
+      v.optional(v.string(), ''),
+      v.transform((raw) => (raw === '' ? undefined : raw)),
+    ),
+    SECURITY_HUB_PRODUCT_ARN: v.pipe(
+      v.optional(v.string(), ''),
+      // The ARN's own parser is the one check of it; its reason is passed on as it words it.
+      v.rawTransform(({ dataset, addIssue, NEVER }): FindingProduct | undefined => {
+        const raw = dataset.value.trim();
+        if (raw === '') return undefined;
+        try {
+          const { productArn, account, partition } = parseProductArn(raw);
+          return { productArn, account, partition };
+        } catch (error) {
+          if (!(error instanceof ProductArnError)) throw error;
+          addIssue({ message: `${variable('SECURITY_HUB_PRODUCT_ARN')}: ${error.message}` });
+          return NEVER;
+        }
+      }),
+    ),
+    SDK_REQUEST_TIMEOUT_MS: positiveInteger(
+      'SDK_REQUEST_TIMEOUT_MS',
+      SDK_DEFAULTS.requestTimeoutMs,
+    ),
+    SDK_CONNECTION_TIMEOUT_MS: positiveInteger(
+      'SDK_CONNECTION_TIMEOUT_MS',
+      SDK_DEFAULTS.connectionTimeoutMs,
+    ),
+    SDK_MAX_ATTEMPTS: positiveInteger('SDK_MAX_ATTEMPTS', SDK_DEFAULTS.maxAttempts),
+  },
+  // Only a required variable that is not set at all reaches the object's own message.
+  (issue) => {
+    const [key] = issueKeys(issue);
+    return key === undefined
+      ? 'the environment is not a set of variables'
+      : `${variable(key)} is required`;
+  },
+);
 
 /**
  * Reads the detector's settings once, at cold start:
@@ -148,31 +190,25 @@ function logLevel(env: NodeJS.ProcessEnv): LogThreshold {
  *   every notified or suppressed alert is also imported there as a finding.
  */
 export function readEnvironment(env: NodeJS.ProcessEnv): DetectorEnvironment {
-  const product = securityHub(env);
+  const settings = parseOrThrow(ENVIRONMENT, env, (issue) => new ConfigurationError(issue.message));
   return {
-    tableName: required(env, 'ALERT_TABLE_NAME'),
-    topicArn: required(env, 'ALERT_TOPIC_ARN'),
-    retentionDays: positiveInteger(env, 'ALERT_RETENTION_DAYS', DELIVERY_DEFAULTS.retentionDays),
-    claimSeconds: positiveInteger(env, 'DELIVERY_CLAIM_SECONDS', DELIVERY_DEFAULTS.claimSeconds),
-    logLevel: logLevel(env),
-    detections: detections(env),
-    lookups: lookups(env),
-    ...(product !== undefined ? { securityHub: product } : {}),
-    ...(env.SGWATCH_ACCOUNT_ID !== undefined && env.SGWATCH_ACCOUNT_ID !== ''
-      ? { accountId: env.SGWATCH_ACCOUNT_ID }
+    tableName: settings.ALERT_TABLE_NAME,
+    topicArn: settings.ALERT_TOPIC_ARN,
+    retentionDays: settings.ALERT_RETENTION_DAYS,
+    claimSeconds: settings.DELIVERY_CLAIM_SECONDS,
+    logLevel: settings.LOG_LEVEL,
+    detections: settings.SGWATCH_DETECTIONS,
+    lookups: settings.SGWATCH_LOOKUPS,
+    ...(settings.SECURITY_HUB_PRODUCT_ARN !== undefined
+      ? { securityHub: settings.SECURITY_HUB_PRODUCT_ARN }
+      : {}),
+    ...(settings.SGWATCH_ACCOUNT_ID !== undefined
+      ? { accountId: settings.SGWATCH_ACCOUNT_ID }
       : {}),
     sdk: {
-      requestTimeoutMs: positiveInteger(
-        env,
-        'SDK_REQUEST_TIMEOUT_MS',
-        SDK_DEFAULTS.requestTimeoutMs,
-      ),
-      connectionTimeoutMs: positiveInteger(
-        env,
-        'SDK_CONNECTION_TIMEOUT_MS',
-        SDK_DEFAULTS.connectionTimeoutMs,
-      ),
-      maxAttempts: positiveInteger(env, 'SDK_MAX_ATTEMPTS', SDK_DEFAULTS.maxAttempts),
+      requestTimeoutMs: settings.SDK_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: settings.SDK_CONNECTION_TIMEOUT_MS,
+      maxAttempts: settings.SDK_MAX_ATTEMPTS,
     },
   };
 }

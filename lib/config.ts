@@ -1,7 +1,10 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as v from 'valibot';
 import type { DetectionSelection, Severity } from '../lambda/core/catalog';
 import { DETECTION_SELECTIONS } from '../lambda/core/catalog';
 import { SEVERITIES } from '../lambda/core/model';
+import type { Issue } from '../lambda/core/validation';
+import { issueKeys, parseOrThrow } from '../lambda/core/validation';
 import { MIN_ALERT_RETENTION_DAYS, retentionFloorReason } from './retention-floor';
 
 /** The Slack channel that AWS Chatbot posts alerts to. */
@@ -154,16 +157,15 @@ const KEY_PREFIX = /^[A-Za-z0-9!_.*'()\/-]+$/;
 // A KMS key ARN (single- or multi-Region key id), in any partition.
 const KMS_KEY_ARN =
   /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
-const RETENTION_DAYS: ReadonlySet<number> = new Set(
-  Object.values(RetentionDays).filter((value) => typeof value === 'number'),
+const MAX_SHOWN = 100;
+const RETENTION_DAYS = Object.values(RetentionDays).filter(
+  (value): value is RetentionDays => typeof value === 'number',
 );
 
-function isRetentionDays(days: number): days is RetentionDays {
-  return RETENTION_DAYS.has(days);
-}
-
+/** A value as an error quotes it, cut short: context can hold anything, at any length. */
 function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
 }
 
 /** Unset, null and blank strings all mean "not configured", as `-c key=` on the CLI gives. */
@@ -173,248 +175,264 @@ function isUnset(value: unknown): boolean {
   );
 }
 
+/**
+ * A context value as `schema` reads it, or undefined when it is not configured. Values come
+ * from the command line (`-c key=value`, always text) or from cdk.json (any JSON).
+ */
+function setting<const TSchema extends v.GenericSchema>(schema: TSchema) {
+  return v.optional(
+    v.pipe(
+      v.unknown(),
+      v.transform((value) => (isUnset(value) ? undefined : value)),
+      v.optional(schema),
+    ),
+  );
+}
+
 /** A comma-separated string (`-c key=a,b`) or a JSON list (cdk.json), as trimmed strings. */
-function parseList(key: ConfigContextKey, value: unknown, what: string): string[] {
-  if (isUnset(value)) return [];
-  let entries: unknown[];
-  if (typeof value === 'string') {
-    entries = value.split(',');
-  } else if (Array.isArray(value)) {
-    entries = value;
-  } else {
-    throw new ConfigError(
-      key,
-      `expected a comma-separated string or a list of ${what}s, got ${show(value)}`,
-    );
-  }
-  const items: string[] = [];
-  for (const entry of entries) {
+function textList(what: string) {
+  return v.pipe(
+    v.union(
+      [v.string(), v.array(v.unknown())],
+      (issue) =>
+        `expected a comma-separated string or a list of ${what}s, got ${show(issue.input)}`,
+    ),
+    v.transform((value) => (typeof value === 'string' ? value.split(',') : value)),
     // Strings only: an account id written as a JSON number would lose its leading zeros.
-    if (typeof entry !== 'string') {
-      throw new ConfigError(key, `${show(entry)} is not text; write each ${what} as a string`);
-    }
-    const item = entry.trim();
-    if (item !== '') items.push(item);
-  }
-  return items;
+    v.array(
+      v.string((issue) => `${show(issue.input)} is not text; write each ${what} as a string`),
+    ),
+    v.transform((items) => items.map((item) => item.trim()).filter((item) => item !== '')),
+  );
 }
 
 /** Each entry must match `pattern`; duplicates (after `normalize`) are dropped. */
-function parseDistinct(
-  key: ConfigContextKey,
-  value: unknown,
+function distinctList(
   what: string,
   pattern: RegExp,
   normalize: (item: string) => string = (item) => item,
-): string[] {
-  const seen = new Map<string, string>();
-  for (const item of parseList(key, value, what)) {
-    if (!pattern.test(item)) {
-      throw new ConfigError(key, `${show(item)} is not a valid ${what}`);
-    }
-    const id = normalize(item);
-    if (!seen.has(id)) seen.set(id, item);
-  }
-  return [...seen.values()];
-}
-
-function parseEmails(key: 'alertEmails' | 'opsEmails', value: unknown): string[] {
-  // SNS treats addresses case-insensitively; a second spelling would only duplicate mail.
-  return parseDistinct(key, value, 'email address', EMAIL, (email) => email.toLowerCase());
-}
-
-function parseSelection(value: unknown): DetectionSelection {
-  if (isUnset(value)) return 'all';
-  const selection = DETECTION_SELECTIONS.find((candidate) => candidate === value);
-  if (selection === undefined) {
-    throw new ConfigError(
-      'detections',
-      `expected one of ${DETECTION_SELECTIONS.join(', ')}, got ${show(value)}`,
-    );
-  }
-  return selection;
-}
-
-function parseOrganizationId(value: unknown): string | undefined {
-  if (isUnset(value)) return undefined;
-  if (typeof value !== 'string' || !ORGANIZATION_ID.test(value.trim())) {
-    throw new ConfigError(
-      'organizationId',
-      `${show(value)} is not an AWS Organizations id (o- followed by 10 to 32 letters or digits)`,
-    );
-  }
-  return value.trim();
-}
-
-function parseAccount(key: ConfigContextKey, value: unknown): string | undefined {
-  if (isUnset(value)) return undefined;
-  const [account, ...more] = parseDistinct(key, value, 'AWS account id', ACCOUNT_ID);
-  if (more.length > 0) throw new ConfigError(key, `expected one account id, got ${show(value)}`);
-  return account;
-}
-
-function parseSeverity(value: unknown): Severity {
-  if (isUnset(value)) return 'low';
-  const severity = SEVERITIES.find((candidate) => candidate === value);
-  if (severity === undefined) {
-    throw new ConfigError(
-      'emailMinSeverity',
-      `expected one of ${SEVERITIES.join(', ')}, got ${show(value)}`,
-    );
-  }
-  return severity;
-}
-
-function parseBoolean(key: ConfigContextKey, value: unknown, fallback: boolean): boolean {
-  if (isUnset(value)) return fallback;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new ConfigError(key, `expected true or false, got ${show(value)}`);
-}
-
-/** Accepts numbers and, because `-c key=30` arrives as a string, whole-number strings. */
-function parseWholeNumber(key: ConfigContextKey, value: unknown): number {
-  const number =
-    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
-  if (!Number.isInteger(number) || number <= 0) {
-    throw new ConfigError(key, `expected a positive whole number of days, got ${show(value)}`);
-  }
-  return number;
-}
-
-function parseAlertRetention(value: unknown): number {
-  if (isUnset(value)) return DEFAULT_ALERT_RETENTION_DAYS;
-  const days = parseWholeNumber('alertRetentionDays', value);
-  // An alert that TTL removed before its event's last copy arrived would notify again.
-  if (days < MIN_ALERT_RETENTION_DAYS) {
-    throw new ConfigError(
-      'alertRetentionDays',
-      `${days} days is below the floor of ${MIN_ALERT_RETENTION_DAYS} days: ${retentionFloorReason()}, and TTL must not remove its alert first; use ${MIN_ALERT_RETENTION_DAYS} or more`,
-    );
-  }
-  return days;
-}
-
-function parseLogRetention(value: unknown): RetentionDays {
-  if (isUnset(value)) return DEFAULT_LOG_RETENTION;
-  const days = parseWholeNumber('logRetentionDays', value);
-  if (!isRetentionDays(days)) {
-    throw new ConfigError(
-      'logRetentionDays',
-      `CloudWatch Logs does not offer ${days} days; choose one of ${[...RETENTION_DAYS].join(', ')}`,
-    );
-  }
-  return days;
-}
-
-function parseConfigFile(value: unknown): string | undefined {
-  if (isUnset(value)) return undefined;
-  if (typeof value !== 'string') {
-    throw new ConfigError('configFile', `expected a file path, got ${show(value)}`);
-  }
-  return value.trim();
-}
-
-function parseSlackId(key: ConfigContextKey, value: unknown, pattern: RegExp): string {
-  if (typeof value !== 'string' || !pattern.test(value.trim())) {
-    throw new ConfigError(key, `${show(value)} does not look like a Slack id (${pattern.source})`);
-  }
-  return value.trim();
-}
-
-function parseSlack(workspace: unknown, channel: unknown): SlackConfig | undefined {
-  if (isUnset(workspace) && isUnset(channel)) return undefined;
-  if (isUnset(channel)) {
-    throw new ConfigError('slackChannelId', 'is required when slackWorkspaceId is set');
-  }
-  if (isUnset(workspace)) {
-    throw new ConfigError('slackWorkspaceId', 'is required when slackChannelId is set');
-  }
-  return {
-    workspaceId: parseSlackId('slackWorkspaceId', workspace, SLACK_WORKSPACE_ID),
-    channelId: parseSlackId('slackChannelId', channel, SLACK_CHANNEL_ID),
-  };
-}
-
-function parseHunt(context: Readonly<Record<string, unknown>>): HuntConfig | undefined {
-  const bucket = context.cloudTrailBucket;
-  if (isUnset(bucket)) {
-    const stray = (
-      ['cloudTrailPrefix', 'cloudTrailAccounts', 'cloudTrailKmsKey', 'huntMaxScanGb'] as const
-    ).find((key) => !isUnset(context[key]));
-    if (stray !== undefined) {
-      throw new ConfigError(stray, 'needs cloudTrailBucket, the bucket the trail delivers to');
-    }
-    return undefined;
-  }
-  if (typeof bucket !== 'string' || !BUCKET_NAME.test(bucket.trim())) {
-    throw new ConfigError('cloudTrailBucket', `${show(bucket)} is not an S3 bucket name`);
-  }
-  let prefix: string | undefined;
-  const rawPrefix = context.cloudTrailPrefix;
-  if (!isUnset(rawPrefix)) {
-    const trimmed = typeof rawPrefix === 'string' ? rawPrefix.trim().replace(/^\/+|\/+$/g, '') : '';
-    if (trimmed === '' || !KEY_PREFIX.test(trimmed) || trimmed.split('/').includes('..')) {
-      throw new ConfigError(
-        'cloudTrailPrefix',
-        `${show(rawPrefix)} is not an S3 key prefix (letters, digits and !_.*'()/- only)`,
-      );
-    }
-    if (/(^|\/)AWSLogs(\/|$)/.test(trimmed)) {
-      throw new ConfigError(
-        'cloudTrailPrefix',
-        `${show(rawPrefix)} includes AWSLogs: give the trail's prefix only, the part before AWSLogs/`,
-      );
-    }
-    prefix = trimmed;
-  }
-  let kmsKeyArn: string | undefined;
-  const rawKey = context.cloudTrailKmsKey;
-  if (!isUnset(rawKey)) {
-    const trimmed = typeof rawKey === 'string' ? rawKey.trim() : '';
-    // IAM matches Decrypt against the key's ARN; an alias or a bare key id would grant nothing.
-    if (!KMS_KEY_ARN.test(trimmed)) {
-      throw new ConfigError(
-        'cloudTrailKmsKey',
-        `${show(rawKey)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; the trail's settings show it)`,
-      );
-    }
-    kmsKeyArn = trimmed;
-  }
-  let maxScanGb = DEFAULT_HUNT_MAX_SCAN_GB;
-  const rawMax = context.huntMaxScanGb;
-  if (!isUnset(rawMax)) {
-    maxScanGb =
-      typeof rawMax === 'number'
-        ? rawMax
-        : typeof rawMax === 'string'
-          ? Number(rawMax.trim())
-          : NaN;
-    // Athena's smallest cutoff is 10 MB; below 1 GB a hunt of one day would already stop.
-    if (!Number.isInteger(maxScanGb) || maxScanGb < 1) {
-      throw new ConfigError(
-        'huntMaxScanGb',
-        `expected a whole number of gigabytes, at least 1, got ${show(rawMax)}`,
-      );
-    }
-  }
-  return {
-    bucket: bucket.trim(),
-    ...(prefix !== undefined ? { prefix } : {}),
-    ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
-    maxScanGb,
-    accounts: parseDistinct(
-      'cloudTrailAccounts',
-      context.cloudTrailAccounts,
-      'AWS account id',
-      ACCOUNT_ID,
+) {
+  return v.pipe(
+    textList(what),
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(pattern, (issue) => `${show(issue.input)} is not a valid ${what}`),
+      ),
     ),
-  };
+    v.transform((items) => {
+      const seen = new Map<string, string>();
+      for (const item of items) if (!seen.has(normalize(item))) seen.set(normalize(item), item);
+      return [...seen.values()];
+    }),
+  );
 }
 
-function parseSigmaRules(value: unknown): string[] | undefined {
-  const paths = parseList('sigmaRules', value, 'path');
-  return paths.length > 0 ? paths : undefined;
+// SNS treats addresses case-insensitively; a second spelling would only duplicate mail.
+const EMAILS = distinctList('email address', EMAIL, (email) => email.toLowerCase());
+const ACCOUNTS = distinctList('AWS account id', ACCOUNT_ID);
+
+/** `true`/`false` from cdk.json, or their text from the command line. */
+const BOOLEAN = v.pipe(
+  v.union(
+    [v.boolean(), v.picklist(['true', 'false'])],
+    (issue) => `expected true or false, got ${show(issue.input)}`,
+  ),
+  v.transform((value) => value === true || value === 'true'),
+);
+
+/** Text matching `pattern` once trimmed; `reason` words the refusal of anything else. */
+function trimmedText(pattern: RegExp, reason: (value: unknown) => string) {
+  return v.pipe(
+    v.unknown(),
+    v.check(
+      (value) => typeof value === 'string' && pattern.test(value.trim()),
+      (issue) => reason(issue.input),
+    ),
+    v.transform((value) => String(value).trim()),
+  );
+}
+
+function slackId(pattern: RegExp) {
+  return trimmedText(
+    pattern,
+    (value) => `${show(value)} does not look like a Slack id (${pattern.source})`,
+  );
+}
+
+/** Numbers and, because `-c key=30` arrives as text, whole-number text. */
+function wholeNumber(least: number, reason: string) {
+  const asNumber = (value: unknown): number =>
+    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+  return v.pipe(
+    v.unknown(),
+    v.check(
+      (value) => Number.isInteger(asNumber(value)) && asNumber(value) >= least,
+      (issue) => `${reason}, got ${show(issue.input)}`,
+    ),
+    v.transform(asNumber),
+  );
+}
+
+const DAYS = wholeNumber(1, 'expected a positive whole number of days');
+
+/** The trail's key prefix without the slashes around it. */
+function keyPrefix(value: unknown): string {
+  return typeof value === 'string' ? value.trim().replace(/^\/+|\/+$/g, '') : '';
+}
+
+function choice<const TOptions extends readonly string[]>(options: TOptions) {
+  return v.picklist(
+    options,
+    (issue) => `expected one of ${options.join(', ')}, got ${show(issue.input)}`,
+  );
+}
+
+/** The hunt keys that mean nothing without the bucket, in the order they are reported. */
+const HUNT_KEYS = [
+  'cloudTrailPrefix',
+  'cloudTrailAccounts',
+  'cloudTrailKmsKey',
+  'huntMaxScanGb',
+] as const;
+
+/** Refuses `key` set without `cloudTrailBucket`. */
+function needsBucket(key: (typeof HUNT_KEYS)[number]) {
+  return v.forward<ContextSettings, v.CheckIssue<ContextSettings>, [typeof key]>(
+    v.check(
+      (context) =>
+        context.cloudTrailBucket !== undefined ||
+        context[key] === undefined ||
+        (Array.isArray(context[key]) && context[key].length === 0),
+      'needs cloudTrailBucket, the bucket the trail delivers to',
+    ),
+    [key],
+  );
+}
+
+/**
+ * Every context key sgwatch reads, each as its value is checked and normalised; unset keys
+ * come out undefined. The object's checks relate keys to one another.
+ */
+const CONTEXT_ENTRIES = {
+  alertEmails: setting(EMAILS),
+  opsEmails: setting(EMAILS),
+  detections: setting(choice(DETECTION_SELECTIONS)),
+  lookups: setting(BOOLEAN),
+  securityHub: setting(BOOLEAN),
+  regions: setting(distinctList('AWS Region name', REGION)),
+  organizationId: setting(
+    trimmedText(
+      ORGANIZATION_ID,
+      (value) =>
+        `${show(value)} is not an AWS Organizations id (o- followed by 10 to 32 letters or digits)`,
+    ),
+  ),
+  spokeAccounts: setting(ACCOUNTS),
+  hubAccount: setting(
+    v.pipe(
+      ACCOUNTS,
+      v.check(
+        (accounts) => accounts.length <= 1,
+        (issue) => `expected one account id, got ${show(issue.input)}`,
+      ),
+      v.transform((accounts) => accounts[0]),
+    ),
+  ),
+  emailMinSeverity: setting(choice(SEVERITIES)),
+  emailNewAlertsOnly: setting(BOOLEAN),
+  slackWorkspaceId: setting(slackId(SLACK_WORKSPACE_ID)),
+  slackChannelId: setting(slackId(SLACK_CHANNEL_ID)),
+  alertRetentionDays: setting(
+    v.pipe(
+      DAYS,
+      // An alert that TTL removed before its event's last copy arrived would notify again.
+      v.check(
+        (days) => days >= MIN_ALERT_RETENTION_DAYS,
+        (issue) =>
+          `${String(issue.input)} days is below the floor of ${MIN_ALERT_RETENTION_DAYS} days: ${retentionFloorReason()}, and TTL must not remove its alert first; use ${MIN_ALERT_RETENTION_DAYS} or more`,
+      ),
+    ),
+  ),
+  logRetentionDays: setting(
+    v.pipe(
+      DAYS,
+      v.picklist(
+        RETENTION_DAYS,
+        (issue) =>
+          `CloudWatch Logs does not offer ${String(issue.input)} days; choose one of ${RETENTION_DAYS.join(', ')}`,
+      ),
+    ),
+  ),
+  configFile: setting(
+    v.pipe(
+      v.string((issue) => `expected a file path, got ${show(issue.input)}`),
+      v.transform((path) => path.trim()),
+    ),
+  ),
+  cloudTrailBucket: setting(
+    trimmedText(BUCKET_NAME, (value) => `${show(value)} is not an S3 bucket name`),
+  ),
+  cloudTrailPrefix: setting(
+    v.pipe(
+      v.unknown(),
+      v.check(
+        (value) => {
+          const prefix = keyPrefix(value);
+          return prefix !== '' && KEY_PREFIX.test(prefix) && !prefix.split('/').includes('..');
+        },
+        (issue) =>
+          `${show(issue.input)} is not an S3 key prefix (letters, digits and !_.*'()/- only)`,
+      ),
+      v.check(
+        (value) => !/(^|\/)AWSLogs(\/|$)/.test(keyPrefix(value)),
+        (issue) =>
+          `${show(issue.input)} includes AWSLogs: give the trail's prefix only, the part before AWSLogs/`,
+      ),
+      v.transform(keyPrefix),
+    ),
+  ),
+  cloudTrailAccounts: setting(ACCOUNTS),
+  // IAM matches Decrypt against the key's ARN; an alias or a bare key id would grant nothing.
+  cloudTrailKmsKey: setting(
+    trimmedText(
+      KMS_KEY_ARN,
+      (value) =>
+        `${show(value)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; the trail's settings show it)`,
+    ),
+  ),
+  // Athena's smallest cutoff is 10 MB; below 1 GB a hunt of one day would already stop.
+  huntMaxScanGb: setting(wholeNumber(1, 'expected a whole number of gigabytes, at least 1')),
+  sigmaRules: setting(textList('path')),
+} satisfies Record<ConfigContextKey, v.GenericSchema>;
+
+type ContextSettings = v.InferOutput<v.ObjectSchema<typeof CONTEXT_ENTRIES, undefined>>;
+
+const CONTEXT = v.pipe(
+  v.object(CONTEXT_ENTRIES),
+  v.forward<ContextSettings, v.CheckIssue<ContextSettings>, ['slackChannelId']>(
+    v.check(
+      (context) => context.slackWorkspaceId === undefined || context.slackChannelId !== undefined,
+      'is required when slackWorkspaceId is set',
+    ),
+    ['slackChannelId'],
+  ),
+  v.forward<ContextSettings, v.CheckIssue<ContextSettings>, ['slackWorkspaceId']>(
+    v.check(
+      (context) => context.slackChannelId === undefined || context.slackWorkspaceId !== undefined,
+      'is required when slackChannelId is set',
+    ),
+    ['slackWorkspaceId'],
+  ),
+  ...HUNT_KEYS.map(needsBucket),
+);
+
+function configError(issue: Issue): ConfigError {
+  const [key] = issueKeys(issue);
+  const known = CONFIG_CONTEXT_KEYS.find((candidate) => candidate === key);
+  // Every issue lies under one context key; a value that is not even a record is not one.
+  if (known === undefined) throw new TypeError(`CDK context is not a record: ${issue.message}`);
+  return new ConfigError(known, issue.message);
 }
 
 /**
@@ -422,32 +440,47 @@ function parseSigmaRules(value: unknown): string[] | undefined {
  * the first bad key and value. Pure, so every rule is testable without synthesizing.
  */
 export function parseConfig(context: Readonly<Record<string, unknown>>): SgwatchConfig {
-  const alertEmails = parseEmails('alertEmails', context.alertEmails);
+  const settings = parseOrThrow(CONTEXT, context, configError);
+  const alertEmails = settings.alertEmails ?? [];
+  const bucket = settings.cloudTrailBucket;
+  const slack =
+    settings.slackWorkspaceId !== undefined && settings.slackChannelId !== undefined
+      ? { workspaceId: settings.slackWorkspaceId, channelId: settings.slackChannelId }
+      : undefined;
   return {
     alertEmails,
-    opsEmails: isUnset(context.opsEmails)
-      ? alertEmails
-      : parseEmails('opsEmails', context.opsEmails),
-    detections: parseSelection(context.detections),
-    lookups: parseBoolean('lookups', context.lookups, false),
-    securityHub: parseBoolean('securityHub', context.securityHub, false),
-    regions: parseDistinct('regions', context.regions, 'AWS Region name', REGION),
-    organizationId: parseOrganizationId(context.organizationId),
-    spokeAccounts: parseDistinct(
-      'spokeAccounts',
-      context.spokeAccounts,
-      'AWS account id',
-      ACCOUNT_ID,
-    ),
-    hubAccount: parseAccount('hubAccount', context.hubAccount),
-    emailMinSeverity: parseSeverity(context.emailMinSeverity),
-    emailNewAlertsOnly: parseBoolean('emailNewAlertsOnly', context.emailNewAlertsOnly, true),
-    slack: parseSlack(context.slackWorkspaceId, context.slackChannelId),
-    alertRetentionDays: parseAlertRetention(context.alertRetentionDays),
-    logRetention: parseLogRetention(context.logRetentionDays),
-    configFile: parseConfigFile(context.configFile),
-    hunt: parseHunt(context),
-    sigmaRules: parseSigmaRules(context.sigmaRules),
+    opsEmails: settings.opsEmails ?? alertEmails,
+    detections: settings.detections ?? 'all',
+    lookups: settings.lookups ?? false,
+    securityHub: settings.securityHub ?? false,
+    regions: settings.regions ?? [],
+    organizationId: settings.organizationId,
+    spokeAccounts: settings.spokeAccounts ?? [],
+    hubAccount: settings.hubAccount,
+    emailMinSeverity: settings.emailMinSeverity ?? 'low',
+    emailNewAlertsOnly: settings.emailNewAlertsOnly ?? true,
+    slack,
+    alertRetentionDays: settings.alertRetentionDays ?? DEFAULT_ALERT_RETENTION_DAYS,
+    logRetention: settings.logRetentionDays ?? DEFAULT_LOG_RETENTION,
+    configFile: settings.configFile,
+    hunt:
+      bucket === undefined
+        ? undefined
+        : {
+            bucket,
+            ...(settings.cloudTrailPrefix !== undefined
+              ? { prefix: settings.cloudTrailPrefix }
+              : {}),
+            ...(settings.cloudTrailKmsKey !== undefined
+              ? { kmsKeyArn: settings.cloudTrailKmsKey }
+              : {}),
+            maxScanGb: settings.huntMaxScanGb ?? DEFAULT_HUNT_MAX_SCAN_GB,
+            accounts: settings.cloudTrailAccounts ?? [],
+          },
+    sigmaRules:
+      settings.sigmaRules !== undefined && settings.sigmaRules.length > 0
+        ? settings.sigmaRules
+        : undefined,
   };
 }
 

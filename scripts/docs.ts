@@ -6,16 +6,21 @@
  *
  * and is rewritten from the catalog and a synthesized template by `npm run docs`. A test
  * (`test/unit/docs.test.ts`) fails when a file differs from what this script would write.
+ *
+ * It also writes the JSON Schema of `sgwatch.config.json` (`schema/sgwatch.config.schema.json`)
+ * from the valibot schema the loader validates with; see `config-schema.ts`.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { createSgwatchApp } from '../bin/app';
 import type { Detection, DetectionSelection } from '../lambda/core/catalog';
 import { CATALOG } from '../lambda/core/catalog';
 import { severityForScore } from '../lambda/core/enrich/risk';
 import { STACK_NAME } from '../lib/deployment-names';
+import { CONFIG_SCHEMA_FILE, configJsonSchema } from './config-schema';
 
 export const REPO_ROOT = join(__dirname, '..');
 
@@ -209,6 +214,12 @@ export function generatedText(file: keyof typeof GENERATED_FILES): string {
   return text;
 }
 
+/** Whether the committed JSON Schema says what the valibot schema does (layout aside). */
+export function configSchemaIsCurrent(): boolean {
+  const committed: unknown = JSON.parse(readFileSync(join(REPO_ROOT, CONFIG_SCHEMA_FILE), 'utf8'));
+  return isDeepStrictEqual(committed, configJsonSchema());
+}
+
 /** The generated files whose content differs from what this script writes. */
 export function staleFiles(): string[] {
   const stale: string[] = [];
@@ -217,10 +228,24 @@ export function staleFiles(): string[] {
       stale.push(file);
     }
   }
+  if (!configSchemaIsCurrent()) stale.push(CONFIG_SCHEMA_FILE);
   return stale;
 }
 
-function main(args: readonly string[]): number {
+/** Writes the JSON Schema laid out as Prettier lays out the rest of the repository. */
+async function writeConfigSchema(): Promise<void> {
+  // Loaded here, not at the top: Prettier imports modules dynamically, which Jest (running
+  // the docs test against this file) refuses.
+  const { format, resolveConfig } = await import('prettier');
+  const path = join(REPO_ROOT, CONFIG_SCHEMA_FILE);
+  const options = await resolveConfig(path);
+  writeFileSync(
+    path,
+    await format(JSON.stringify(configJsonSchema()), { ...options, filepath: path }),
+  );
+}
+
+async function main(args: readonly string[]): Promise<number> {
   if (args.includes('--check')) {
     const stale = staleFiles();
     for (const file of stale) process.stderr.write(`${file} is out of date: run npm run docs\n`);
@@ -229,14 +254,18 @@ function main(args: readonly string[]): number {
   for (const file of Object.keys(GENERATED_FILES) as (keyof typeof GENERATED_FILES)[]) {
     writeFileSync(join(REPO_ROOT, file), generatedText(file));
   }
+  await writeConfigSchema();
   return 0;
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  }
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -3,6 +3,9 @@
  * untrusted input into them. Everything here is attacker-influenced data: fields are
  * checked at this boundary and read with defaults afterwards.
  */
+import * as v from 'valibot';
+import type { Issue } from './validation';
+import { entryPathItem, isPlainObject, issueKeys, parseOrThrow } from './validation';
 
 export interface SessionIssuer {
   readonly type?: string;
@@ -72,7 +75,7 @@ export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
  * match them (Sigma rules) route them to the detector.
  */
 export const CLOUDTRAIL_SIGN_IN_DETAIL_TYPE = 'AWS Console Sign In via CloudTrail';
-const DETAIL_TYPES: readonly string[] = [CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_SIGN_IN_DETAIL_TYPE];
+const DETAIL_TYPES = [CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_SIGN_IN_DETAIL_TYPE] as const;
 
 /** Thrown when an event or record lacks a field the detector needs; names the field. */
 export class InvalidEventError extends Error {
@@ -108,10 +111,6 @@ export const MAX_SHORT_ID_LENGTH = 64;
  */
 export const MAX_IDENTITY_FIELD_BYTES = 1024;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Whether any object or array in `input` lies deeper than `MAX_EVENT_DEPTH` (its own keys are
  * at depth 1). Iterative, so the check cannot overflow the stack it protects, and it builds
@@ -134,71 +133,100 @@ function nestsTooDeep(input: object): boolean {
   return false;
 }
 
-/**
- * Throws when `input` nests deeper than `MAX_EVENT_DEPTH`, naming the field (to three
- * levels, e.g. `detail.requestParameters.tags`) that does. Iterative, so the check itself
- * cannot overflow the stack it protects.
- */
-function checkDepth(input: Record<string, unknown>): void {
-  if (!nestsTooDeep(input)) return;
-  const pending: [value: unknown, depth: number, field: string][] = Object.keys(input).map(
-    (key) => [input[key], 1, key],
+type FieldPath = [v.ObjectPathItem, ...v.ObjectPathItem[]];
+
+/** Where an object or array in `input` first lies deeper than `MAX_EVENT_DEPTH`, if one does. */
+function tooDeep(input: Record<string, unknown>): FieldPath | undefined {
+  if (!nestsTooDeep(input)) return undefined;
+  // The path names the field to three levels (e.g. `detail.requestParameters.tags`).
+  const pending: [value: unknown, depth: number, path: FieldPath][] = Object.keys(input).map(
+    (key) => [input[key], 1, [entryPathItem(input, key)]],
   );
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [value, depth, field] = next;
+    const [value, depth, path] = next;
     if (typeof value !== 'object' || value === null) continue;
-    if (depth > MAX_EVENT_DEPTH) {
-      throw new InvalidEventError(field, `nests deeper than ${MAX_EVENT_DEPTH} levels`);
+    if (depth > MAX_EVENT_DEPTH) return path;
+    const parent = value as Record<string, unknown>;
+    for (const key of Object.keys(parent)) {
+      pending.push([
+        parent[key],
+        depth + 1,
+        depth < 3 ? [...path, entryPathItem(parent, key)] : path,
+      ]);
     }
-    for (const key of Object.keys(value)) {
-      const child = (value as Record<string, unknown>)[key];
-      pending.push([child, depth + 1, depth < 3 ? `${field}.${key}` : field]);
-    }
   }
+  return undefined;
 }
 
-function requireString(obj: Record<string, unknown>, key: string, path: string): string {
-  const value = obj[key];
-  if (value === undefined || value === null) {
-    throw new InvalidEventError(`${path}${key}`, 'is missing');
-  }
-  if (typeof value !== 'string') {
-    throw new InvalidEventError(`${path}${key}`, `must be a string, got ${typeof value}`);
-  }
-  if (value.length === 0) {
-    throw new InvalidEventError(`${path}${key}`, 'is empty');
-  }
-  return value;
+/**
+ * An object at the root of what is validated, refused when it nests deeper than
+ * `MAX_EVENT_DEPTH`: the bound keeps `JSON.stringify` (which recurses) away from hostile input.
+ */
+function boundedObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
+  return v.pipe(
+    v.unknown(),
+    v.check(isPlainObject, 'must be an object'),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const path =
+        dataset.typed && isPlainObject(dataset.value) ? tooDeep(dataset.value) : undefined;
+      if (path !== undefined) {
+        addIssue({ message: `nests deeper than ${MAX_EVENT_DEPTH} levels`, path });
+      }
+    }),
+    v.object(entries, MISSING),
+  );
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, path: string): void {
-  const value = obj[key];
-  if (value !== undefined && value !== null && typeof value !== 'string') {
-    throw new InvalidEventError(`${path}${key}`, `must be a string, got ${typeof value}`);
-  }
+const MISSING = 'is missing';
+
+/** A field CloudTrail always writes: a string, not empty. Null counts as missing. */
+function requiredText() {
+  return v.pipe(
+    v.string((issue) =>
+      issue.input === undefined || issue.input === null
+        ? MISSING
+        : `must be a string, got ${typeof issue.input}`,
+    ),
+    v.nonEmpty('is empty'),
+  );
 }
 
-/** Checks an already type-checked string field against a length bound, if present. */
-function maxLength(
-  obj: Record<string, unknown>,
-  key: string,
-  path: string,
-  max: number,
-  unit: 'characters' | 'bytes' = 'characters',
-): void {
-  const value = obj[key];
-  if (typeof value !== 'string') return;
-  const length = unit === 'bytes' ? Buffer.byteLength(value, 'utf8') : value.length;
-  if (length > max) {
-    throw new InvalidEventError(`${path}${key}`, `is longer than ${max} ${unit}`);
-  }
+function optionalText() {
+  return v.nullish(v.string((issue) => `must be a string, got ${typeof issue.input}`));
 }
 
-function optionalObject(obj: Record<string, unknown>, key: string, path: string): void {
-  const value = obj[key];
-  if (value !== undefined && value !== null && !isObject(value)) {
-    throw new InvalidEventError(`${path}${key}`, 'must be an object or null');
+function longerThan(max: number, unit: 'characters' | 'bytes'): string {
+  return `is longer than ${max} ${unit}`;
+}
+
+/**
+ * An identity field, copied into the alert's caller summary; some are short ids and also
+ * bounded in characters.
+ */
+function identityText(maxCharacters?: number) {
+  const text = v.pipe(
+    v.string((issue) => `must be a string, got ${typeof issue.input}`),
+    // valibot's maxBytes encodes the text to count it; Buffer counts without copying.
+    v.check(
+      (value) => Buffer.byteLength(value, 'utf8') <= MAX_IDENTITY_FIELD_BYTES,
+      longerThan(MAX_IDENTITY_FIELD_BYTES, 'bytes'),
+    ),
+  );
+  return v.nullish(
+    maxCharacters === undefined
+      ? text
+      : v.pipe(text, v.maxLength(maxCharacters, longerThan(maxCharacters, 'characters'))),
+  );
+}
+
+/** An object CloudTrail may leave out or write as null; its fields are checked when present. */
+function optionalObject<const TEntries extends v.ObjectEntries>(entries: TEntries) {
+  if (Object.keys(entries).length === 0) {
+    return v.nullish(v.custom<Record<string, unknown>>(isPlainObject, 'must be an object or null'));
   }
+  return v.nullish(
+    v.pipe(v.unknown(), v.check(isPlainObject, 'must be an object or null'), v.object(entries)),
+  );
 }
 
 /**
@@ -206,85 +234,124 @@ function optionalObject(obj: Record<string, unknown>, key: string, path: string)
  * writes anything else there, and a number where an ARN belongs would otherwise fail deep
  * in enrichment with a TypeError instead of here with the field's name.
  */
-function validateIdentity(identity: Record<string, unknown>, path: string): void {
-  for (const key of [
-    'type',
-    'principalId',
-    'arn',
-    'accountId',
-    'accessKeyId',
-    'userName',
-    'invokedBy',
-  ]) {
-    optionalString(identity, key, path);
-    maxLength(identity, key, path, MAX_IDENTITY_FIELD_BYTES, 'bytes');
-  }
-  maxLength(identity, 'accountId', path, MAX_SHORT_ID_LENGTH);
-  optionalObject(identity, 'sessionContext', path);
-  const session = identity.sessionContext;
-  if (!isObject(session)) return;
-  const sessionPath = `${path}sessionContext.`;
-  optionalString(session, 'sourceIdentity', sessionPath);
-  optionalObject(session, 'sessionIssuer', sessionPath);
-  optionalObject(session, 'attributes', sessionPath);
-  if (isObject(session.sessionIssuer)) {
-    for (const key of ['type', 'principalId', 'arn', 'accountId', 'userName']) {
-      optionalString(session.sessionIssuer, key, `${sessionPath}sessionIssuer.`);
-      maxLength(
-        session.sessionIssuer,
-        key,
-        `${sessionPath}sessionIssuer.`,
-        MAX_IDENTITY_FIELD_BYTES,
-        'bytes',
-      );
-    }
-  }
-  if (isObject(session.attributes)) {
-    for (const key of ['creationDate', 'mfaAuthenticated']) {
-      optionalString(session.attributes, key, `${sessionPath}attributes.`);
-    }
-  }
+const USER_IDENTITY = v.pipe(
+  v.unknown(),
+  v.check(isPlainObject, (issue) => (issue.input === undefined ? MISSING : 'must be an object')),
+  v.object({
+    type: identityText(),
+    principalId: identityText(),
+    arn: identityText(),
+    accountId: identityText(MAX_SHORT_ID_LENGTH),
+    accessKeyId: identityText(),
+    userName: identityText(),
+    invokedBy: identityText(),
+    sessionContext: optionalObject({
+      sourceIdentity: optionalText(),
+      sessionIssuer: optionalObject({
+        type: identityText(),
+        principalId: identityText(),
+        arn: identityText(),
+        accountId: identityText(),
+        userName: identityText(),
+      }),
+      attributes: optionalObject({
+        creationDate: optionalText(),
+        mfaAuthenticated: optionalText(),
+      }),
+    }),
+  }),
+);
+
+/** The fields of a CloudTrail record that detection and the alert key depend on. */
+const RECORD_ENTRIES = {
+  eventID: v.pipe(
+    requiredText(),
+    v.maxLength(MAX_EVENT_ID_LENGTH, longerThan(MAX_EVENT_ID_LENGTH, 'characters')),
+  ),
+  eventTime: v.pipe(
+    requiredText(),
+    v.check((time) => !Number.isNaN(Date.parse(time)), 'is not a timestamp'),
+  ),
+  eventSource: requiredText(),
+  eventName: requiredText(),
+  awsRegion: v.pipe(
+    requiredText(),
+    v.maxLength(MAX_SHORT_ID_LENGTH, longerThan(MAX_SHORT_ID_LENGTH, 'characters')),
+  ),
+  userIdentity: USER_IDENTITY,
+  sourceIPAddress: optionalText(),
+  userAgent: optionalText(),
+  errorCode: optionalText(),
+  errorMessage: optionalText(),
+  recipientAccountId: v.nullish(
+    v.pipe(
+      v.string((issue) => `must be a string, got ${typeof issue.input}`),
+      v.maxLength(MAX_SHORT_ID_LENGTH, longerThan(MAX_SHORT_ID_LENGTH, 'characters')),
+    ),
+  ),
+  requestParameters: optionalObject({}),
+  responseElements: optionalObject({}),
+};
+
+/** A bare CloudTrail record, as replay reads them from archives. */
+const RECORD = boundedObject(RECORD_ENTRIES);
+
+/** The EventBridge envelope for "AWS API Call via CloudTrail", with its record as `detail`. */
+const ENVELOPE = v.pipe(
+  boundedObject({
+    'detail-type': v.pipe(
+      requiredText(),
+      v.picklist(
+        DETAIL_TYPES,
+        `must be "${CLOUDTRAIL_DETAIL_TYPE}" or "${CLOUDTRAIL_SIGN_IN_DETAIL_TYPE}"`,
+      ),
+    ),
+    id: requiredText(),
+    source: requiredText(),
+    account: requiredText(),
+    region: requiredText(),
+    detail: v.pipe(
+      v.unknown(),
+      v.check(isPlainObject, (issue) =>
+        issue.input === undefined ? MISSING : 'must be an object',
+      ),
+      v.object(RECORD_ENTRIES, MISSING),
+    ),
+  }),
+  // Measured once the depth is known to be safe to serialise.
+  v.check(
+    (event) => eventBytes(event) <= MAX_EVENT_BYTES,
+    (issue) =>
+      `is ${eventBytes(issue.input)} bytes, over the ${MAX_EVENT_BYTES}-byte limit (EventBridge delivers at most 256 KB)`,
+  ),
+);
+
+function eventBytes(event: unknown): number {
+  return Buffer.byteLength(JSON.stringify(event), 'utf8');
+}
+
+/** Longest key an error names: keys below `requestParameters` are the caller's to choose. */
+const MAX_FIELD_KEY = 100;
+
+/** The field an issue names, e.g. `detail.eventName`; `root` for the value as a whole. */
+function invalidEvent(root: string): (issue: Issue) => InvalidEventError {
+  return (issue) => {
+    const keys = issueKeys(issue).map((key) =>
+      key.length > MAX_FIELD_KEY ? `${key.slice(0, MAX_FIELD_KEY - 1)}…` : key,
+    );
+    return new InvalidEventError(keys.length === 0 ? root : keys.join('.'), issue.message);
+  };
 }
 
 /**
- * Checks that `input` is a CloudTrail record with the fields detection and the alert
- * key depend on. `path` prefixes field names in errors (e.g. "detail.").
+ * Checks that `input` is a CloudTrail record with the fields detection and the alert key
+ * depend on. The schemas only check (they transform nothing), so the record is returned as
+ * given: the alert keeps the original, key order and all. For the same reason they are
+ * `object`, not `looseObject`: the fields they do not name need not be copied.
  */
-export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
-  if (!isObject(input)) {
-    throw new InvalidEventError(path === '' ? 'record' : path.slice(0, -1), 'must be an object');
-  }
-  // A bare record (replay reads them from archives) gets the depth check an envelope gets;
-  // inside an envelope it has passed already.
-  if (path === '') checkDepth(input);
-  for (const key of ['eventID', 'eventTime', 'eventSource', 'eventName', 'awsRegion']) {
-    requireString(input, key, path);
-  }
-  maxLength(input, 'eventID', path, MAX_EVENT_ID_LENGTH);
-  maxLength(input, 'awsRegion', path, MAX_SHORT_ID_LENGTH);
-  if (Number.isNaN(Date.parse(input.eventTime as string))) {
-    throw new InvalidEventError(`${path}eventTime`, 'is not a timestamp');
-  }
-  if (!isObject(input.userIdentity)) {
-    throw new InvalidEventError(
-      `${path}userIdentity`,
-      input.userIdentity === undefined ? 'is missing' : 'must be an object',
-    );
-  }
-  validateIdentity(input.userIdentity, `${path}userIdentity.`);
-  for (const key of [
-    'sourceIPAddress',
-    'userAgent',
-    'errorCode',
-    'errorMessage',
-    'recipientAccountId',
-  ]) {
-    optionalString(input, key, path);
-  }
-  maxLength(input, 'recipientAccountId', path, MAX_SHORT_ID_LENGTH);
-  optionalObject(input, 'requestParameters', path);
-  optionalObject(input, 'responseElements', path);
-  return input as unknown as CloudTrailRecord;
+export function validateRecord(input: unknown): CloudTrailRecord {
+  parseOrThrow(RECORD, input, invalidEvent('record'));
+  return input as CloudTrailRecord;
 }
 
 /**
@@ -292,34 +359,8 @@ export function validateRecord(input: unknown, path = ''): CloudTrailRecord {
  * with its path in the event (e.g. `detail.eventName`).
  */
 export function validateEnvelope(input: unknown): CloudTrailEnvelope {
-  if (!isObject(input)) {
-    throw new InvalidEventError('event', 'must be an object');
-  }
-  checkDepth(input);
-  // Measured once the depth is known to be safe to serialise.
-  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
-  if (bytes > MAX_EVENT_BYTES) {
-    throw new InvalidEventError(
-      'event',
-      `is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit (EventBridge delivers at most 256 KB)`,
-    );
-  }
-  const detailType = requireString(input, 'detail-type', '');
-  if (!DETAIL_TYPES.includes(detailType)) {
-    throw new InvalidEventError(
-      'detail-type',
-      `must be "${CLOUDTRAIL_DETAIL_TYPE}" or "${CLOUDTRAIL_SIGN_IN_DETAIL_TYPE}"`,
-    );
-  }
-  requireString(input, 'id', '');
-  requireString(input, 'source', '');
-  requireString(input, 'account', '');
-  requireString(input, 'region', '');
-  if (input.detail === undefined) {
-    throw new InvalidEventError('detail', 'is missing');
-  }
-  validateRecord(input.detail, 'detail.');
-  return input as unknown as CloudTrailEnvelope;
+  parseOrThrow(ENVELOPE, input, invalidEvent('event'));
+  return input as CloudTrailEnvelope;
 }
 
 /**

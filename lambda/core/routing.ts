@@ -1,7 +1,9 @@
+import * as v from 'valibot';
 import type { Detection } from './catalog';
 import { matches } from './catalog';
 import type { CloudTrailEnvelope, CloudTrailRecord } from './cloudtrail';
 import { InvalidEventError, validateEnvelope } from './cloudtrail';
+import { isPlainObject, parseOrThrow } from './validation';
 
 /**
  * How a deployed rule hands an event to the detector: the detection that routed it and the
@@ -29,14 +31,19 @@ export interface Invocation {
   readonly detectionId?: string;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const DETECTION_ID_REASON = 'must be a detection id (1 to 256 characters)';
+
+/** The id a rule's target names; which detection it is, `detectionsFor` decides. */
+const ROUTED_DETECTION_ID = v.pipe(
+  v.string(DETECTION_ID_REASON),
+  v.minLength(1, DETECTION_ID_REASON),
+  v.maxLength(256, DETECTION_ID_REASON),
+);
 
 /** True when `input` has the routed shape; the event inside is not yet validated. */
 export function isRouted(input: unknown): input is RoutedEvent {
   return (
-    isObject(input) &&
+    isPlainObject(input) &&
     Object.hasOwn(input, 'detection') &&
     Object.hasOwn(input, 'event') &&
     !Object.hasOwn(input, 'detail-type')
@@ -49,11 +56,12 @@ export function isRouted(input: unknown): input is RoutedEvent {
  */
 export function readInvocation(input: unknown): Invocation {
   if (!isRouted(input)) return { envelope: validateEnvelope(input) };
-  const detection = input.detection;
-  if (typeof detection !== 'string' || detection === '' || detection.length > 256) {
-    throw new InvalidEventError('detection', 'must be a detection id (1 to 256 characters)');
-  }
-  return { envelope: validateEnvelope(input.event), detectionId: detection };
+  const detectionId = parseOrThrow(
+    ROUTED_DETECTION_ID,
+    input.detection,
+    (issue) => new InvalidEventError('detection', issue.message),
+  );
+  return { envelope: validateEnvelope(input.event), detectionId };
 }
 
 /**

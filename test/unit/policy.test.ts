@@ -527,6 +527,14 @@ describe('parsePolicy', () => {
         ],
       },
     },
+    {
+      name: 'keeps account ids with leading zeros as written',
+      input: { accounts: { '000000000001': { name: 'first', environment: 'dev' } } },
+      expected: {
+        ...DEFAULT_POLICY,
+        accounts: { '000000000001': { name: 'first', environment: 'dev' } },
+      },
+    },
   ])('$name', ({ input, expected }) => {
     expect(parsePolicy(input)).toEqual(expected);
   });
@@ -595,6 +603,70 @@ describe('parsePolicy rejections', () => {
       input: { accounts: { '111122223333': { name: 'a', environment: 'prod', env: 'prod' } } },
       path: 'accounts["111122223333"].env',
       reason: 'unknown key; expected one of "name", "environment"',
+    },
+    ...(
+      [
+        [null, 'got null'],
+        [[], 'got an array'],
+        ['111122223333', 'got "111122223333"'],
+      ] as const
+    ).map(([accounts, got]) => ({
+      name: `rejects accounts that are not an object (${got})`,
+      input: { accounts },
+      path: 'accounts',
+      reason: `must be an object mapping account ids to { name, environment }, ${got}`,
+    })),
+    ...['1111222233334', '11112222333a', ' 111122223333', '', '__proto__', 'constructor'].map(
+      (id) => ({
+        name: `rejects the account id ${JSON.stringify(id)}`,
+        input: JSON.parse(
+          `{"accounts": {${JSON.stringify(id)}: {"name": "a", "environment": "dev"}}}`,
+        ),
+        path: /^[A-Za-z_]/.test(id) ? `accounts.${id}` : `accounts[${JSON.stringify(id)}]`,
+        reason: 'account id must be 12 digits',
+      }),
+    ),
+    ...(
+      [
+        ['payments-prod', 'got "payments-prod"'],
+        [null, 'got null'],
+        [['payments', 'prod'], 'got an array'],
+      ] as const
+    ).map(([entry, got]) => ({
+      name: `rejects an account entry that is not an object (${got})`,
+      input: { accounts: { '111122223333': entry } },
+      path: 'accounts["111122223333"]',
+      reason: `must be an object with name and environment, ${got}`,
+    })),
+    {
+      name: 'rejects an account entry without a name',
+      input: { accounts: { '111122223333': { environment: 'prod' } } },
+      path: 'accounts["111122223333"].name',
+      reason: 'is missing',
+    },
+    {
+      name: 'rejects a blank account name',
+      input: { accounts: { '111122223333': { name: '   ', environment: 'prod' } } },
+      path: 'accounts["111122223333"].name',
+      reason: 'must not be empty',
+    },
+    {
+      name: 'rejects an account name that is not a string',
+      input: { accounts: { '111122223333': { name: 42, environment: 'prod' } } },
+      path: 'accounts["111122223333"].name',
+      reason: 'must be a string, got number',
+    },
+    {
+      name: 'rejects a null environment',
+      input: { accounts: { '111122223333': { name: 'core', environment: null } } },
+      path: 'accounts["111122223333"].environment',
+      reason: 'must be a string, got null',
+    },
+    {
+      name: 'rejects a misspelt environment key, naming the key that is missing first',
+      input: { accounts: { '111122223333': { name: 'core', env: 'prod' } } },
+      path: 'accounts["111122223333"].environment',
+      reason: 'is missing',
     },
     // exceptions, entry by entry
     {
