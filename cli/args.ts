@@ -7,6 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { isoTimeMs } from '../lambda/core/calendar';
+import { closestName } from '../lambda/core/spelling';
 
 /** A command-line mistake: printed on one line with where to find the usage, exit code 2. */
 export class UsageError extends Error {
@@ -192,36 +193,10 @@ export const STORE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, OptionDefinition>;
 
-/** Edit distance, for suggesting the option a typo meant. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 function closest(flag: string, known: readonly string[]): string | undefined {
-  const name = flag.replace(/^-+/, '');
-  let best: { option: string; cost: number } | undefined;
-  for (const option of known) {
-    const cost = distance(name, option);
-    if (
-      cost <= Math.max(1, Math.floor(option.length / 3)) &&
-      (best === undefined || cost < best.cost)
-    ) {
-      best = { option, cost };
-    }
-  }
-  return best?.option;
+  return closestName(flag.replace(/^-+/, ''), known, (option) =>
+    Math.max(1, Math.floor(option.length / 3)),
+  );
 }
 
 /** Our wording for node's parse errors (its unknown-option text has an unbalanced quote). */

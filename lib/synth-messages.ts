@@ -1,5 +1,6 @@
 import { ConfigError } from './config';
 import { PolicyFileError } from './policy-file';
+import { closestName } from '../lambda/core/spelling';
 
 /** Longest line printed for one error in a chain; a cause can quote a whole file. */
 const MAX_LINE = 300;
@@ -44,44 +45,12 @@ export function describeSynthError(error: unknown): string[] | undefined {
   return lines;
 }
 
-/**
- * Edit distance allowing one swap of neighbouring letters per step (optimal string
- * alignment), case-insensitive: `alertEmial` is two edits from `alertEmails`.
- */
-function editDistance(from: string, to: string): number {
-  const a = from.toLowerCase();
-  const b = to.toLowerCase();
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= a.length; i += 1) {
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      }
-      const row = rows[i];
-      if (row !== undefined) row[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
 /** The known key `key` is most likely a misspelling of, if it is close enough to be one. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
   // Up to two edits, more for long names: close enough to be a slip, far enough apart that
   // a context key of another tool is not taken for one of ours.
   const allowed = Math.max(2, Math.floor(key.length / 4));
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(key, candidate);
-    if (distance <= allowed && (best === undefined || distance < best.distance)) {
-      best = { key: candidate, distance };
-    }
-  }
-  return best?.key;
+  return closestName(key, known, () => allowed);
 }
 
 /** Context keys the CDK itself writes without a `:` or `/` in their names. */
