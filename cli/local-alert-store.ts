@@ -230,6 +230,11 @@ export interface LocalAlertStoreOptions {
    * it maps the file afresh (see `fresh`). @default 48 MB
    */
   readonly mappedBudgetBytes?: number;
+  /**
+   * Index entries a scan of `list` reads between two looks at the pages mapped.
+   * @default 2048
+   */
+  readonly scanCheckEvery?: number;
 }
 
 /**
@@ -302,6 +307,14 @@ function residentFileBytes(): number | undefined {
   }
 }
 
+/** Index entries a scan reads between two looks at the pages it has mapped (see `list`). */
+const SCAN_CHECK_EVERY = 2048;
+
+/** Whether two index keys are the same entry. */
+function sameKey(a: IndexKey, b: IndexKey): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
+}
+
 /** Settles after the event loop has run its due timers (a timer of 0 runs after them). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -337,6 +350,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   /** Checks since the file was last mapped afresh, where /proc cannot tell the pages held. */
   private checks = 0;
   private readonly mappedBudget: number;
+  private readonly scanCheckEvery: number;
   /** Resident file-backed bytes of this process just after the file was last mapped. */
   private mappedAtOpen = residentFileBytes() ?? 0;
 
@@ -347,6 +361,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   ) {
     this.now = options.now ?? (() => new Date());
     this.mappedBudget = options.mappedBudgetBytes ?? MAPPED_BUDGET_BYTES;
+    this.scanCheckEvery = options.scanCheckEvery ?? SCAN_CHECK_EVERY;
   }
 
   private get root(): RootDatabase {
@@ -403,13 +418,22 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   private remapIfDue(): Promise<void> | undefined {
+    return this.overBudget() ? this.remap() : undefined;
+  }
+
+  /** Whether the pages of the file this process holds grew past the budget since open. */
+  private overBudget(): boolean {
     const mapped = residentFileBytes();
     const due =
       mapped === undefined
         ? (this.checks += 1) >= REOPEN_WITHOUT_PROC_CHECKS
         : mapped - this.mappedAtOpen > this.mappedBudget;
-    if (!due) return undefined;
-    this.checks = 0;
+    if (due) this.checks = 0;
+    return due;
+  }
+
+  /** Closes the environment and opens it again, which lets the pages it mapped go. */
+  private remap(): Promise<void> {
     return this.root.close().then(() => {
       this.env = openEnvironment(this.path);
       this.mappedAtOpen = residentFileBytes() ?? 0;
@@ -725,29 +749,58 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   /** Alerts matching `filter`, newest event first, read from the index `planList` picks. */
-  list(filter: AlertFilter = {}): Promise<TriagedAlert[]> {
+  /**
+   * The alerts `filter` selects, newest first, as `AlertQueries.list` answers them. A filter
+   * the index does not cover reads every entry of the window; every `scanCheckEvery` entries
+   * the scan looks at the pages it has mapped and, past the budget, maps the file afresh
+   * and goes on from the entry it stopped at, so even a scan of the whole store holds no
+   * more of it than a replay does.
+   */
+  async list(filter: AlertFilter = {}): Promise<TriagedAlert[]> {
     try {
       const { limit, since, until, index, keyValues } = planList(filter, this.now());
       const alerts: TriagedAlert[] = [];
       for (const keyValue of keyValues) {
         const pk = keyPart(keyValue);
-        for (const { key, value } of this.index.getRange({
-          start: [index.name, pk, until, HIGHEST],
-          end: [index.name, pk, since],
-          reverse: true,
-        })) {
-          const time = key[2] ?? '';
-          if (time > until || time < since) continue;
-          if (!passesFilter(filterFieldsOf(value), filter, index)) continue;
-          const stored = this.read(key[3] ?? '');
-          if (stored === undefined) continue;
-          alerts.push(this.alertOf(stored.body, stored.state));
-          if (alerts.length >= limit) return Promise.resolve(alerts);
+        let from: IndexKey = [index.name, pk, until, HIGHEST];
+        let resumed = false;
+        for (;;) {
+          let stoppedAt: IndexKey | undefined;
+          let scanned = 0;
+          for (const { key, value } of this.index.getRange({
+            start: from,
+            end: [index.name, pk, since],
+            reverse: true,
+          })) {
+            // A resumed scan starts on the entry the last one stopped at, already taken.
+            if (resumed && sameKey(key, from)) continue;
+            scanned += 1;
+            const time = key[2] ?? '';
+            if (
+              time <= until &&
+              time >= since &&
+              passesFilter(filterFieldsOf(value), filter, index)
+            ) {
+              const stored = this.read(key[3] ?? '');
+              if (stored !== undefined) {
+                alerts.push(this.alertOf(stored.body, stored.state));
+                if (alerts.length >= limit) return alerts;
+              }
+            }
+            if (scanned % this.scanCheckEvery === 0 && this.overBudget()) {
+              stoppedAt = key;
+              break;
+            }
+          }
+          if (stoppedAt === undefined) break;
+          await this.remap();
+          from = stoppedAt;
+          resumed = true;
         }
       }
-      return Promise.resolve(alerts);
+      return alerts;
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      throw error instanceof Error ? error : new Error(String(error));
     }
   }
 

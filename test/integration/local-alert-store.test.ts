@@ -225,6 +225,58 @@ describe('LocalAlertStore on disk', () => {
     }
   });
 
+  it('lists the same when a scan stops to map its file afresh and goes on where it stopped', async () => {
+    // 5,000 alerts over ten days; a filter the index does not cover (severity on the time
+    // index) reads every entry. One store maps afresh at every look (here every 7 entries
+    // read), the other never does: both must answer as the memory of what was written says.
+    const seeds: Seed[] = Array.from({ length: 5000 }, (_, i) => ({
+      eventID: `scan-${i}`,
+      // Ties included: every fifth alert shares its second with the one before.
+      eventTime: new Date(
+        Date.parse('2026-03-05T00:00:00Z') + (i - (i % 5 === 4 ? 1 : 0)) * 170_000,
+      )
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+      severity: i % 7 === 0 ? 'critical' : 'low',
+      ...(i % 3 === 0 ? { principal: ERIN } : {}),
+    }));
+    const remapping = LocalAlertStore.open({
+      path: join(dir, 'remapping.mdb'),
+      now: () => NOW,
+      mappedBudgetBytes: Number.NEGATIVE_INFINITY,
+      // A stop every 7 entries: some on an alert the filter takes, some on one it skips.
+      scanCheckEvery: 7,
+    });
+    const steady = LocalAlertStore.open({
+      path: join(dir, 'steady.mdb'),
+      now: () => NOW,
+      mappedBudgetBytes: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const written = await seed(steady, seeds);
+      await seed(remapping, seeds);
+      const ids = (alerts: readonly { alertId: string }[]) => alerts.map((a) => a.alertId);
+      const since = new Date('2026-03-01T00:00:00Z');
+      for (const filter of [
+        { since, severity: 'critical', limit: 1000 },
+        { since, principal: ERIN, severity: 'critical', limit: 1000 },
+        { since, limit: 1000 },
+      ] as const) {
+        const expected = written
+          .filter((a) => filter.severity === undefined || a.severity === 'critical')
+          .filter((a) => !('principal' in filter) || a.principal === ERIN)
+          .sort((a, b) => b.eventTime.localeCompare(a.eventTime) || 0);
+        const fromRemapping = await remapping.list(filter);
+        expect(ids(fromRemapping)).toEqual(ids(await steady.list(filter)));
+        expect(new Set(ids(fromRemapping))).toEqual(new Set(ids(expected.slice(0, filter.limit))));
+        expect(fromRemapping.length).toBe(Math.min(expected.length, filter.limit));
+      }
+    } finally {
+      await remapping.close();
+      await steady.close();
+    }
+  });
+
   it('lets the event loop turn during a long run of calls, so what lmdb ends on a timer ends', async () => {
     // A replay's store calls answer at once: without a turn of the event loop no timer runs,
     // and lmdb's read transactions (each ended by a timer), with the buffers they hold,
