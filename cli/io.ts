@@ -19,6 +19,32 @@ export interface Output {
 }
 
 /**
+ * Records written to `output` as they come, never held: one JSON array (`json`) or one
+ * record a line (`jsonl`). A long run streams its records without piling them up.
+ */
+export class JsonRecords {
+  private written = 0;
+
+  constructor(
+    private readonly output: Output,
+    private readonly format: 'json' | 'jsonl',
+  ) {}
+
+  write(record: unknown): void {
+    const text = JSON.stringify(record);
+    this.output.write(
+      this.format === 'jsonl' ? `${text}\n` : `${this.written === 0 ? '[\n' : ',\n'}${text}`,
+    );
+    this.written += 1;
+  }
+
+  /** Closes the array (an empty one when nothing was written), so what was written parses. */
+  end(): void {
+    if (this.format === 'json') this.output.write(this.written === 0 ? '[]\n' : '\n]\n');
+  }
+}
+
+/**
  * Settles once `output` has taken what it holds, at once when it holds nothing. A pipe to a
  * slower reader (`| jq`, `| less`) otherwise keeps every unread alert in this process. Also
  * settles when the stream closes or fails (a reader that went away), so nothing waits forever.

@@ -10,6 +10,7 @@ import {
 } from '../args';
 import { DEFAULT_STACK_NAME, resolveRegion } from '../aws';
 import type { CliIo, Output } from '../io';
+import { JsonRecords } from '../io';
 import type { EventSummary } from '../redrive/dead-letter';
 import type { MessageReport, QueueTarget, RedriveCounts, RedriveRequest } from '../redrive/run';
 import { REDRIVE_VISIBILITY_SECONDS, redriveTargets, runRedrive } from '../redrive/run';
@@ -219,13 +220,15 @@ function checkQueueUrl(url: string): string {
  */
 class RedriveOutput {
   private readonly notes: Output;
-  private streamed = 0;
+  /** Where messages go with --format json or jsonl. */
+  private readonly records: JsonRecords | undefined;
 
   constructor(
-    private readonly format: OutputFormat,
+    format: OutputFormat,
     private readonly io: CliIo,
   ) {
     this.notes = format === 'table' ? io.stdout : io.stderr;
+    this.records = format === 'table' ? undefined : new JsonRecords(io.stdout, format);
   }
 
   note(text: string): void {
@@ -233,20 +236,13 @@ class RedriveOutput {
   }
 
   message(report: MessageReport): void {
-    if (this.format === 'table') {
-      this.io.stdout.write(messageLine(report));
-      return;
-    }
-    const text = JSON.stringify(messageJson(report));
-    this.io.stdout.write(
-      this.format === 'jsonl' ? `${text}\n` : `${this.streamed === 0 ? '[\n' : ',\n'}${text}`,
-    );
-    this.streamed += 1;
+    if (this.records === undefined) this.io.stdout.write(messageLine(report));
+    else this.records.write(messageJson(report));
   }
 
   /** Closes the JSON array, even when the run stopped midway: what was done stays readable. */
   end(): void {
-    if (this.format === 'json') this.io.stdout.write(this.streamed === 0 ? '[]\n' : '\n]\n');
+    this.records?.end();
   }
 }
 

@@ -8,7 +8,7 @@ import type { ProcessResult } from '../../lambda/core/process';
 import type { OutputFormat } from '../args';
 import { ALERT_COLUMNS, alertRows, formatBytes } from '../format';
 import type { CliIo } from '../io';
-import { commandPrefix, drained, shellWord } from '../io';
+import { commandPrefix, drained, JsonRecords, shellWord } from '../io';
 import type { StoreKind } from '../store';
 import type { Column } from '../table';
 import { printTable } from '../table';
@@ -102,7 +102,8 @@ export class ReplayOutput {
   private readonly summary = new ReplaySummary();
   private rows: Map<string, Row> | undefined;
   private matched = 0;
-  private streamed = 0;
+  /** Where alerts go with --format json or jsonl. */
+  private readonly records: JsonRecords | undefined;
 
   constructor(
     private readonly io: CliIo,
@@ -113,6 +114,8 @@ export class ReplayOutput {
     this.stateDir = options.stateDir;
     this.showProgress = io.stderr.isTTY === true && !options.quiet;
     this.rows = options.format === 'table' ? new Map() : undefined;
+    this.records =
+      options.format === 'table' ? undefined : new JsonRecords(io.stdout, options.format);
   }
 
   /** Every match; `repeat` when this run had already met the alert. */
@@ -123,13 +126,8 @@ export class ReplayOutput {
       return;
     }
     // One line per stored alert: a repeated event adds nothing to stdout.
-    if (this.format === 'jsonl' || this.format === 'json') {
-      // JSON is streamed as an array, one alert at a time: nothing piles up in memory.
-      const text = JSON.stringify(result.alert);
-      this.io.stdout.write(
-        this.format === 'jsonl' ? `${text}\n` : `${this.streamed === 0 ? '[\n' : ',\n'}${text}`,
-      );
-      this.streamed += 1;
+    if (this.records !== undefined) {
+      this.records.write(result.alert);
       return;
     }
     const isNew = !['duplicate', 'resumed', 'in-flight'].includes(result.outcome);
@@ -183,7 +181,7 @@ export class ReplayOutput {
 
   /** The alerts of a run that finished, then its counts. */
   finish(counts: ReplayCounts, store: StoreDescription, threads: number): void {
-    if (this.format === 'json') this.io.stdout.write(this.streamed === 0 ? '[]\n' : '\n]\n');
+    this.records?.end();
     if (this.format === 'table') this.io.stdout.write(this.tableEnd(counts, store));
     this.io.stderr.write(
       countsLines(
