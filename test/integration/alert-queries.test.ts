@@ -12,7 +12,7 @@ import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert, AlertStatus } from '../../lambda/core/alert';
 import type { Seed } from '../support/alert-seeds';
-import { alertFor, CACHE, DANA, ERIN, NOW } from '../support/alert-seeds';
+import { alertFor, DANA, ERIN, NOW, QUERY_SEEDS } from '../support/alert-seeds';
 
 const RDS_RULE = 'aws.rds.create-db-security-group';
 const CACHE_RULE = 'aws.elasticache.create-cache-security-group';
@@ -66,22 +66,7 @@ describe('AlertQueries.list against the embedded store', () => {
 
   beforeAll(async () => {
     db = await startEmbeddedDynamoDb();
-    const alerts = await seed(db, [
-      { eventID: 'a1', eventTime: '2026-03-14T10:00:00Z' },
-      { eventID: 'a2', eventTime: '2026-03-10T08:00:00Z', file: CACHE, severity: 'high' },
-      {
-        eventID: 'a3',
-        eventTime: '2026-03-01T00:00:00Z',
-        principal: ERIN,
-        account: '444455556666',
-        severity: 'critical',
-      },
-      { eventID: 'a4', eventTime: '2026-02-28T23:59:59Z', severity: 'medium' },
-      { eventID: 'a5', eventTime: '2026-02-20T12:00:00Z', file: CACHE, account: '444455556666' },
-      { eventID: 'old', eventTime: '2026-01-05T09:00:00Z' },
-      { eventID: 'future', eventTime: '2026-03-20T09:00:00Z' },
-      { eventID: 'muted', eventTime: '2026-03-05T09:00:00Z', status: 'suppressed' },
-    ]);
+    const alerts = await seed(db, QUERY_SEEDS);
     for (const alert of alerts) ids[alert.eventId] = alert.alertId;
     queries = new AlertQueries(db.client, db.tableName, { now: () => NOW });
     await queries.transition(ids.a1 ?? '', 'acknowledged', 'alice', NOW);

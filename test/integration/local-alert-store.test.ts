@@ -20,23 +20,10 @@ import type { Alert } from '../../lambda/core/alert';
 import type { AlertStore } from '../../lambda/core/ports';
 import type { TriageTarget } from '../../lambda/core/triage';
 import type { Seed } from '../support/alert-seeds';
-import { alertFor, CACHE, DANA, ERIN, NOW } from '../support/alert-seeds';
+import { alertFor, DANA, ERIN, NOW, QUERY_SEEDS } from '../support/alert-seeds';
 
 const SEEDS: readonly Seed[] = [
-  { eventID: 'a1', eventTime: '2026-03-14T10:00:00Z' },
-  { eventID: 'a2', eventTime: '2026-03-10T08:00:00Z', file: CACHE, severity: 'high' },
-  {
-    eventID: 'a3',
-    eventTime: '2026-03-01T00:00:00Z',
-    principal: ERIN,
-    account: '444455556666',
-    severity: 'critical',
-  },
-  { eventID: 'a4', eventTime: '2026-02-28T23:59:59Z', severity: 'medium' },
-  { eventID: 'a5', eventTime: '2026-02-20T12:00:00Z', file: CACHE, account: '444455556666' },
-  { eventID: 'old', eventTime: '2026-01-05T09:00:00Z' },
-  { eventID: 'future', eventTime: '2026-03-20T09:00:00Z' },
-  { eventID: 'muted', eventTime: '2026-03-05T09:00:00Z', status: 'suppressed' },
+  ...QUERY_SEEDS,
   // Two alerts at the same second: the order of ties must agree too.
   { eventID: 'tie-1', eventTime: '2026-03-12T07:00:00Z' },
   { eventID: 'tie-2', eventTime: '2026-03-12T07:00:00Z', principal: ERIN },

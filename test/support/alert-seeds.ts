@@ -25,6 +25,27 @@ export interface Seed {
   readonly status?: AlertStatus;
 }
 
+/**
+ * The alerts both query suites list: around a month boundary, in and out of the default
+ * 30-day window, one in the future, every index partition and a suppressed one.
+ */
+export const QUERY_SEEDS: readonly Seed[] = [
+  { eventID: 'a1', eventTime: '2026-03-14T10:00:00Z' },
+  { eventID: 'a2', eventTime: '2026-03-10T08:00:00Z', file: CACHE, severity: 'high' },
+  {
+    eventID: 'a3',
+    eventTime: '2026-03-01T00:00:00Z',
+    principal: ERIN,
+    account: '444455556666',
+    severity: 'critical',
+  },
+  { eventID: 'a4', eventTime: '2026-02-28T23:59:59Z', severity: 'medium' },
+  { eventID: 'a5', eventTime: '2026-02-20T12:00:00Z', file: CACHE, account: '444455556666' },
+  { eventID: 'old', eventTime: '2026-01-05T09:00:00Z' },
+  { eventID: 'future', eventTime: '2026-03-20T09:00:00Z' },
+  { eventID: 'muted', eventTime: '2026-03-05T09:00:00Z', status: 'suppressed' },
+];
+
 /** An alert built by the real pipeline code from a fixture record, varied per seed. */
 export function alertFor(seed: Seed): Alert {
   const base = loadRecord(seed.file ?? RDS);
