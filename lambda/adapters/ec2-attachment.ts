@@ -14,6 +14,8 @@ import type {
   AttachmentStatus,
 } from '../core/ports';
 import { cleanText } from '../core/text';
+import type { StartTimer } from './time-box';
+import { eventLoopTimer, timeBoxed } from './time-box';
 
 export interface Ec2AttachmentLookupOptions {
   /**
@@ -47,12 +49,7 @@ export interface Ec2AttachmentLookupOptions {
    * Starts the time box: calls `expire` once `ms` have passed, unless the returned function
    * cancels it first. @default - a timer of the event loop
    */
-  readonly startTimer?: (ms: number, expire: () => void) => () => void;
-}
-
-function eventLoopTimer(ms: number, expire: () => void): () => void {
-  const timer = setTimeout(expire, ms);
-  return () => clearTimeout(timer);
+  readonly startTimer?: StartTimer;
 }
 
 /** The two EC2 calls the lookup makes, so the SDK can be loaded late (and faked in unit tests). */
@@ -201,7 +198,7 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
   private readonly maxPages: number;
   private readonly account: string | undefined;
   private readonly now: () => number;
-  private readonly startTimer: (ms: number, expire: () => void) => () => void;
+  private readonly startTimer: StartTimer;
 
   constructor(
     private readonly ec2: Ec2Api,
@@ -255,28 +252,18 @@ export class Ec2AttachmentLookup implements AttachmentLookup {
     }
   }
 
-  /**
-   * Races the lookup against the time budget. The SDK is asked to abort too, but the race is
-   * what guarantees the bound: retry back-off inside the SDK does not always watch the signal.
-   */
-  private async timeBoxed(groupIds: readonly string[]): Promise<AttachmentResult> {
-    const controller = new AbortController();
-    let cancel = (): void => undefined;
-    const deadline = new Promise<AttachmentResult>((resolve) => {
-      cancel = this.startTimer(this.timeoutMs, () => {
-        controller.abort();
-        resolve(unknown(`EC2 did not answer within ${this.timeoutMs} ms`));
-      });
-    });
-    const answer = this.interfacesUsing(groupIds, controller.signal).then(
-      ({ interfaces, settled }) => classifyInterfaces(interfaces, settled),
-      (error: unknown) => unknown(reasonFor(error)),
+  /** The lookup within the time budget (see `timeBoxed`); past it, the status is unknown. */
+  private timeBoxed(groupIds: readonly string[]): Promise<AttachmentResult> {
+    return timeBoxed(
+      this.startTimer,
+      this.timeoutMs,
+      (signal) =>
+        this.interfacesUsing(groupIds, signal).then(
+          ({ interfaces, settled }) => classifyInterfaces(interfaces, settled),
+          (error: unknown) => unknown(reasonFor(error)),
+        ),
+      () => unknown(`EC2 did not answer within ${this.timeoutMs} ms`),
     );
-    try {
-      return await Promise.race([answer, deadline]);
-    } finally {
-      cancel();
-    }
   }
 
   private async interfacesUsing(

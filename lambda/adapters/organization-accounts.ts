@@ -8,6 +8,8 @@ import type {
 import type * as OrganizationsSdk from '@aws-sdk/client-organizations';
 import type { Logger, OrganizationLookup } from '../core/ports';
 import { cleanText } from '../core/text';
+import type { StartTimer } from './time-box';
+import { eventLoopTimer, timeBoxed } from './time-box';
 
 /** The one Organizations call the lookup makes, so the SDK can be loaded late. */
 export interface OrganizationsApi {
@@ -49,14 +51,9 @@ export interface OrganizationAccountsOptions {
   /** The clock for cache expiry, in ms. @default Date.now */
   readonly now?: () => number;
   /** Starts the time box; returns its cancel. @default - a timer of the event loop */
-  readonly startTimer?: (ms: number, expire: () => void) => () => void;
+  readonly startTimer?: StartTimer;
   /** Where a failed lookup is reported, once per failure period. @default - nowhere */
   readonly logger?: Logger;
-}
-
-function eventLoopTimer(ms: number, expire: () => void): () => void {
-  const timer = setTimeout(expire, ms);
-  return () => clearTimeout(timer);
 }
 
 /** An account id is 12 digits; anything else Organizations returned is not one. */
@@ -74,7 +71,7 @@ export class OrganizationAccounts implements OrganizationLookup {
   private readonly failureTtlMs: number;
   private readonly maxPages: number;
   private readonly now: () => number;
-  private readonly startTimer: (ms: number, expire: () => void) => () => void;
+  private readonly startTimer: StartTimer;
   private cached: { accounts: ReadonlySet<string> | undefined; until: number } | undefined;
   private pending: Promise<ReadonlySet<string> | undefined> | undefined;
 
@@ -106,21 +103,16 @@ export class OrganizationAccounts implements OrganizationLookup {
     return this.pending;
   }
 
-  private async timeBoxed(): Promise<ReadonlySet<string> | undefined> {
-    const controller = new AbortController();
-    let cancel = (): void => undefined;
-    const deadline = new Promise<undefined>((resolve) => {
-      cancel = this.startTimer(this.timeoutMs, () => {
-        controller.abort();
+  private timeBoxed(): Promise<ReadonlySet<string> | undefined> {
+    return timeBoxed(
+      this.startTimer,
+      this.timeoutMs,
+      (signal) => this.list(signal),
+      () => {
         this.report(`Organizations did not answer within ${this.timeoutMs} ms`);
-        resolve(undefined);
-      });
-    });
-    try {
-      return await Promise.race([this.list(controller.signal), deadline]);
-    } finally {
-      cancel();
-    }
+        return undefined;
+      },
+    );
   }
 
   private async list(abortSignal: AbortSignal): Promise<ReadonlySet<string> | undefined> {
