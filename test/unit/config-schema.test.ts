@@ -11,25 +11,14 @@ import { DEFAULT_POLICY, serializePolicy } from '../../lambda/core/policy';
 import { parsePolicy, PolicyError } from '../../lambda/core/policy-file';
 import { readPolicyFile } from '../../lambda/policy-loader';
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../../scripts/config-schema';
+import type { Json } from '../support/policy-json';
+import { exceptionJson } from '../support/policy-json';
 
 const ROOT = join(__dirname, '..', '..');
 const SHIPPED_CONFIG = join(ROOT, 'sgwatch.config.json');
 
-type Json = Record<string, unknown>;
-
 function readJson(path: string): Json {
   return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function exception(match: Json, extra: Json = {}): Json {
-  return {
-    id: 'ci-pipeline',
-    reason: 'the pipeline recreates its groups',
-    owner: 'platform-team@example.com',
-    expires: '2027-06-30',
-    match,
-    ...extra,
-  };
 }
 
 const validate = new Ajv({ allErrors: true }).compile(readJson(join(ROOT, CONFIG_SCHEMA_FILE)));
@@ -87,7 +76,7 @@ describe('the JSON Schema of sgwatch.config.json', () => {
       'a weekly window ending at midnight',
       {
         exceptions: [
-          exception({ window: { days: ['sat', 'sun'], fromUtc: '00:00', untilUtc: '24:00' } }),
+          exceptionJson({ window: { days: ['sat', 'sun'], fromUtc: '00:00', untilUtc: '24:00' } }),
         ],
       },
     ],
@@ -95,13 +84,13 @@ describe('the JSON Schema of sgwatch.config.json', () => {
       'an absolute window with an offset',
       {
         exceptions: [
-          exception({
+          exceptionJson({
             window: { from: '2026-12-05T20:00+01:00', until: '2026-12-06T04:00:00.5Z' },
           }),
         ],
       },
     ],
-    ['a Sigma rule id', { exceptions: [exception({ rules: ['sigma.rule-1.a_b'] })] }],
+    ['a Sigma rule id', { exceptions: [exceptionJson({ rules: ['sigma.rule-1.a_b'] })] }],
     ['burst settings in part', { burst: { windowMinutes: 1440 } }],
   ])('accepts %s, as the loader does', (_name, config) => {
     expect(loaderAccepts(config)).toBe(true);
@@ -118,26 +107,31 @@ describe('the JSON Schema of sgwatch.config.json', () => {
     ['an account without an environment', { accounts: { '111122223333': { name: 'a' } } }],
     [
       'an exception without a match',
-      { exceptions: [exception({ groupName: 'x' }, { match: undefined })] },
+      { exceptions: [exceptionJson({ groupName: 'x' }, { match: undefined })] },
     ],
-    ['an id with spaces', { exceptions: [exception({ groupName: 'x' }, { id: 'ci pipeline' })] }],
+    [
+      'an id with spaces',
+      { exceptions: [exceptionJson({ groupName: 'x' }, { id: 'ci pipeline' })] },
+    ],
     [
       'an expiry that is not a date',
-      { exceptions: [exception({ groupName: 'x' }, { expires: '31/05/2027' })] },
+      { exceptions: [exceptionJson({ groupName: 'x' }, { expires: '31/05/2027' })] },
     ],
-    ['an empty reason', { exceptions: [exception({ groupName: 'x' }, { reason: '' })] }],
-    ['a misspelt criterion', { exceptions: [exception({ principalARN: 'arn:*' })] }],
+    ['an empty reason', { exceptions: [exceptionJson({ groupName: 'x' }, { reason: '' })] }],
+    ['a misspelt criterion', { exceptions: [exceptionJson({ principalARN: 'arn:*' })] }],
     [
       'an unknown user agent class',
-      { exceptions: [exception({ userAgentClass: ['terraform-cloud'] })] },
+      { exceptions: [exceptionJson({ userAgentClass: ['terraform-cloud'] })] },
     ],
-    ['an empty account list', { exceptions: [exception({ accounts: [] })] }],
-    ['an unknown detection id', { exceptions: [exception({ rules: ['aws.rds.nothing'] })] }],
+    ['an empty account list', { exceptions: [exceptionJson({ accounts: [] })] }],
+    ['an unknown detection id', { exceptions: [exceptionJson({ rules: ['aws.rds.nothing'] })] }],
     [
       'a window mixing both forms',
       {
         exceptions: [
-          exception({ window: { days: ['tue'], fromUtc: '20:00', untilUtc: '23:00', from: 'x' } }),
+          exceptionJson({
+            window: { days: ['tue'], fromUtc: '20:00', untilUtc: '23:00', from: 'x' },
+          }),
         ],
       },
     ],
@@ -145,7 +139,7 @@ describe('the JSON Schema of sgwatch.config.json', () => {
       'a time without a zone',
       {
         exceptions: [
-          exception({ window: { from: '2026-12-05T20:00:00', until: '2026-12-06T04:00:00Z' } }),
+          exceptionJson({ window: { from: '2026-12-05T20:00:00', until: '2026-12-06T04:00:00Z' } }),
         ],
       },
     ],
@@ -153,14 +147,16 @@ describe('the JSON Schema of sgwatch.config.json', () => {
       'a weekday spelt out',
       {
         exceptions: [
-          exception({ window: { days: ['tuesday'], fromUtc: '20:00', untilUtc: '23:00' } }),
+          exceptionJson({ window: { days: ['tuesday'], fromUtc: '20:00', untilUtc: '23:00' } }),
         ],
       },
     ],
     [
       '24:00 as a start',
       {
-        exceptions: [exception({ window: { days: ['tue'], fromUtc: '24:00', untilUtc: '24:00' } })],
+        exceptions: [
+          exceptionJson({ window: { days: ['tue'], fromUtc: '24:00', untilUtc: '24:00' } }),
+        ],
       },
     ],
     ['IaC roles as a string', { iacRoles: 'arn:aws:iam::*:role/ci' }],
@@ -169,7 +165,7 @@ describe('the JSON Schema of sgwatch.config.json', () => {
     ['a $schema that is not text', { $schema: 7 }],
     [
       'a reason of a megabyte',
-      { exceptions: [exception({ groupName: 'x' }, { reason: 'r'.repeat(1 << 20) })] },
+      { exceptions: [exceptionJson({ groupName: 'x' }, { reason: 'r'.repeat(1 << 20) })] },
     ],
   ])('rejects %s, as the loader does', (_name, config) => {
     // JSON has no undefined: what the file holds is what JSON.parse returns.
@@ -182,26 +178,30 @@ describe('the JSON Schema of sgwatch.config.json', () => {
     ['a glob of stars alone', { iacRoles: ['**'] }],
     [
       'a day that does not exist',
-      { exceptions: [exception({ groupName: 'x' }, { expires: '2027-02-29' })] },
+      { exceptions: [exceptionJson({ groupName: 'x' }, { expires: '2027-02-29' })] },
     ],
     [
       'a window that ends before it starts',
       {
         exceptions: [
-          exception({ window: { from: '2026-12-06T04:00:00Z', until: '2026-12-05T20:00:00Z' } }),
+          exceptionJson({
+            window: { from: '2026-12-06T04:00:00Z', until: '2026-12-05T20:00:00Z' },
+          }),
         ],
       },
     ],
     [
       'a weekly window over midnight',
       {
-        exceptions: [exception({ window: { days: ['tue'], fromUtc: '22:00', untilUtc: '02:00' } })],
+        exceptions: [
+          exceptionJson({ window: { days: ['tue'], fromUtc: '22:00', untilUtc: '02:00' } }),
+        ],
       },
     ],
-    ['an empty match', { exceptions: [exception({})] }],
+    ['an empty match', { exceptions: [exceptionJson({})] }],
     [
       'two exceptions with one id',
-      { exceptions: [exception({ groupName: 'a' }), exception({ groupName: 'b' })] },
+      { exceptions: [exceptionJson({ groupName: 'a' }), exceptionJson({ groupName: 'b' })] },
     ],
   ])('leaves %s to the loader, which rejects it naming the entry', (_name, config) => {
     expect(loaderAccepts(config)).toBe(false);

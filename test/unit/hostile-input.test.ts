@@ -9,12 +9,14 @@ import { parsePolicy, PolicyError } from '../../lambda/core/policy-file';
 import { readInvocation } from '../../lambda/core/routing';
 import { ConfigurationError, readEnvironment } from '../../lambda/env';
 import { ConfigError, parseConfig } from '../../lib/config';
+import type { Json } from '../support/policy-json';
+import { exceptionJson } from '../support/policy-json';
+
+const LEGACY_GROUPS = { groupName: 'legacy-*' };
 
 /** Long enough that an error quoting it whole would be unusable. */
 const HUGE = 1 << 20;
 const MAX_MESSAGE = 400;
-
-type Json = Record<string, unknown>;
 
 function thrownBy(act: () => unknown): Error {
   try {
@@ -23,17 +25,6 @@ function thrownBy(act: () => unknown): Error {
     return error as Error;
   }
   throw new Error('expected a rejection');
-}
-
-function exception(extra: Json = {}, match: Json = { groupName: 'legacy-*' }): Json {
-  return {
-    id: 'ci-pipeline',
-    reason: 'the pipeline recreates its groups',
-    owner: 'platform-team@example.com',
-    expires: '2027-06-30',
-    match,
-    ...extra,
-  };
 }
 
 function nested(depth: number): unknown {
@@ -52,14 +43,14 @@ describe('a hostile configuration file', () => {
       'a stray key deep in a window',
       {
         exceptions: [
-          exception({}, { window: { days: ['tue'], fromUtc: '20:00', untilUtc: '23:00', tz: 1 } }),
+          exceptionJson({ window: { days: ['tue'], fromUtc: '20:00', untilUtc: '23:00', tz: 1 } }),
         ],
       },
       `${CI}.match.window.tz: unknown key`,
     ],
     [
       'a wrong type inside a list inside the match',
-      { exceptions: [exception({}, { userAgentClass: ['sdk', 7] })] },
+      { exceptions: [exceptionJson({ userAgentClass: ['sdk', 7] })] },
       `${CI}.match.userAgentClass[1]: number is not a known user agent class`,
     ],
     [
@@ -69,12 +60,12 @@ describe('a hostile configuration file', () => {
     ],
     [
       'an owner of a megabyte',
-      { exceptions: [exception({ owner: 'o'.repeat(HUGE) })] },
+      { exceptions: [exceptionJson(LEGACY_GROUPS, { owner: 'o'.repeat(HUGE) })] },
       `${CI}.owner: must be at most 256 characters, got ${HUGE}`,
     ],
     [
       'an id of a megabyte, named in the path only in part',
-      { exceptions: [exception({ id: 'i'.repeat(HUGE) })] },
+      { exceptions: [exceptionJson(LEGACY_GROUPS, { id: 'i'.repeat(HUGE) })] },
       `exceptions[0] ("${'i'.repeat(79)}…").id: must be at most 256 characters`,
     ],
     ['a key of a megabyte', { ['k'.repeat(HUGE)]: true }, `["${'k'.repeat(79)}…"]: unknown key`],

@@ -15,6 +15,8 @@ import {
 import { parsePolicy, PolicyError } from '../../lambda/core/policy-file';
 import { ConfigurationError } from '../../lambda/env';
 import { readPolicy } from '../../lambda/policy-loader';
+import type { Json } from '../support/policy-json';
+import { exceptionJson as exceptionEntry } from '../support/policy-json';
 
 const RDS = 'aws.rds.create-db-security-group';
 const ELASTICACHE = 'aws.elasticache.create-cache-security-group';
@@ -37,17 +39,8 @@ const FACTS: ExceptionFacts = {
   eventTime: new Date('2026-11-24T21:30:00Z'),
 };
 
-type Json = Record<string, unknown>;
-
 function exceptionJson(id: string, match: Json, extra: Json = {}): Json {
-  return {
-    id,
-    reason: 'a documented, expected call',
-    owner: 'platform-team@example.com',
-    expires: '2027-06-30',
-    match,
-    ...extra,
-  };
+  return exceptionEntry(match, { id, ...extra });
 }
 
 /** A policy holding one exception, built through parsePolicy as a real file would be. */
