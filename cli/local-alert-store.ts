@@ -410,15 +410,8 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     this.writes = 0;
     const turn = this.writesSinceTurn >= TURN_EVERY_WRITES;
     if (turn) this.writesSinceTurn = 0;
-    const remapped = (): Promise<T> => {
-      const remap = this.remapIfDue();
-      return remap === undefined ? call() : remap.then(call);
-    };
+    const remapped = (): Promise<T> => (this.overBudget() ? this.remap().then(call) : call());
     return turn ? nextTurn().then(remapped) : remapped();
-  }
-
-  private remapIfDue(): Promise<void> | undefined {
-    return this.overBudget() ? this.remap() : undefined;
   }
 
   /** Whether the pages of the file this process holds grew past the budget since open. */
