@@ -23,6 +23,7 @@ import {
 } from '../lambda/adapters/dynamodb-store';
 import { MAX_ITEM_BYTES, fromItem, itemSize, toItem } from '../lambda/adapters/dynamodb-item';
 import type { AlertFilter, AlertQueryPort } from './alerts/queries';
+import type { MetAlerts } from './replay/met';
 import {
   AlertNotFoundError,
   ConcurrentUpdateError,
@@ -260,6 +261,8 @@ interface Environment {
   readonly counters: Database<string, string>;
   readonly index: Database<string, IndexKey>;
   readonly meta: Database<Uint8Array, string>;
+  /** The alerts the current replay has met (see `startRun`). */
+  readonly met: Database<string, string>;
 }
 
 /**
@@ -270,13 +273,14 @@ function openEnvironment(path: string): Environment {
   // Loaded here: only the commands that use the local store pay for the native module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { open } = require('lmdb') as typeof Lmdb;
-  const root = open({ path, noSync: true, maxDbs: 5, ...fixedMap() });
+  const root = open({ path, noSync: true, maxDbs: 6, ...fixedMap() });
   return {
     root,
     items: root.openDB<StoredItem, string>({ name: 'items', encoding: 'msgpack' }),
     counters: root.openDB<string, string>({ name: 'counters', encoding: 'string' }),
     index: root.openDB<string, IndexKey>({ name: 'index', encoding: 'string' }),
     meta: root.openDB<Uint8Array, string>({ name: 'meta', encoding: 'binary' }),
+    met: root.openDB<string, string>({ name: 'met', encoding: 'string' }),
   };
 }
 
@@ -306,6 +310,9 @@ function residentFileBytes(): number | undefined {
     return undefined;
   }
 }
+
+/** Alert ids a replay's record (`startRun`) holds in memory before it writes them in one transaction. */
+const MET_BATCH = 512;
 
 /** Index entries a scan reads between two looks at the pages it has mapped (see `list`). */
 const SCAN_CHECK_EVERY = 2048;
@@ -448,6 +455,31 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
 
   close(): Promise<void> {
     return this.root.close();
+  }
+
+  /**
+   * Starts a replay's record of the alerts it meets, kept in the store's file, where a run
+   * of any size holds in memory only the ids of its last MET_BATCH matches. Forgets the
+   * record of the run before, which only the lock holder can have written.
+   */
+  startRun(): MetAlerts {
+    this.transact(() => this.env.met.clearSync());
+    let pending = new Set<string>();
+    const flush = (): void => {
+      const batch = pending;
+      pending = new Set();
+      this.transact(() => {
+        for (const alertId of batch) this.env.met.putSync(alertId, '');
+      });
+    };
+    return {
+      meet: (alertId) => {
+        if (pending.has(alertId) || this.env.met.doesExist(alertId)) return true;
+        pending.add(alertId);
+        if (pending.size >= MET_BATCH) flush();
+        return false;
+      },
+    };
   }
 
   /** This store, answering `list` with `now` as the end of its default window. */

@@ -7,6 +7,8 @@ import type { LocalAlertStore } from './local-alert-store';
 import { UsageError } from './args';
 import { explainFailuresOf, STACK_OUTPUTS } from './aws';
 import { commandPrefix } from './io';
+import type { MetAlerts } from './replay/met';
+import { MetInMemory } from './replay/met';
 
 export type StoreKind = 'embedded' | 'memory' | 'table';
 
@@ -169,6 +171,8 @@ export interface DeliveryStore {
   readonly kind: StoreKind;
   readonly store: AlertStore;
   readonly description: string;
+  /** Starts the run's record of the alerts it meets. */
+  startRun(): MetAlerts;
   close(): Promise<void>;
 }
 
@@ -185,6 +189,7 @@ export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore>
       kind: 'memory',
       store: new MemoryAlertStore(),
       description: 'in-memory store',
+      startRun: () => new MetInMemory(),
       close: () => Promise.resolve(),
     }));
   }
@@ -195,6 +200,7 @@ export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore>
         kind: 'embedded' as const,
         store: local.store,
         description: local.description,
+        startRun: () => local.store.startRun(),
         close: local.close,
       }));
   }
@@ -205,6 +211,7 @@ export function openDeliveryStore(options: StoreOptions): Promise<DeliveryStore>
     kind: table.kind,
     store: new DynamoDbAlertStore(table.client, table.tableName),
     description: table.description,
+    startRun: () => new MetInMemory(),
     close: () => table.close(),
   }));
 }

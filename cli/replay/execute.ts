@@ -154,6 +154,10 @@ export async function executeReplay(request: ReplayRequest, io: CliIo): Promise<
     }),
   );
 
+  // Its failure is the store's, reported once, below.
+  const met = opening.then((store) => store.startRun());
+  met.catch(() => undefined);
+
   const output = new ReplayOutput(io, {
     format: request.format,
     quiet: request.quiet,
@@ -170,6 +174,7 @@ export async function executeReplay(request: ReplayRequest, io: CliIo): Promise<
         fullParse: request.fullParse,
         ...(sigma !== undefined ? { sigmaRules: sigma.sources } : {}),
         deps,
+        met,
         ...(remote !== undefined ? { sources: [remote.source] } : {}),
       },
       {

@@ -2,6 +2,8 @@ import type { ProcessDeps, ProcessResult } from '../../lambda/core/process';
 import { CATALOG } from '../../lambda/core/catalog';
 import { processRecord } from '../../lambda/core/process';
 import type { InputFile } from './files';
+import type { MetAlerts } from './met';
+import { MetInMemory } from './met';
 import { scanAll } from './pool';
 import type { FileScan, InvalidRecord, RecordFilter, ScanOptions } from './scan';
 
@@ -73,6 +75,8 @@ export interface ReplayOptions {
   readonly sigmaRules?: ScanOptions['sigmaRules'];
   /** May still be settling (a store being opened): only the first match waits for it. */
   readonly deps: ProcessDeps | Promise<ProcessDeps>;
+  /** The run's record of the alerts it met, settling with `deps`. @default - kept in memory */
+  readonly met?: MetAlerts | Promise<MetAlerts>;
   /** @default - local files only */
   readonly sources?: readonly ScanSource[];
 }
@@ -97,12 +101,11 @@ export function emptyCounts(): ReplayCounts {
 }
 
 /** Adds one match to the counts; returns whether this run had already met the alert. */
-function countMatch(counts: ReplayCounts, met: Set<string>, result: ProcessResult): boolean {
-  if (met.has(result.alert.alertId)) {
+function countMatch(counts: ReplayCounts, met: MetAlerts, result: ProcessResult): boolean {
+  if (met.meet(result.alert.alertId)) {
     counts.repeats += 1;
     return true;
   }
-  met.add(result.alert.alertId);
   counts.matched += 1;
   switch (result.outcome) {
     case 'duplicate':
@@ -131,7 +134,7 @@ export async function runReplay(
   listener: ReplayListener = {},
 ): Promise<ReplayCounts> {
   const counts = emptyCounts();
-  const met = new Set<string>();
+  let met: MetAlerts | undefined;
   const started = Date.now();
   const sources = options.sources ?? [];
   const bytesTotal =
@@ -162,8 +165,9 @@ export async function runReplay(
       listener.onInvalidRecord?.(scan.path, invalid);
     }
     const deps = scan.matches.length > 0 ? await options.deps : undefined;
+    if (deps !== undefined) met ??= (await options.met) ?? new MetInMemory();
     for (const [index, record] of scan.matches.entries()) {
-      if (deps === undefined) break;
+      if (deps === undefined || met === undefined) break;
       // The scan already ran the catalog; deliver what it found, of the selected packs.
       const ruleIds = scan.matchedRules[index] ?? [];
       const detections = (deps.catalog ?? CATALOG).filter((d) => ruleIds.includes(d.id));
