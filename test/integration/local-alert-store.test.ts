@@ -286,6 +286,48 @@ describe('LocalAlertStore on disk', () => {
     }
   });
 
+  it('records which alerts a run met as a set would, across batches and remaps, and forgets them at the next run', async () => {
+    // A random walk over 3,000 ids, each met one to three times, interleaved with writes
+    // that make the store map its file afresh at every check; a Set is the model.
+    const path = join(dir, 'met.mdb');
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const ids = Array.from({ length: 3000 }, (_, i) => `${i.toString(16).padStart(20, '0')}`);
+    const meetings = ids.flatMap((id) => Array.from({ length: 1 + random(3) }, () => id));
+    for (let i = meetings.length - 1; i > 0; i--) {
+      const j = random(i + 1);
+      [meetings[i], meetings[j]] = [meetings[j] as string, meetings[i] as string];
+    }
+    const store = LocalAlertStore.open({ path, mappedBudgetBytes: Number.NEGATIVE_INFINITY });
+    try {
+      const run = store.startRun();
+      const model = new Set<string>();
+      for (const [n, id] of meetings.entries()) {
+        expect(run.meet(id)).toBe(model.has(id));
+        model.add(id);
+        if (n % 5 === 0) {
+          await store.countOnce({ counter: `c#${n % 9}`, alertId: id, expiresAt: NOW });
+        }
+      }
+      const next = store.startRun();
+      expect(next.meet(ids[0] ?? '')).toBe(false);
+      expect(next.meet(ids[0] ?? '')).toBe(true);
+      expect(next.meet(ids[2999] ?? '')).toBe(false);
+    } finally {
+      await store.close();
+    }
+    // A run in a later process starts with nothing met, whatever the last one left.
+    const reopened = LocalAlertStore.open({ path });
+    try {
+      expect(reopened.startRun().meet(ids[0] ?? '')).toBe(false);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('releases the claim of a delivery that never finished when the store is opened again', async () => {
     const path = join(dir, 'claims.mdb');
     const first = LocalAlertStore.open({ path });

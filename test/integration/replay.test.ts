@@ -413,6 +413,25 @@ describe('sgwatch replay output for people', () => {
     expect(second.stdout).toContain('already stored, seen 2x');
   });
 
+  it('tells a repeat from an alert stored earlier when the first meeting is hundreds of alerts back, in the embedded store', async () => {
+    // The embedded store keeps a run's record of the alerts it met in its file, a batch at a
+    // time: the repeat below is met long after its first meeting left memory.
+    const events = Array.from({ length: 1300 }, (_, i) => withId(RDS, `far-${i}`));
+    write('a.json', JSON.stringify({ Records: events }));
+    write('b.json', JSON.stringify({ Records: [withId(RDS, 'far-3'), withId(RDS, 'far-1299')] }));
+
+    const first = await runCli(['replay', '--format', 'jsonl', 'a.json', 'b.json'], { cwd: dir });
+    const second = await runCli(['replay', '--format', 'jsonl', 'a.json', 'b.json'], { cwd: dir });
+
+    expect(first.stderr).toContain('alerts 1300 = new 1300 + already stored 0');
+    expect(first.stderr).toContain('met again 2');
+    expect(jsonlAlerts(first.stdout)).toHaveLength(1300);
+    // The next run forgets what the first met: its first meetings are alerts stored earlier.
+    expect(second.stderr).toContain('alerts 1300 = new 0 + already stored 1300');
+    expect(second.stderr).toContain('met again 2');
+    expect(jsonlAlerts(second.stdout)).toHaveLength(1300);
+  });
+
   it('prints the alerts --format jsonl prints as one JSON array with --format json', async () => {
     write('both.json', JSON.stringify({ Records: [withId(RDS, 'fmt-1'), withId(RDS, 'fmt-2')] }));
     const lines = await runCli(['replay', '--store', 'memory', '--format', 'jsonl', 'both.json'], {
