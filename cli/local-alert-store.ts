@@ -311,8 +311,8 @@ function residentFileBytes(): number | undefined {
   }
 }
 
-/** Alert ids a replay's record (`startRun`) holds in memory before it writes them in one transaction. */
-const MET_BATCH = 512;
+/** Meetings (see `startRun`) that wait for a store write before they are written alone. */
+const MET_BATCH = 64;
 
 /** Index entries a scan reads between two looks at the pages it has mapped (see `list`). */
 const SCAN_CHECK_EVERY = 2048;
@@ -358,6 +358,8 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   private checks = 0;
   private readonly mappedBudget: number;
   private readonly scanCheckEvery: number;
+  /** Alerts the current run met since the last write transaction (see `startRun`). */
+  private readonly unwrittenMeetings = new Set<string>();
   /** Resident file-backed bytes of this process just after the file was last mapped. */
   private mappedAtOpen = residentFileBytes() ?? 0;
 
@@ -391,10 +393,20 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     return this.env.meta;
   }
 
-  /** Runs `change` as one write transaction, committed when it returns. */
+  /**
+   * Runs `change` as one write transaction, committed when it returns, with the meetings
+   * noted since the last one (see `startRun`).
+   */
   private transact<T>(change: () => T): T {
     this.writes += 1;
-    return this.root.transactionSync(change);
+    const meetings = this.unwrittenMeetings;
+    const result = this.root.transactionSync(() => {
+      for (const alertId of meetings) this.env.met.putSync(alertId, '');
+      return change();
+    });
+    // Kept for the next transaction if this one threw (and so wrote nothing).
+    meetings.clear();
+    return result;
   }
 
   /**
@@ -458,25 +470,20 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
   }
 
   /**
-   * Starts a replay's record of the alerts it meets, kept in the store's file, where a run
-   * of any size holds in memory only the ids of its last MET_BATCH matches. Forgets the
-   * record of the run before, which only the lock holder can have written.
+   * Starts a replay's record of the alerts it meets, kept in the store's file, and forgets the
+   * record of the run before (only the lock holder can have written it). A meeting is written
+   * with the store's next write transaction: each delivery makes several, so only the last
+   * few meetings wait in memory, and no transaction is added. Meetings that pile up anyway
+   * (MET_BATCH of them without a store write) are written on their own.
    */
   startRun(): MetAlerts {
+    this.unwrittenMeetings.clear();
     this.transact(() => this.env.met.clearSync());
-    let pending = new Set<string>();
-    const flush = (): void => {
-      const batch = pending;
-      pending = new Set();
-      this.transact(() => {
-        for (const alertId of batch) this.env.met.putSync(alertId, '');
-      });
-    };
     return {
       meet: (alertId) => {
-        if (pending.has(alertId) || this.env.met.doesExist(alertId)) return true;
-        pending.add(alertId);
-        if (pending.size >= MET_BATCH) flush();
+        if (this.unwrittenMeetings.has(alertId) || this.env.met.doesExist(alertId)) return true;
+        this.unwrittenMeetings.add(alertId);
+        if (this.unwrittenMeetings.size >= MET_BATCH) this.transact(() => undefined);
         return false;
       },
     };

@@ -308,7 +308,8 @@ describe('LocalAlertStore on disk', () => {
       for (const [n, id] of meetings.entries()) {
         expect(run.meet(id)).toBe(model.has(id));
         model.add(id);
-        if (n % 5 === 0) {
+        // Writes in the first half only: in the second, meetings wait for no store write.
+        if (n < meetings.length / 2 && n % 5 === 0) {
           await store.countOnce({ counter: `c#${n % 9}`, alertId: id, expiresAt: NOW });
         }
       }
