@@ -18,8 +18,17 @@ import { alertFor, NOW } from '../../support/alert-seeds';
 const MDB_BAD_TXN = -30782;
 const MDB_MAP_FULL = -30792;
 
-/** The next write transactions to fail (after their change ran), and every one begun. */
-const mockLmdb = { failNext: 0, code: MDB_BAD_TXN, transactions: 0, opened: 0 };
+/**
+ * The next write transactions to fail (after their change ran), every one begun, and the
+ * environments opened, with the options of the last.
+ */
+const mockLmdb = {
+  failNext: 0,
+  code: MDB_BAD_TXN,
+  transactions: 0,
+  opened: 0,
+  options: undefined as unknown,
+};
 
 jest.mock('lmdb', () => {
   const actual = jest.requireActual<typeof Lmdb>('lmdb');
@@ -28,6 +37,7 @@ jest.mock('lmdb', () => {
     open: (...args: Parameters<typeof actual.open>) => {
       const root = actual.open(...args);
       mockLmdb.opened += 1;
+      mockLmdb.options = args[0];
       const transactionSync = root.transactionSync.bind(root);
       root.transactionSync = <T>(change: () => T, flags?: number): T => {
         mockLmdb.transactions += 1;
@@ -70,6 +80,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sgwatch-faults-'));
   path = join(dir, 'alerts.mdb');
   Object.assign(mockLmdb, { failNext: 0, code: MDB_BAD_TXN, transactions: 0, opened: 0 });
+  mockLmdb.options = undefined;
 });
 
 afterEach(() => {
@@ -204,4 +215,14 @@ describe('a write that fails for a reason of its own', () => {
       await store.close();
     }
   });
+});
+
+it('opens the file keeping no list of free pages between transactions', async () => {
+  // The state lmdb's failing freelist code works from (see FREELIST in the store).
+  const store = LocalAlertStore.open({ path, now: () => NOW });
+  try {
+    expect(mockLmdb.options).toMatchObject({ path, maxFreeSpaceToRetain: 0 });
+  } finally {
+    await store.close();
+  }
 });
