@@ -466,6 +466,11 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
    */
   private reopen(): void {
     void this.root.close();
+    this.openAgain();
+  }
+
+  /** Opens the store's file again, the environment before it closed or closing. */
+  private openAgain(): void {
     this.env = openEnvironment(this.path);
     this.mappedAtOpen = residentFileBytes() ?? 0;
   }
@@ -507,10 +512,7 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
 
   /** Closes the environment and opens it again, which lets the pages it mapped go. */
   private remap(): Promise<void> {
-    return this.root.close().then(() => {
-      this.env = openEnvironment(this.path);
-      this.mappedAtOpen = residentFileBytes() ?? 0;
-    });
+    return this.root.close().then(() => this.openAgain());
   }
 
   /**
