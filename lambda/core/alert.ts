@@ -12,7 +12,7 @@ import { classifyRecordUserAgent } from './enrich/user-agent';
 import type { ExceptionRule, Policy } from './policy';
 import { DEFAULT_POLICY, findException, isIacRole } from './policy';
 import type { Alert, Suppression } from './model';
-import { MAX_FIELD_LENGTH, stringField, truncate } from './text';
+import { MAX_FIELD_LENGTH, stringField, truncate, wellFormed } from './text';
 
 export type {
   Alert,
@@ -64,7 +64,7 @@ function linksFor(record: CloudTrailRecord, call: WatchedCall | undefined): Aler
   const host = `https://${region}.console.aws.amazon.com`;
   const query = `?region=${region}`;
   return {
-    cloudTrail: `${host}/cloudtrailv2/home${query}#/events/${encodeURIComponent(record.eventID)}`,
+    cloudTrail: `${host}/cloudtrailv2/home${query}#/events/${encodeURIComponent(wellFormed(record.eventID))}`,
     ...(call !== undefined ? { console: `${host}/${call.resource.consolePath}${query}` } : {}),
   };
 }

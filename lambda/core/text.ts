@@ -18,6 +18,17 @@ export function stripControl(value: string): string {
 }
 
 /**
+ * `value` with every lone surrogate (half of a pair, alone) replaced by U+FFFD: a JSON
+ * escape in an event can put one in any string, and `encodeURIComponent` throws on it.
+ */
+export function wellFormed(value: string): string {
+  return value.replace(
+    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    '\ufffd',
+  );
+}
+
+/**
  * Shortens `value` to at most `max` UTF-16 units, never splitting a surrogate pair, and
  * marks the cut with an ellipsis.
  */

@@ -107,6 +107,22 @@ describe('buildAlert', () => {
     expect(buildAlert(rds, record, { now: NOW, retentionDays: 30 }).links).toEqual({});
   });
 
+  it('builds the CloudTrail link of an event id holding half a surrogate pair', () => {
+    // A JSON escape can put a lone surrogate in any string; encodeURIComponent throws on one.
+    const base = loadRecord(
+      'cloudtrail/aws.rds.create-db-security-group/rds-create-db-security-group.success.iam-user.json',
+    );
+    for (const [eventID, encoded] of [
+      ['a\ud800b', 'a%EF%BF%BDb'],
+      ['\udc00', '%EF%BF%BD'],
+      ['\udbff\udfff', '%F4%8F%BF%BF'],
+    ] as const) {
+      const alert = buildAlert(rds, { ...base, eventID }, { now: NOW, retentionDays: 30 });
+      expect(alert.eventId).toBe(eventID);
+      expect(alert.links.cloudTrail).toMatch(new RegExp(`#/events/${encoded}$`));
+    }
+  });
+
   it('caps attacker-sized strings on the summary fields but keeps the raw record whole', () => {
     const huge = 'A'.repeat(10_000);
     const base = loadRecord(
