@@ -190,6 +190,43 @@ export function renderTable(
 }
 
 /**
+ * A table with every cell whole, written a line at a time: what `renderTable` writes without
+ * a width, for more rows than are worth holding at once. Every row is first shown to `widen`
+ * (which answers it cleaned, as `renderTable` cleans cells); then `head` and one `line` per
+ * cleaned row, in any order, give the same text.
+ */
+export class WholeTable {
+  private readonly widths: number[];
+
+  constructor(private readonly columns: readonly Column[]) {
+    this.widths = columns.map((column) => displayWidth(column.header));
+  }
+
+  /** The row's cells cleaned; the columns widen to hold them. */
+  widen(row: readonly (string | undefined)[]): string[] {
+    return this.columns.map((_, i) => {
+      const cell = cleanText(row[i], MAX_CELL);
+      this.widths[i] = Math.max(this.widths[i] ?? 0, displayWidth(cell));
+      return cell;
+    });
+  }
+
+  /** The header and its rule. */
+  head(): string {
+    const rule = this.widths.map((w) => '-'.repeat(w));
+    return `${line(
+      this.columns.map((c) => c.header),
+      this.widths,
+    )}\n${line(rule, this.widths)}\n`;
+  }
+
+  /** One row, cleaned by `widen`. */
+  line(cells: readonly string[]): string {
+    return `${line(cells, this.widths)}\n`;
+  }
+}
+
+/**
  * The width to fit tables into: the terminal's. Undefined with --wide, and when the output
  * is a pipe or a file, which is read by programs and never cut.
  */

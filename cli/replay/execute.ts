@@ -166,33 +166,38 @@ export async function executeReplay(request: ReplayRequest, io: CliIo): Promise<
   });
   let counts: ReplayCounts;
   try {
-    counts = await runReplay(
-      {
-        files: discovery.files,
-        filter: request.filter,
-        workers: threads,
-        fullParse: request.fullParse,
-        ...(sigma !== undefined ? { sigmaRules: sigma.sources } : {}),
-        deps,
-        met,
-        ...(remote !== undefined ? { sources: [remote.source] } : {}),
-      },
-      {
-        onAlert: (result, repeat) => output.alert(result, repeat),
-        onFileError: (path, reason) => output.fileError(path, reason),
-        onInvalidRecord: (path, invalid) => output.invalidRecord(path, invalid),
-        onProgress: (progress) => {
-          if (storeFailed) throw new StoreUnavailableError();
-          return output.progress(progress);
+    try {
+      counts = await runReplay(
+        {
+          files: discovery.files,
+          filter: request.filter,
+          workers: threads,
+          fullParse: request.fullParse,
+          ...(sigma !== undefined ? { sigmaRules: sigma.sources } : {}),
+          deps,
+          met,
+          ...(remote !== undefined ? { sources: [remote.source] } : {}),
         },
-      },
-    );
+        {
+          onAlert: (result, repeat) => output.alert(result, repeat),
+          onFileError: (path, reason) => output.fileError(path, reason),
+          onInvalidRecord: (path, invalid) => output.invalidRecord(path, invalid),
+          onProgress: (progress) => {
+            if (storeFailed) throw new StoreUnavailableError();
+            return output.progress(progress);
+          },
+        },
+      );
+    } finally {
+      output.endProgress();
+      destroyPublisher();
+      remote?.close();
+      await (await opening).close();
+    }
+    output.finish(counts, await opening, threads);
   } finally {
-    output.endProgress();
-    destroyPublisher();
-    remote?.close();
-    await (await opening).close();
+    // The rows a piped table held, and their files, whether or not the run finished.
+    output.release();
   }
-  output.finish(counts, await opening, threads);
   return failed || counts.unreadable > 0 || counts.invalidRecords > 0 ? 1 : 0;
 }

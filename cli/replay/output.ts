@@ -11,18 +11,15 @@ import type { CliIo } from '../io';
 import { commandPrefix, drained, JsonRecords, shellWord } from '../io';
 import type { StoreKind } from '../store';
 import type { Column } from '../table';
-import { printTable } from '../table';
+import { fitWidth, printTable, WholeTable } from '../table';
+import type { RowSpillOptions, SpillRow } from './row-spill';
+import { RowSpill } from './row-spill';
 import type { ReplayCounts, ReplayProgress } from './run';
 import type { InvalidRecord } from './scan';
 import { MAX_TERMINAL_ROWS, ReplaySummary } from './summary';
 
-/** One alert's row of the replay table, and how often this run met it. */
-interface Row {
-  readonly cells: readonly string[];
-  readonly eventTime: string;
-  readonly isNew: boolean;
-  times: number;
-}
+/** Characters of table written to stdout at a time, when the table is written a row at a time. */
+const WRITE_CHARS = 64 * 1024;
 
 /**
  * Whether this run stored the alert or found it stored, and how often it met the event. The
@@ -87,6 +84,8 @@ export interface ReplayOutputOptions {
   readonly wide?: boolean;
   /** The --state-dir given, repeated in the hints that follow a run. @default - none */
   readonly stateDir?: string;
+  /** Where and how the rows of a piped table are held. @default RowSpill's defaults */
+  readonly spill?: RowSpillOptions;
 }
 
 /** The output of one run: fed each event of the scan, then the counts at its end. */
@@ -97,10 +96,13 @@ export class ReplayOutput {
   private readonly showProgress: boolean;
   private lastDraw = 0;
   // For the table: a summary of every alert met, and its row while the rows are to be shown
-  // (always on a pipe, which gets them all; on a terminal only up to MAX_TERMINAL_ROWS, past
-  // which the summary stands in for them and the rows are let go).
+  // (always on a pipe, which gets them all, held a chunk at a time in memory and the rest in
+  // sorted run files; on a terminal only up to MAX_TERMINAL_ROWS, past which the summary
+  // stands in for them and the rows are let go).
   private readonly summary = new ReplaySummary();
-  private rows: Map<string, Row> | undefined;
+  private rows: RowSpill | undefined;
+  /** How often this run met each alert it met more than once, while the rows are kept. */
+  private readonly repeats = new Map<string, number>();
   private matched = 0;
   /** Where alerts go with --format json or jsonl. */
   private readonly records: JsonRecords | undefined;
@@ -113,7 +115,7 @@ export class ReplayOutput {
     this.wide = options.wide === true;
     this.stateDir = options.stateDir;
     this.showProgress = io.stderr.isTTY === true && !options.quiet;
-    this.rows = options.format === 'table' ? new Map() : undefined;
+    this.rows = options.format === 'table' ? new RowSpill(options.spill) : undefined;
     this.records =
       options.format === 'table' ? undefined : new JsonRecords(io.stdout, options.format);
   }
@@ -121,8 +123,8 @@ export class ReplayOutput {
   /** Every match; `repeat` when this run had already met the alert. */
   alert(result: ProcessResult, repeat: boolean): void {
     if (repeat) {
-      const row = this.rows?.get(result.alert.alertId);
-      if (row !== undefined) row.times += 1;
+      const { alertId } = result.alert;
+      if (this.rows !== undefined) this.repeats.set(alertId, (this.repeats.get(alertId) ?? 1) + 1);
       return;
     }
     // One line per stored alert: a repeated event adds nothing to stdout.
@@ -138,14 +140,21 @@ export class ReplayOutput {
       this.io.stdout.isTTY === true &&
       this.matched > MAX_TERMINAL_ROWS
     ) {
-      this.rows = undefined;
+      this.release();
     }
-    this.rows?.set(result.alert.alertId, {
+    this.rows?.add({
+      alertId: result.alert.alertId,
       cells: alertRows([result.alert])[0] ?? [],
       eventTime: result.alert.eventTime,
       isNew,
-      times: 1,
     });
+  }
+
+  /** Lets the table's rows go, and the files holding them; the run is over or failed. */
+  release(): void {
+    this.rows?.release();
+    this.rows = undefined;
+    this.repeats.clear();
   }
 
   fileError(path: string, reason: string): void {
@@ -191,6 +200,35 @@ export class ReplayOutput {
     );
   }
 
+  /**
+   * The table of every alert met, oldest event first. On a terminal (at most
+   * MAX_TERMINAL_ROWS rows) fitted to its width; otherwise every cell whole, written a row
+   * at a time from the rows read back twice, once for the columns' widths and once to write.
+   */
+  private printRows(rows: RowSpill): void {
+    const columns = [...ALERT_COLUMNS, THIS_RUN];
+    const cells = (row: SpillRow): string[] => {
+      const state = row.isNew ? 'new' : 'already stored';
+      const times = this.repeats.get(row.alertId) ?? 1;
+      return [...row.cells, times > 1 ? `${state}, seen ${times}x` : state];
+    };
+    if (fitWidth(this.io.stdout, this.wide) !== undefined) {
+      printTable(this.io, columns, [...rows.sorted()].map(cells), this.wide);
+      return;
+    }
+    const table = new WholeTable(columns);
+    for (const row of rows.sorted()) table.widen(cells(row));
+    let text = table.head();
+    for (const row of rows.sorted()) {
+      text += table.line(table.widen(cells(row)));
+      if (text.length >= WRITE_CHARS) {
+        this.io.stdout.write(text);
+        text = '';
+      }
+    }
+    this.io.stdout.write(text);
+  }
+
   private clearLine(): string {
     return this.showProgress ? '\r\x1b[K' : '';
   }
@@ -201,12 +239,7 @@ export class ReplayOutput {
     const since = `--since ${this.summary.earliestDay()}`;
     if (counts.matched === 0) return 'No alerts: no record matched a detection.\n';
     if (this.rows !== undefined) {
-      const sorted = [...this.rows.values()].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
-      const cells = sorted.map((row) => {
-        const state = row.isNew ? 'new' : 'already stored';
-        return [...row.cells, row.times > 1 ? `${state}, seen ${row.times}x` : state];
-      });
-      printTable(io, [...ALERT_COLUMNS, THIS_RUN], cells, this.wide);
+      this.printRows(this.rows);
       return store.kind === 'memory'
         ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
         : `\n${stored}Next: ${nextAlerts(io, `list ${since}`, this.stateDir)}   or   ${nextAlerts(io, 'show <ID>', this.stateDir)}\n`;

@@ -1,0 +1,183 @@
+/**
+ * The rows of a replay's table, for output that gets every row (a pipe, a file): held in
+ * memory up to a chunk, then written out sorted, a run file per chunk, in a temporary
+ * directory, and merged when read. A backtest of hundreds of thousands of alerts then holds
+ * one chunk and one line per run, not every row.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** One alert's row, before the column that says what this run did with it. */
+export interface SpillRow {
+  readonly alertId: string;
+  readonly eventTime: string;
+  readonly isNew: boolean;
+  readonly cells: readonly string[];
+}
+
+interface Ranked extends SpillRow {
+  /** Arrival order: rows at the same event time keep it. */
+  readonly seq: number;
+}
+
+/** Rows held in memory before they are written out as a sorted run. */
+const CHUNK_ROWS = 10_000;
+/** Bytes read from a run file at a time. */
+const READ_BYTES = 64 * 1024;
+
+/** Event time, then arrival: a total order, so sorted runs merge into one sorted list. */
+function order(a: Ranked, b: Ranked): number {
+  if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** The lines of a file, read a block at a time. */
+function* linesOf(path: string): Generator<string> {
+  const fd = openSync(path, 'r');
+  try {
+    const block = Buffer.alloc(READ_BYTES);
+    let pending = '';
+    for (;;) {
+      const read = readSync(fd, block, 0, READ_BYTES, null);
+      if (read === 0) break;
+      // A run file holds JSON, which escapes every character outside ASCII it could split.
+      pending += block.toString('latin1', 0, read);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      yield* lines;
+    }
+    if (pending !== '') yield pending;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A run file's rows, in the order they were written. */
+function* rowsOf(path: string): Generator<Ranked> {
+  for (const line of linesOf(path)) yield JSON.parse(line) as Ranked;
+}
+
+interface Head {
+  row: Ranked;
+  readonly source: Iterator<Ranked>;
+}
+
+/** The rows of several sorted streams as one sorted stream: a binary heap of their heads. */
+function* merged(sources: readonly Iterator<Ranked>[]): Generator<Ranked> {
+  const heap: Head[] = [];
+  const before = (a: Head | undefined, b: Head | undefined): boolean =>
+    a !== undefined && b !== undefined && order(a.row, b.row) < 0;
+  const swap = (i: number, j: number): void => {
+    const a = heap[i];
+    const b = heap[j];
+    if (a === undefined || b === undefined) return;
+    heap[i] = b;
+    heap[j] = a;
+  };
+  const up = (start: number): void => {
+    for (let i = start; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i], heap[parent])) return;
+      swap(i, parent);
+      i = parent;
+    }
+  };
+  const down = (start: number): void => {
+    for (let i = start; ;) {
+      let least = i;
+      for (const child of [2 * i + 1, 2 * i + 2]) {
+        if (before(heap[child], heap[least])) least = child;
+      }
+      if (least === i) return;
+      swap(i, least);
+      i = least;
+    }
+  };
+  for (const source of sources) {
+    const first = source.next();
+    if (first.done === true) continue;
+    heap.push({ row: first.value, source });
+    up(heap.length - 1);
+  }
+  for (let top = heap[0]; top !== undefined; top = heap[0]) {
+    yield top.row;
+    const next = top.source.next();
+    if (next.done === true) {
+      const last = heap.pop();
+      if (heap.length === 0 || last === undefined) return;
+      heap[0] = last;
+    } else {
+      top.row = next.value;
+    }
+    down(0);
+  }
+}
+
+export interface RowSpillOptions {
+  /** Rows held before a sorted run is written out. @default 10,000 */
+  readonly chunkRows?: number;
+  /** Where the run files' directory is made. @default the system's temporary directory */
+  readonly parent?: string;
+}
+
+/** Rows to be read back sorted by event time (ties in arrival order), held a chunk at a time. */
+export class RowSpill {
+  private readonly chunkRows: number;
+  private readonly parent: string;
+  private chunk: Ranked[] = [];
+  private readonly runs: string[] = [];
+  private dir: string | undefined;
+  private added = 0;
+
+  constructor(options: RowSpillOptions = {}) {
+    this.chunkRows = options.chunkRows ?? CHUNK_ROWS;
+    this.parent = options.parent ?? tmpdir();
+  }
+
+  /** Rows added. */
+  get size(): number {
+    return this.added;
+  }
+
+  add(row: SpillRow): void {
+    this.chunk.push({ ...row, seq: this.added });
+    this.added += 1;
+    if (this.chunk.length >= this.chunkRows) this.writeRun();
+  }
+
+  /** Every row added, by event time then arrival; may be read more than once. */
+  *sorted(): Generator<SpillRow> {
+    this.chunk.sort(order);
+    if (this.runs.length === 0) {
+      yield* this.chunk;
+      return;
+    }
+    yield* merged([...this.runs.map((path) => rowsOf(path)), this.chunk[Symbol.iterator]()]);
+  }
+
+  /** Lets every row go and removes the run files. */
+  release(): void {
+    this.chunk = [];
+    this.runs.length = 0;
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
+  private writeRun(): void {
+    this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
+    const path = join(this.dir, `run-${this.runs.length}.jsonl`);
+    this.chunk.sort(order);
+    // ASCII only (see linesOf): every character past it escaped.
+    const text = this.chunk
+      .map((row) => JSON.stringify(row).replace(/[\u0080-\uffff]/g, escapeChar))
+      .join('\n');
+    writeFileSync(path, `${text}\n`);
+    this.runs.push(path);
+    this.chunk = [];
+  }
+}
+
+function escapeChar(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}

@@ -1,0 +1,182 @@
+/**
+ * The rows of a piped replay table are held a chunk at a time and the rest written out in
+ * sorted runs: read back, they must be every row, by event time, ties in arrival order, as a
+ * stable sort of everything held in memory gives them, whatever the chunk size and whatever
+ * the cells hold. The replay output built on it must print the table `renderTable` prints.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProcessResult } from '../../../lambda/core/process';
+import { ALERT_COLUMNS, alertRows } from '../../../cli/format';
+import type { CliIo } from '../../../cli/io';
+import { ReplayOutput } from '../../../cli/replay/output';
+import type { SpillRow } from '../../../cli/replay/row-spill';
+import { RowSpill } from '../../../cli/replay/row-spill';
+import type { ReplayCounts } from '../../../cli/replay/run';
+import { renderTable } from '../../../cli/table';
+import { alertFor } from '../../support/alert-seeds';
+
+let parent: string;
+
+beforeEach(() => {
+  parent = mkdtempSync(join(tmpdir(), 'sgwatch-spill-test-'));
+});
+
+afterEach(() => {
+  rmSync(parent, { recursive: true, force: true });
+});
+
+function randomOf(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+}
+
+/** Text a run file must carry unchanged: quotes, newlines, non-ASCII, emoji, lone surrogates. */
+const AWKWARD = ['plain', 'a "quoted"\nline', 'Zürich ☃', '🦆 duck', 'lone \ud800 high', '\\u0041'];
+
+function rowsFor(seed: number, count: number): SpillRow[] {
+  const random = randomOf(seed);
+  return Array.from({ length: count }, (_, i) => ({
+    alertId: `id-${i}`,
+    // Few distinct times, so ties are many.
+    eventTime: `2026-03-0${1 + random(4)}T0${random(3)}:00:00Z`,
+    isNew: random(2) === 0,
+    cells: [AWKWARD[random(AWKWARD.length)] ?? '', `cell ${i}`],
+  }));
+}
+
+/** The model: every row, stably sorted by event time as code points order it. */
+function model(rows: readonly SpillRow[]): SpillRow[] {
+  return [...rows].sort((a, b) =>
+    a.eventTime === b.eventTime ? 0 : a.eventTime < b.eventTime ? -1 : 1,
+  );
+}
+
+describe('RowSpill', () => {
+  it.each([
+    [1, 0],
+    [1, 1],
+    [2, 7],
+    [3, 50],
+    [7, 500],
+    [1000, 2500],
+    [64, 64],
+  ])('reads back every row sorted, with %i rows a chunk, of %i', (chunkRows, count) => {
+    const rows = rowsFor(chunkRows * 31 + count, count);
+    const spill = new RowSpill({ chunkRows, parent });
+    for (const row of rows) spill.add(row);
+    expect(spill.size).toBe(count);
+    const expected = model(rows);
+    const strip = ({ alertId, eventTime, isNew, cells }: SpillRow) => ({
+      alertId,
+      eventTime,
+      isNew,
+      cells,
+    });
+    expect([...spill.sorted()].map(strip)).toEqual(expected);
+    // A second read (the table reads once for widths, once to write) gives the same.
+    expect([...spill.sorted()].map(strip)).toEqual(expected);
+    spill.release();
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('holds no more than a chunk in memory: the rest is in run files until released', () => {
+    const spill = new RowSpill({ chunkRows: 100, parent });
+    for (const row of rowsFor(5, 99)) spill.add(row);
+    // Under a chunk: nothing written.
+    expect(readdirSync(parent)).toEqual([]);
+    for (const row of rowsFor(6, 951)) spill.add(row);
+    const [dir] = readdirSync(parent);
+    expect(readdirSync(join(parent, dir ?? '')).length).toBe(10);
+    spill.release();
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
+
+describe('a piped replay table held in run files', () => {
+  function outputOf(results: readonly [ProcessResult, boolean][], chunkRows: number): string {
+    let stdout = '';
+    const io: CliIo = {
+      stdout: { write: (chunk: string) => (stdout += chunk), isTTY: false },
+      stderr: { write: () => true, isTTY: false },
+      env: {},
+      cwd: parent,
+      now: () => new Date('2026-03-15T12:00:00Z'),
+    };
+    const output = new ReplayOutput(io, {
+      format: 'table',
+      quiet: true,
+      spill: { chunkRows, parent },
+    });
+    for (const [result, repeat] of results) output.alert(result, repeat);
+    const counts: ReplayCounts = {
+      files: 1,
+      records: results.length,
+      bytes: 0,
+      rawBytes: 0,
+      unreadable: 0,
+      invalidRecords: 0,
+      filteredOut: 0,
+      matched: results.filter(([, repeat]) => !repeat).length,
+      new: 0,
+      alreadyStored: 0,
+      notified: 0,
+      suppressed: 0,
+      capped: 0,
+      repeats: results.filter(([, repeat]) => repeat).length,
+    };
+    output.finish(counts, { kind: 'embedded', description: 'test store' }, 1);
+    output.release();
+    return stdout;
+  }
+
+  it('prints the table renderTable prints of every row, sorted, repeats counted', () => {
+    const random = randomOf(42);
+    const firsts: ProcessResult[] = Array.from({ length: 240 }, (_, i) => ({
+      alert: alertFor({
+        eventID: `e-${i}-${AWKWARD[random(AWKWARD.length)] ?? ''}`,
+        eventTime: `2026-03-${String(1 + random(9)).padStart(2, '0')}T0${random(4)}:00:00Z`,
+      }),
+      outcome: random(3) === 0 ? 'duplicate' : 'notified',
+    }));
+    const results: [ProcessResult, boolean][] = [];
+    const seen = new Map<string, number>();
+    for (const first of firsts) {
+      results.push([first, false]);
+      seen.set(first.alert.alertId, 1);
+      // Some alerts met again, later in the run.
+      if (random(5) === 0) {
+        const again = firsts[random(results.length)];
+        if (again !== undefined && seen.has(again.alert.alertId)) {
+          results.push([again, true]);
+          seen.set(again.alert.alertId, (seen.get(again.alert.alertId) ?? 1) + 1);
+        }
+      }
+    }
+    const sorted = [...firsts].sort((a, b) =>
+      a.alert.eventTime === b.alert.eventTime ? 0 : a.alert.eventTime < b.alert.eventTime ? -1 : 1,
+    );
+    const rows = sorted.map((result) => {
+      const state = result.outcome === 'duplicate' ? 'already stored' : 'new';
+      const times = seen.get(result.alert.alertId) ?? 1;
+      return [
+        ...(alertRows([result.alert])[0] ?? []),
+        times > 1 ? `${state}, seen ${times}x` : state,
+      ];
+    });
+    const expected = renderTable(
+      [...ALERT_COLUMNS, { header: 'THIS RUN', priority: 0 }],
+      rows,
+    ).text;
+    expect([...seen.values()].some((times) => times > 1)).toBe(true);
+    for (const chunkRows of [1, 7, 10_000]) {
+      const printed = outputOf(results, chunkRows);
+      expect(printed.slice(0, expected.length)).toBe(expected);
+    }
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
