@@ -165,17 +165,29 @@ export class RowSpill {
   }
 
   private writeRun(): void {
-    this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
-    const path = join(this.dir, `run-${this.runs.length}.jsonl`);
     this.chunk.sort(order);
     // ASCII only (see linesOf): every character past it escaped.
     const text = this.chunk
       .map((row) => JSON.stringify(row).replace(/[\u0080-\uffff]/g, escapeChar))
       .join('\n');
-    writeFileSync(path, `${text}\n`);
-    this.runs.push(path);
+    try {
+      this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
+      const path = join(this.dir, `run-${this.runs.length}.jsonl`);
+      writeFileSync(path, `${text}\n`);
+      this.runs.push(path);
+    } catch (error) {
+      throw new RowSpillError(
+        `cannot keep the table's rows in ${this.dir ?? this.parent}: ${error instanceof Error ? error.message : String(error)}; ` +
+          'free some space there, point TMPDIR elsewhere, or use --format jsonl, which keeps no rows',
+      );
+    }
     this.chunk = [];
   }
+}
+
+/** The run files of a piped table could not be written. */
+export class RowSpillError extends Error {
+  override readonly name = 'RowSpillError';
 }
 
 function escapeChar(char: string): string {

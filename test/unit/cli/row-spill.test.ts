@@ -4,7 +4,7 @@
  * stable sort of everything held in memory gives them, whatever the chunk size and whatever
  * the cells hold. The replay output built on it must print the table `renderTable` prints.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessResult } from '../../../lambda/core/process';
@@ -12,7 +12,7 @@ import { ALERT_COLUMNS, alertRows } from '../../../cli/format';
 import type { CliIo } from '../../../cli/io';
 import { ReplayOutput } from '../../../cli/replay/output';
 import type { SpillRow } from '../../../cli/replay/row-spill';
-import { RowSpill } from '../../../cli/replay/row-spill';
+import { RowSpill, RowSpillError } from '../../../cli/replay/row-spill';
 import type { ReplayCounts } from '../../../cli/replay/run';
 import { renderTable } from '../../../cli/table';
 import { alertFor } from '../../support/alert-seeds';
@@ -94,6 +94,18 @@ describe('RowSpill', () => {
     expect(readdirSync(join(parent, dir ?? '')).length).toBe(10);
     spill.release();
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('says in one line where it could not write its rows and what to do', () => {
+    // A file where the directory for the run files should be made.
+    const blocked = join(parent, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const spill = new RowSpill({ chunkRows: 2, parent: blocked });
+    spill.add(rowsFor(1, 1)[0] as SpillRow);
+    const adding = () => spill.add(rowsFor(2, 1)[0] as SpillRow);
+    expect(adding).toThrow(RowSpillError);
+    expect(adding).toThrow(/^cannot keep the table's rows in .*not-a-directory: .*--format jsonl/);
+    expect(() => adding()).not.toThrow(/\n/);
   });
 });
 
