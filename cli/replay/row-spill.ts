@@ -4,7 +4,7 @@
  * directory, and merged when read. A backtest of hundreds of thousands of alerts then holds
  * one chunk and one line per run, not every row.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,8 +23,15 @@ interface Ranked extends SpillRow {
 
 /** Rows held in memory before they are written out as a sorted run. */
 const CHUNK_ROWS = 10_000;
+/**
+ * Runs of one size merged into one run of the next: what is open at once while merging stays
+ * FAN_IN runs, and each row is written again once per level (three for a million rows).
+ */
+const FAN_IN = 16;
 /** Bytes read from a run file at a time. */
-const READ_BYTES = 64 * 1024;
+const READ_BYTES = 16 * 1024;
+/** Characters written to a run file at a time. */
+const WRITE_CHARS = 64 * 1024;
 
 /** Event time, then arrival: a total order, so sorted runs merge into one sorted list. */
 function order(a: Ranked, b: Ranked): number {
@@ -51,6 +58,11 @@ function* linesOf(path: string): Generator<string> {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A row as a run file holds it: one line of JSON, ASCII only (see linesOf). */
+function lineOf(row: Ranked): string {
+  return JSON.stringify(row).replace(/[\u0080-\uffff]/g, escapeChar);
 }
 
 /** A run file's rows, in the order they were written. */
@@ -94,23 +106,28 @@ function* merged(sources: readonly Iterator<Ranked>[]): Generator<Ranked> {
       i = least;
     }
   };
-  for (const source of sources) {
-    const first = source.next();
-    if (first.done === true) continue;
-    heap.push({ row: first.value, source });
-    up(heap.length - 1);
-  }
-  for (let top = heap[0]; top !== undefined; top = heap[0]) {
-    yield top.row;
-    const next = top.source.next();
-    if (next.done === true) {
-      const last = heap.pop();
-      if (heap.length === 0 || last === undefined) return;
-      heap[0] = last;
-    } else {
-      top.row = next.value;
+  try {
+    for (const source of sources) {
+      const first = source.next();
+      if (first.done === true) continue;
+      heap.push({ row: first.value, source });
+      up(heap.length - 1);
     }
-    down(0);
+    for (let top = heap[0]; top !== undefined; top = heap[0]) {
+      yield top.row;
+      const next = top.source.next();
+      if (next.done === true) {
+        const last = heap.pop();
+        if (heap.length === 0 || last === undefined) return;
+        heap[0] = last;
+      } else {
+        top.row = next.value;
+      }
+      down(0);
+    }
+  } finally {
+    // A reader stopped early (or failed) still closes every run file it had open.
+    for (const source of sources) source.return?.();
   }
 }
 
@@ -119,20 +136,26 @@ export interface RowSpillOptions {
   readonly chunkRows?: number;
   /** Where the run files' directory is made. @default the system's temporary directory */
   readonly parent?: string;
+  /** Runs of one level merged into one of the next. @default 16 */
+  readonly fanIn?: number;
 }
 
 /** Rows to be read back sorted by event time (ties in arrival order), held a chunk at a time. */
 export class RowSpill {
   private readonly chunkRows: number;
   private readonly parent: string;
+  private readonly fanIn: number;
   private chunk: Ranked[] = [];
-  private readonly runs: string[] = [];
+  /** The run files, each with its level: 0 for a chunk, n + 1 for FAN_IN runs of level n. */
+  private runs: { readonly path: string; readonly level: number }[] = [];
   private dir: string | undefined;
   private added = 0;
+  private files = 0;
 
   constructor(options: RowSpillOptions = {}) {
     this.chunkRows = options.chunkRows ?? CHUNK_ROWS;
     this.parent = options.parent ?? tmpdir();
+    this.fanIn = Math.max(2, options.fanIn ?? FAN_IN);
   }
 
   /** Rows added. */
@@ -153,35 +176,65 @@ export class RowSpill {
       yield* this.chunk;
       return;
     }
-    yield* merged([...this.runs.map((path) => rowsOf(path)), this.chunk[Symbol.iterator]()]);
+    yield* merged([...this.runs.map((run) => rowsOf(run.path)), this.chunk[Symbol.iterator]()]);
   }
 
   /** Lets every row go and removes the run files. */
   release(): void {
     this.chunk = [];
-    this.runs.length = 0;
+    this.runs = [];
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
 
+  /** Writes the chunk out as a run, then merges every FAN_IN runs of a level into one. */
   private writeRun(): void {
     this.chunk.sort(order);
-    // ASCII only (see linesOf): every character past it escaped.
-    const text = this.chunk
-      .map((row) => JSON.stringify(row).replace(/[\u0080-\uffff]/g, escapeChar))
-      .join('\n');
+    this.spilling(() => {
+      this.runs.push({ path: this.write(this.chunk), level: 0 });
+      for (let level = 0; ; level++) {
+        const same = this.runs.filter((run) => run.level === level);
+        if (same.length < this.fanIn) break;
+        const path = this.write(merged(same.map((run) => rowsOf(run.path))));
+        for (const run of same) rmSync(run.path, { force: true });
+        this.runs = [...this.runs.filter((run) => run.level !== level), { path, level: level + 1 }];
+      }
+    });
+    this.chunk = [];
+  }
+
+  /** Writes sorted rows to a new run file, a block at a time, and answers its path. */
+  private write(rows: Iterable<Ranked>): string {
+    this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
+    const path = join(this.dir, `run-${this.files}.jsonl`);
+    this.files += 1;
+    const fd = openSync(path, 'w');
     try {
-      this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
-      const path = join(this.dir, `run-${this.runs.length}.jsonl`);
-      writeFileSync(path, `${text}\n`);
-      this.runs.push(path);
+      let text = '';
+      for (const row of rows) {
+        text += `${lineOf(row)}\n`;
+        if (text.length >= WRITE_CHARS) {
+          writeSync(fd, text);
+          text = '';
+        }
+      }
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return path;
+  }
+
+  /** Runs `work`, turning a failure to write the run files into one line saying what to do. */
+  private spilling(work: () => void): void {
+    try {
+      work();
     } catch (error) {
       throw new RowSpillError(
         `cannot keep the table's rows in ${this.dir ?? this.parent}: ${error instanceof Error ? error.message : String(error)}; ` +
           'free some space there, point TMPDIR elsewhere, or use --format jsonl, which keeps no rows',
       );
     }
-    this.chunk = [];
   }
 }
 

@@ -4,7 +4,7 @@
  * stable sort of everything held in memory gives them, whatever the chunk size and whatever
  * the cells hold. The replay output built on it must print the table `renderTable` prints.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessResult } from '../../../lambda/core/process';
@@ -83,6 +83,52 @@ describe('RowSpill', () => {
     spill.release();
     expect(readdirSync(parent)).toEqual([]);
   });
+
+  it.each([
+    [2, 2, 300],
+    [3, 3, 1000],
+    [1, 4, 777],
+  ])(
+    'merges every %i runs of a level into one (chunks of %i rows, %i rows): the same rows, few files',
+    (fanIn, chunkRows, count) => {
+      const rows = rowsFor(fanIn * 7 + count, count);
+      const spill = new RowSpill({ chunkRows, parent, fanIn });
+      for (const row of rows) spill.add(row);
+      const [dir] = readdirSync(parent);
+      // At most fanIn - 1 runs a level, and levels grow as the log of the runs written.
+      const levels = Math.ceil(Math.log(count / chunkRows) / Math.log(Math.max(2, fanIn))) + 1;
+      expect(readdirSync(join(parent, dir ?? '')).length).toBeLessThanOrEqual(
+        (Math.max(2, fanIn) - 1) * levels,
+      );
+      const strip = ({ alertId, eventTime, isNew, cells }: SpillRow) => ({
+        alertId,
+        eventTime,
+        isNew,
+        cells,
+      });
+      expect([...spill.sorted()].map(strip)).toEqual(model(rows));
+      spill.release();
+      expect(readdirSync(parent)).toEqual([]);
+    },
+  );
+
+  // Linux only: open files are counted in /proc.
+  (existsSync('/proc/self/fd') ? it : it.skip)(
+    'closes its run files when a reader stops part-way',
+    () => {
+      const spill = new RowSpill({ chunkRows: 5, parent });
+      for (const row of rowsFor(9, 60)) spill.add(row);
+      const open = () => readdirSync('/proc/self/fd').length;
+      const before = open();
+      for (const row of spill.sorted()) {
+        expect(open()).toBeGreaterThan(before);
+        expect(row.alertId).toMatch(/^id-/);
+        break;
+      }
+      expect(open()).toBe(before);
+      spill.release();
+    },
+  );
 
   it('holds no more than a chunk in memory: the rest is in run files until released', () => {
     const spill = new RowSpill({ chunkRows: 100, parent });
