@@ -1,8 +1,9 @@
 /**
  * The rows of a replay's table, for output that gets every row (a pipe, a file): held in
  * memory up to a chunk, then written out sorted, a run file per chunk, in a temporary
- * directory, and merged when read. A backtest of hundreds of thousands of alerts then holds
- * one chunk and one line per run, not every row.
+ * directory; runs are merged sixteen at a time as they pile up, and what is left is merged
+ * when read. A backtest of hundreds of thousands of alerts then holds one chunk and a block
+ * of each open run, not every row.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ function* linesOf(path: string): Generator<string> {
     for (;;) {
       const read = readSync(fd, block, 0, READ_BYTES, null);
       if (read === 0) break;
-      // A run file holds JSON, which escapes every character outside ASCII it could split.
+      // lineOf escapes every character past ASCII, so a block's end splits none.
       pending += block.toString('latin1', 0, read);
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
