@@ -194,7 +194,7 @@ export async function executeReplay(request: ReplayRequest, io: CliIo): Promise<
       remote?.close();
       await (await opening).close();
     }
-    output.finish(counts, await opening, threads);
+    await output.finish(counts, await opening, threads);
   } finally {
     // The rows a piped table held, and their files, whether or not the run finished.
     output.release();

@@ -189,9 +189,9 @@ export class ReplayOutput {
   }
 
   /** The alerts of a run that finished, then its counts. */
-  finish(counts: ReplayCounts, store: StoreDescription, threads: number): void {
+  async finish(counts: ReplayCounts, store: StoreDescription, threads: number): Promise<void> {
     this.records?.end();
-    if (this.format === 'table') this.io.stdout.write(this.tableEnd(counts, store));
+    if (this.format === 'table') this.io.stdout.write(await this.tableEnd(counts, store));
     this.io.stderr.write(
       countsLines(
         counts,
@@ -203,9 +203,10 @@ export class ReplayOutput {
   /**
    * The table of every alert met, oldest event first. On a terminal (at most
    * MAX_TERMINAL_ROWS rows) fitted to its width; otherwise every cell whole, written a row
-   * at a time from the rows read back twice, once for the columns' widths and once to write.
+   * at a time from the rows read back twice, once for the columns' widths and once to write,
+   * each block after the reader has taken the one before (a pipe may not block the writer).
    */
-  private printRows(rows: RowSpill): void {
+  private async printRows(rows: RowSpill): Promise<void> {
     const columns = [...ALERT_COLUMNS, THIS_RUN];
     const cells = (row: SpillRow): string[] => {
       const state = row.isNew ? 'new' : 'already stored';
@@ -224,22 +225,24 @@ export class ReplayOutput {
       if (text.length >= WRITE_CHARS) {
         this.io.stdout.write(text);
         text = '';
+        await drained(this.io.stdout);
       }
     }
     this.io.stdout.write(text);
+    await drained(this.io.stdout);
   }
 
   private clearLine(): string {
     return this.showProgress ? '\r\x1b[K' : '';
   }
 
-  private tableEnd(counts: ReplayCounts, store: StoreDescription): string {
+  private async tableEnd(counts: ReplayCounts, store: StoreDescription): Promise<string> {
     const io = this.io;
     const stored = `${counts.matched} alert${counts.matched === 1 ? '' : 's'} matched (new ${counts.new}, already stored ${counts.alreadyStored}), in the ${store.description}.\n`;
     const since = `--since ${this.summary.earliestDay()}`;
     if (counts.matched === 0) return 'No alerts: no record matched a detection.\n';
     if (this.rows !== undefined) {
-      this.printRows(this.rows);
+      await this.printRows(this.rows);
       return store.kind === 'memory'
         ? `\n${stored}The in-memory store is gone when replay ends; run without --store memory to keep them.\n`
         : `\n${stored}Next: ${nextAlerts(io, `list ${since}`, this.stateDir)}   or   ${nextAlerts(io, 'show <ID>', this.stateDir)}\n`;

@@ -4,12 +4,13 @@
  * stable sort of everything held in memory gives them, whatever the chunk size and whatever
  * the cells hold. The replay output built on it must print the table `renderTable` prints.
  */
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessResult } from '../../../lambda/core/process';
 import { ALERT_COLUMNS, alertRows } from '../../../cli/format';
-import type { CliIo } from '../../../cli/io';
+import type { CliIo, Output } from '../../../cli/io';
 import { ReplayOutput } from '../../../cli/replay/output';
 import type { SpillRow } from '../../../cli/replay/row-spill';
 import { RowSpill, RowSpillError } from '../../../cli/replay/row-spill';
@@ -155,11 +156,56 @@ describe('RowSpill', () => {
   });
 });
 
+/** Output to a file: takes everything at once. */
+class Collected implements Output {
+  text = '';
+  readonly isTTY = false;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/**
+ * A pipe whose reader takes each write only after the writer waits for it: full after every
+ * write until 'drain', which comes once somebody waits. Counts writes made while full.
+ */
+class SlowPipe extends EventEmitter implements Output {
+  text = '';
+  full = false;
+  writesWhileFull = 0;
+  writes = 0;
+  readonly isTTY = false;
+  get writableNeedDrain(): boolean {
+    return this.full;
+  }
+  write(chunk: string): boolean {
+    if (this.full) this.writesWhileFull += 1;
+    this.writes += 1;
+    this.text += chunk;
+    this.full = true;
+    return false;
+  }
+  override once(event: string, listener: () => void): this {
+    super.once(event, listener);
+    if (event === 'drain') {
+      setImmediate(() => {
+        this.full = false;
+        this.emit('drain');
+      });
+    }
+    return this;
+  }
+}
+
 describe('a piped replay table held in run files', () => {
-  function outputOf(results: readonly [ProcessResult, boolean][], chunkRows: number): string {
-    let stdout = '';
+  async function outputOf(
+    results: readonly [ProcessResult, boolean][],
+    chunkRows: number,
+    stdout: Output & { readonly text: string } = new Collected(),
+  ): Promise<string> {
     const io: CliIo = {
-      stdout: { write: (chunk: string) => (stdout += chunk), isTTY: false },
+      stdout,
       stderr: { write: () => true, isTTY: false },
       env: {},
       cwd: parent,
@@ -187,12 +233,12 @@ describe('a piped replay table held in run files', () => {
       capped: 0,
       repeats: results.filter(([, repeat]) => repeat).length,
     };
-    output.finish(counts, { kind: 'embedded', description: 'test store' }, 1);
+    await output.finish(counts, { kind: 'embedded', description: 'test store' }, 1);
     output.release();
-    return stdout;
+    return stdout.text;
   }
 
-  it('prints the table renderTable prints of every row, sorted, repeats counted', () => {
+  it('prints the table renderTable prints of every row, sorted, repeats counted', async () => {
     const random = randomOf(42);
     const firsts: ProcessResult[] = Array.from({ length: 240 }, (_, i) => ({
       alert: alertFor({
@@ -232,9 +278,25 @@ describe('a piped replay table held in run files', () => {
     ).text;
     expect([...seen.values()].some((times) => times > 1)).toBe(true);
     for (const chunkRows of [1, 7, 10_000]) {
-      const printed = outputOf(results, chunkRows);
+      const printed = await outputOf(results, chunkRows);
       expect(printed.slice(0, expected.length)).toBe(expected);
     }
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('waits for a slow reader between blocks, so the table never queues in the process', async () => {
+    const results: [ProcessResult, boolean][] = Array.from({ length: 600 }, (_, i) => [
+      {
+        alert: alertFor({ eventID: `slow-${i}`, eventTime: `2026-03-0${1 + (i % 9)}T00:00:00Z` }),
+        outcome: 'notified',
+      },
+      false,
+    ]);
+    const pipe = new SlowPipe();
+    const printed = await outputOf(results, 50, pipe);
+    expect(printed).toBe(await outputOf(results, 50));
+    // Several blocks of 64 K characters, and not one written before the last was taken.
+    expect(pipe.writes).toBeGreaterThan(2);
+    expect(pipe.writesWhileFull).toBe(0);
   });
 });
