@@ -58,6 +58,8 @@ const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.boolean(),
   fc.constant(''),
   fc.string({ unit: 'binary', maxLength: 40 }),
+  // Half a surrogate pair, alone: a JSON escape can put one in any string.
+  fc.constantFrom('\ud800', 'x\udfffy', 'arn:aws:iam::111122223333:user/\udbff'),
   fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
   fc.constant(null).map(() => ({})),
   hostileObject,
@@ -85,11 +87,13 @@ export type Mutation =
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>({ kind: 'drop' }),
   wrongValue.map((value): Mutation => ({ kind: 'set', value, label: describe(value) })),
-  fc.constantFrom('a', 'é', '\u0000', '<!channel>', '\ud83d\ude00', '%').map((unit): Mutation => ({
-    kind: 'set',
-    value: unit.repeat(100_000 / unit.length),
-    label: '100 KB string',
-  })),
+  fc
+    .constantFrom('a', 'é', '\u0000', '<!channel>', '\ud83d\ude00', '\udc00', '%')
+    .map((unit): Mutation => ({
+      kind: 'set',
+      value: unit.repeat(100_000 / unit.length),
+      label: '100 KB string',
+    })),
   // Built per use: a shared array would be mutated by later changes into a cyclic monster.
   fc.constant(null).map((): Mutation => ({
     kind: 'set',
