@@ -12,23 +12,14 @@ import type { EmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import type { Alert, AlertStatus } from '../../lambda/core/alert';
 import type { Seed } from '../support/alert-seeds';
-import { alertFor, DANA, ERIN, NOW, QUERY_SEEDS } from '../support/alert-seeds';
+import { DANA, ERIN, NOW, QUERY_SEEDS, storeSeeds } from '../support/alert-seeds';
 
 const RDS_RULE = 'aws.rds.create-db-security-group';
 const CACHE_RULE = 'aws.elasticache.create-cache-security-group';
 
-/** Writes alerts the way the detector does: create (claimed), then mark notified. */
-async function seed(db: EmbeddedDynamoDb, seeds: readonly Seed[]): Promise<Alert[]> {
-  const store = new DynamoDbAlertStore(db.client, db.tableName);
-  const alerts: Alert[] = [];
-  for (const s of seeds) {
-    const alert = alertFor(s);
-    const result = await store.create(alert, new Date(NOW.getTime() + 60_000));
-    if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
-    await store.markNotified(alert.alertId, result.token, `msg-${s.eventID}`, NOW);
-    alerts.push(alert);
-  }
-  return alerts;
+/** Writes alerts to the table the way the detector does. */
+function seed(db: EmbeddedDynamoDb, seeds: readonly Seed[]): Promise<Alert[]> {
+  return storeSeeds(new DynamoDbAlertStore(db.client, db.tableName), seeds);
 }
 
 interface SentCommand {

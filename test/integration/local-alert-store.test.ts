@@ -16,11 +16,9 @@ import { startEmbeddedDynamoDb } from '../../cli/embedded-dynamodb';
 import { LocalAlertStore } from '../../cli/local-alert-store';
 import { openDeliveryStore } from '../../cli/store';
 import { DynamoDbAlertStore } from '../../lambda/adapters/dynamodb-store';
-import type { Alert } from '../../lambda/core/alert';
-import type { AlertStore } from '../../lambda/core/ports';
 import type { TriageTarget } from '../../lambda/core/triage';
 import type { Seed } from '../support/alert-seeds';
-import { alertFor, DANA, ERIN, NOW, QUERY_SEEDS } from '../support/alert-seeds';
+import { alertFor, DANA, ERIN, NOW, QUERY_SEEDS, storeSeeds } from '../support/alert-seeds';
 
 const SEEDS: readonly Seed[] = [
   ...QUERY_SEEDS,
@@ -29,17 +27,7 @@ const SEEDS: readonly Seed[] = [
   { eventID: 'tie-2', eventTime: '2026-03-12T07:00:00Z', principal: ERIN },
 ];
 
-async function seed(store: AlertStore, seeds: readonly Seed[]): Promise<Alert[]> {
-  const alerts: Alert[] = [];
-  for (const s of seeds) {
-    const alert = alertFor(s);
-    const result = await store.create(alert, new Date(NOW.getTime() + 60_000));
-    if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
-    await store.markNotified(alert.alertId, result.token, `msg-${s.eventID}`, NOW);
-    alerts.push(alert);
-  }
-  return alerts;
-}
+const seed = storeSeeds;
 
 /** Resident bytes of this process's maps of the file at `path`, from /proc/self/smaps. */
 function residentBytesOf(path: string): number {

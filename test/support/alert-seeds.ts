@@ -3,6 +3,7 @@ import { buildAlert } from '../../lambda/core/alert';
 import type { Severity } from '../../lambda/core/catalog';
 import { detect } from '../../lambda/core/catalog';
 import type { CloudTrailRecord } from '../../lambda/core/cloudtrail';
+import type { AlertStore } from '../../lambda/core/ports';
 import { loadRecord } from './fixtures';
 
 export const RDS =
@@ -67,4 +68,17 @@ export function alertFor(seed: Seed): Alert {
     ...(seed.severity !== undefined ? { severity: seed.severity } : {}),
     ...(seed.status !== undefined ? { status: seed.status } : {}),
   };
+}
+
+/** Writes the seeds' alerts the way the detector does: create (claimed), then mark notified. */
+export async function storeSeeds(store: AlertStore, seeds: readonly Seed[]): Promise<Alert[]> {
+  const alerts: Alert[] = [];
+  for (const s of seeds) {
+    const alert = alertFor(s);
+    const result = await store.create(alert, new Date(NOW.getTime() + 60_000));
+    if (!result.created) throw new Error(`seed alert ${alert.alertId} existed already`);
+    await store.markNotified(alert.alertId, result.token, `msg-${s.eventID}`, NOW);
+    alerts.push(alert);
+  }
+  return alerts;
 }
