@@ -188,7 +188,7 @@ describe('LocalAlertStore on disk', () => {
   });
 
   it('keeps answering the same across the thousands of writes after which it maps its file afresh', async () => {
-    // No budget for mapped pages: the file is mapped afresh at every check, every 256 writes.
+    // No budget for mapped pages: the file is mapped afresh at every check, every 16 store calls.
     const store = LocalAlertStore.open({
       path: join(dir, 'many-writes.mdb'),
       mappedBudgetBytes: Number.NEGATIVE_INFINITY,
@@ -341,7 +341,7 @@ describe('LocalAlertStore on disk', () => {
         await store.get(`a${write}`);
       }
       const waiting = timers() - before;
-      // At most the reads of the writes since the last turn (a turn every 256 writes).
+      // At most the reads of the writes since the last turn (a turn every 256 store calls, reads included).
       expect(waiting).toBeLessThan(600);
     } finally {
       await store.close();
