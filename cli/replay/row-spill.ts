@@ -215,11 +215,11 @@ export class RowSpill {
       for (const row of rows) {
         text += `${lineOf(row)}\n`;
         if (text.length >= WRITE_CHARS) {
-          writeSync(fd, text);
+          writeAll(fd, text);
           text = '';
         }
       }
-      writeSync(fd, text);
+      writeAll(fd, text);
     } finally {
       closeSync(fd);
     }
@@ -242,6 +242,14 @@ export class RowSpill {
 /** The run files of a piped table could not be written. */
 export class RowSpillError extends Error {
   override readonly name = 'RowSpillError';
+}
+
+/** Writes all of `text` (ASCII) to `fd`, however many writes the system takes for it. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'latin1');
+  for (let done = 0; done < bytes.length;) {
+    done += writeSync(fd, bytes, done, bytes.length - done);
+  }
 }
 
 function escapeChar(char: string): string {
