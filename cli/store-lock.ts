@@ -5,7 +5,8 @@ export class EmbeddedStoreError extends Error {
   override readonly name = 'EmbeddedStoreError';
 }
 
-function isRunning(pid: number): boolean {
+/** Whether process `pid` is alive (on this machine), whoever owns it. */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,9 +5,18 @@
  * when read. A backtest of hundreds of thousands of alerts then holds one chunk and a block
  * of each open run, not every row.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning } from '../store-lock';
 
 /** One alert's row, before the column that says what this run did with it. */
 export interface SpillRow {
@@ -206,7 +215,10 @@ export class RowSpill {
 
   /** Writes sorted rows to a new run file, a block at a time, and answers its path. */
   private write(rows: Iterable<Ranked>): string {
-    this.dir ??= mkdtempSync(join(this.parent, 'sgwatch-rows-'));
+    if (this.dir === undefined) {
+      sweepAbandoned(this.parent);
+      this.dir = mkdtempSync(join(this.parent, `${DIR_PREFIX}${process.pid}-`));
+    }
     const path = join(this.dir, `run-${this.files}.jsonl`);
     this.files += 1;
     const fd = openSync(path, 'w');
@@ -242,6 +254,33 @@ export class RowSpill {
 /** The run files of a piped table could not be written. */
 export class RowSpillError extends Error {
   override readonly name = 'RowSpillError';
+}
+
+/** The run files' directory: this prefix, the process id, a dash, then mkdtemp's letters. */
+const DIR_PREFIX = 'sgwatch-rows-';
+
+/**
+ * Removes the run files' directories that replays killed part-way left in `parent` (a
+ * SIGKILL leaves no time to clean up): those of processes no longer running. Another
+ * user's, or one that cannot be read, stays.
+ */
+function sweepAbandoned(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(DIR_PREFIX)) continue;
+    const pid = Number(name.slice(DIR_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    } catch {
+      // Not ours to remove: it stays.
+    }
+  }
 }
 
 /** Writes all of `text` (ASCII) to `fd`, however many writes the system takes for it. */

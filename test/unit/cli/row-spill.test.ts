@@ -4,8 +4,9 @@
  * stable sort of everything held in memory gives them, whatever the chunk size and whatever
  * the cells hold. The replay output built on it must print the table `renderTable` prints.
  */
+import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessResult } from '../../../lambda/core/process';
@@ -141,6 +142,34 @@ describe('RowSpill', () => {
     expect(readdirSync(join(parent, dir ?? '')).length).toBe(10);
     spill.release();
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('removes the run files a replay killed part-way left, and only those', () => {
+    // A process that has ended: its id names a directory nobody will clean up.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid ?? 0;
+    expect(dead).toBeGreaterThan(0);
+    const left = (name: string) => {
+      mkdirSync(join(parent, name));
+      writeFileSync(join(parent, name, 'run-0.jsonl'), '{}\n');
+    };
+    left(`sgwatch-rows-${dead}-abc123`);
+    left(`sgwatch-rows-${process.ppid}-live01`);
+    left('sgwatch-rows-odd');
+    left('unrelated');
+    const spill = new RowSpill({ chunkRows: 2, parent });
+    for (const row of rowsFor(3, 3)) spill.add(row);
+    const names = readdirSync(parent);
+    expect(names).not.toContain(`sgwatch-rows-${dead}-abc123`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `sgwatch-rows-${process.ppid}-live01`,
+        'sgwatch-rows-odd',
+        'unrelated',
+      ]),
+    );
+    expect(names.filter((name) => name.startsWith(`sgwatch-rows-${process.pid}-`))).toHaveLength(1);
+    spill.release();
+    expect(readdirSync(parent)).toHaveLength(3);
   });
 
   it('says in one line where it could not write its rows and what to do', () => {
