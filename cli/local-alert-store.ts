@@ -882,7 +882,6 @@ export class LocalAlertStore implements AlertStore, AlertQueryPort {
     });
   }
 
-  /** Alerts matching `filter`, newest event first, read from the index `planList` picks. */
   /**
    * The alerts `filter` selects, newest first, as `AlertQueries.list` answers them. A filter
    * the index does not cover reads every entry of the window; every `scanCheckEvery` entries

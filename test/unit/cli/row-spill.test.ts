@@ -51,6 +51,11 @@ function rowsFor(seed: number, count: number): SpillRow[] {
   }));
 }
 
+/** A row as it was added, without what the spill adds to it. */
+function strip({ alertId, eventTime, isNew, cells }: SpillRow): SpillRow {
+  return { alertId, eventTime, isNew, cells };
+}
+
 /** The model: every row, stably sorted by event time as code points order it. */
 function model(rows: readonly SpillRow[]): SpillRow[] {
   return [...rows].sort((a, b) =>
@@ -73,12 +78,6 @@ describe('RowSpill', () => {
     for (const row of rows) spill.add(row);
     expect(spill.size).toBe(count);
     const expected = model(rows);
-    const strip = ({ alertId, eventTime, isNew, cells }: SpillRow) => ({
-      alertId,
-      eventTime,
-      isNew,
-      cells,
-    });
     expect([...spill.sorted()].map(strip)).toEqual(expected);
     // A second read (the table reads once for widths, once to write) gives the same.
     expect([...spill.sorted()].map(strip)).toEqual(expected);
@@ -102,12 +101,6 @@ describe('RowSpill', () => {
       expect(readdirSync(join(parent, dir ?? '')).length).toBeLessThanOrEqual(
         (Math.max(2, fanIn) - 1) * levels,
       );
-      const strip = ({ alertId, eventTime, isNew, cells }: SpillRow) => ({
-        alertId,
-        eventTime,
-        isNew,
-        cells,
-      });
       expect([...spill.sorted()].map(strip)).toEqual(model(rows));
       spill.release();
       expect(readdirSync(parent)).toEqual([]);
